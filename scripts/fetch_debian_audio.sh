@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Download and unpack the Debian data packages that the training corpus is built from
+# (listed in streamdl/data/sources.py; see shared/DATA.md). Nothing is installed.
+# Usage: scripts/fetch_debian_audio.sh [DEST]   (default data/debian), then: streamdl data build
+set -euo pipefail
+dest=${1:-data/debian}
+python=${PYTHON:-.venv/bin/python}
+mkdir -p "$dest/.debs" && chmod 777 "$dest/.debs"
+packages=$("$python" -c "from streamdl.data.sources import debian_packages; print(' '.join(debian_packages()))")
+(cd "$dest/.debs" && apt-get download $packages)
+for deb in "$dest"/.debs/*.deb; do
+  name=$(basename "$deb" | cut -d_ -f1)
+  [ -d "$dest/$name" ] || dpkg -x "$deb" "$dest/$name"
+done
+echo "unpacked into $dest: $packages"

@@ -1,0 +1,5 @@
+import sys
+
+from streamdl.cli import main
+
+sys.exit(main())

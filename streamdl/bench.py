@@ -1,0 +1,107 @@
+"""Per-hop cost of the live chain, one thread, with plain-NumPy references timed in the same run.
+
+Every stage runs on the same hops in turn, so machine noise hits all of them alike; the report
+gives medians and 99th percentiles in microseconds, the NumPy reference of the STFT pair, and
+the ratio between them.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from streamdl.dsp.stft import STFTConfig, StreamingISTFT, StreamingSTFT, _analysis_step, _synthesis_step
+from streamdl.engine.chain import Chain
+
+
+class _NumpySTFTPair:
+    """The same analysis/synthesis kernels run as plain Python + NumPy (Numba's py_func)."""
+
+    def __init__(self, stft: StreamingSTFT, istft: StreamingISTFT):
+        self.stft, self.istft = stft, istft
+        self.frame_buf = np.zeros_like(stft._frame_buf)
+        self.ola_buf = np.zeros_like(istft._ola_buf)
+        self.spec = np.zeros_like(stft._out)
+        self.out = np.zeros_like(istft._out)
+
+    def analysis(self, x):
+        _analysis_step.py_func(self.frame_buf, x, self.stft.window, self.spec)
+        return self.spec
+
+    def synthesis(self, spec):
+        _synthesis_step.py_func(self.ola_buf, spec, self.istft.window, self.out)
+        return self.out
+
+
+def _summary(times_s: list[float]) -> dict:
+    us = np.asarray(times_s) * 1e6
+    return {"median_us": round(float(np.median(us)), 2), "p99_us": round(float(np.percentile(us, 99)), 2)}
+
+
+def run_bench(seconds: float = 10.0, stages: dict | None = None, config: STFTConfig = STFTConfig(), seed: int = 0) -> dict:
+    """Time the chain on ``seconds`` of noise; ``stages`` maps names to spectral stages (e.g. "denoiser")."""
+    torch.set_num_threads(1)
+    stages = stages or {}
+    chain = Chain(config, list(stages.values()))
+    reference = _NumpySTFTPair(chain.stft, chain.istft)
+    hops = int(seconds * config.sample_rate / config.hop)
+    x = (0.1 * np.random.default_rng(seed).standard_normal((hops, config.hop))).astype(np.float32)
+    names = ["stft", *stages, "istft", "total", "numpy_stft", "numpy_istft"]
+    times = {name: [] for name in names}
+    clock = time.perf_counter
+    for i in range(min(200, hops)):  # warm-up: caches, allocator, branch predictors
+        chain.process(x[i])
+    for i in range(hops):
+        t0 = clock()
+        spec = chain.stft(x[i])
+        t1 = clock()
+        times["stft"].append(t1 - t0)
+        for name, stage in stages.items():
+            t0 = clock()
+            spec = stage(spec)
+            times[name].append(clock() - t0)
+        t0 = clock()
+        chain.istft(spec)
+        times["istft"].append(clock() - t0)
+        t0 = clock()
+        chain.process(x[i])
+        times["total"].append(clock() - t0)
+        t0 = clock()
+        ref = reference.analysis(x[i])
+        t1 = clock()
+        reference.synthesis(ref)
+        times["numpy_stft"].append(t1 - t0)
+        times["numpy_istft"].append(clock() - t1)
+    summary = {name: _summary(t) for name, t in times.items()}
+    total = summary.pop("total")
+    numpy_ref = {"stft": summary.pop("numpy_stft"), "istft": summary.pop("numpy_istft")}
+    return {
+        "sample_rate": config.sample_rate,
+        "hop": config.hop,
+        "hop_ms": config.hop_ms,
+        "algorithmic_latency_ms": config.algorithmic_latency_ms,
+        "stages": summary,
+        "total": total,
+        "rtf": round(total["median_us"] / (1000 * config.hop_ms), 4),
+        "numpy_reference": numpy_ref,
+        "stft_istft_vs_numpy": round(
+            (summary["stft"]["median_us"] + summary["istft"]["median_us"]) / (numpy_ref["stft"]["median_us"] + numpy_ref["istft"]["median_us"]), 3
+        ),
+        "hops": hops,
+        "threads": torch.get_num_threads(),
+    }
+
+
+def format_table(report: dict) -> str:
+    lines = [f"{'stage':<14}{'median us':>12}{'p99 us':>12}"]
+    for name, s in {**report["stages"], "total": report["total"]}.items():
+        lines.append(f"{name:<14}{s['median_us']:>12.1f}{s['p99_us']:>12.1f}")
+    for name, s in report["numpy_reference"].items():
+        lines.append(f"{'numpy ' + name:<14}{s['median_us']:>12.1f}{s['p99_us']:>12.1f}")
+    lines.append(
+        f"hop {report['hop_ms']:.0f} ms, algorithmic latency {report['algorithmic_latency_ms']:.0f} ms, RTF {report['rtf']:.4f}, "
+        f"STFT+iSTFT = {report['stft_istft_vs_numpy']:.2f} x NumPy"
+    )
+    return "\n".join(lines)

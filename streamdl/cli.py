@@ -1,0 +1,136 @@
+"""The ``streamdl`` command line. Each subcommand is a thin layer over a library function."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+
+from streamdl.errors import StreamdlError
+
+
+def sample_path() -> Path:
+    """The bundled noisy speech sample (12 s, 16 kHz mono; see streamdl/assets/README.md)."""
+    return Path(str(resources.files("streamdl") / "assets" / "sample_noisy.flac"))
+
+
+def _denoiser_stage(args):
+    from streamdl.models.checkpoint import load_model
+    from streamdl.models.runtime import StreamingDenoiser
+
+    model = load_model(args.model, "denoiser") if args.model else None
+    return StreamingDenoiser(model, device=args.device, backend=args.backend, attenuation_limit_db=args.attenuation_limit, mix=args.mix)
+
+
+def _add_denoiser_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="denoiser model file (default: the shipped weights)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where the model runs (default: cpu)")
+    p.add_argument("--backend", default="auto", choices=["auto", "eager", "torchscript", "onnx"],
+                   help="model runtime (default: ONNX Runtime on CPU when installed, else TorchScript)")  # fmt: skip
+    p.add_argument("--attenuation-limit", type=float, metavar="DB", help="suppress noise by at most this many dB")
+    p.add_argument("--mix", type=float, default=1.0, help="1 = fully denoised, 0 = original (default: 1)")
+
+
+def cmd_denoise(args) -> None:
+    from streamdl.engine.chain import Chain
+    from streamdl.engine.files import process_files
+
+    inputs = Path(args.input) if args.input else sample_path()
+    output = Path(args.output) if args.output else Path(f"{inputs.stem}_denoised.wav")
+    if inputs.is_dir() and not args.output:
+        raise StreamdlError("a folder of inputs needs an output folder: streamdl denoise IN_DIR OUT_DIR")
+    chain = Chain(stages=[_denoiser_stage(args)])
+    for path in process_files(chain, inputs, output, quiet=args.quiet):
+        print(f"wrote {path}")
+
+
+def cmd_bench(args) -> None:
+    from streamdl.bench import format_table, run_bench
+
+    stages = {} if args.no_denoise else {"denoiser": _denoiser_stage(args)}
+    report = run_bench(args.seconds, stages)
+    print(json.dumps(report) if args.json else format_table(report))
+
+
+def cmd_data_build(args) -> None:
+    from streamdl.data.corpus import build_corpus
+    from streamdl.data.sources import SOURCES, Source
+
+    user = [Source(f"user-{role}-{i}", role, (str(Path(d).resolve()),), ("**/*.wav", "**/*.flac", "**/*.ogg"))
+            for role, dirs in (("speech", args.speech), ("noise", args.noise)) for i, d in enumerate(dirs)]  # fmt: skip
+    sources = (() if args.no_debian else SOURCES) + tuple(user)
+    if not sources:
+        raise StreamdlError("nothing to build from: drop --no-debian or give --speech/--noise folders")
+    summary = build_corpus(Path(args.packages), Path(args.out), sources=sources, workers=args.workers)
+    print(json.dumps(summary, indent=1))
+
+
+def cmd_train_denoiser(args) -> None:
+    from streamdl.training.trainer import TrainConfig, train_denoiser
+
+    tc = TrainConfig(corpus=args.corpus, out_dir=args.out, batch_size=args.batch_size, lr=args.lr, max_steps=args.steps,
+                     max_minutes=args.minutes, device=args.device, workers=args.workers, seed=args.seed)  # fmt: skip
+    print(f"best model: {train_denoiser(tc, resume=args.resume)}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="streamdl", description="Real-time audio processing with deep learning.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__import__('streamdl').__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("denoise", help="remove background noise from speech files")
+    p.add_argument("input", nargs="?", help="audio file or folder (default: the bundled noisy sample)")
+    p.add_argument("output", nargs="?", help="output file or folder (default: INPUT_denoised.wav here)")
+    _add_denoiser_options(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_denoise)
+
+    p = sub.add_parser("bench", help="per-hop cost of the live chain, one thread")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--seconds", type=float, default=10.0, help="audio seconds to time (default: 10)")
+    p.add_argument("--no-denoise", action="store_true", help="time the STFT pair alone")
+    _add_denoiser_options(p)
+    p.set_defaults(func=cmd_bench)
+
+    data = sub.add_parser("data", help="training data").add_subparsers(dest="data_command", required=True)
+    p = data.add_parser("build", help="decode audio sources into a training corpus")
+    p.add_argument("--packages", default="data/debian", help="folder of unpacked Debian packages (scripts/fetch_debian_audio.sh)")
+    p.add_argument("--out", default="data/corpus", help="corpus folder to write")
+    p.add_argument("--speech", action="append", default=[], metavar="DIR", help="your own clean speech folder (repeatable)")
+    p.add_argument("--noise", action="append", default=[], metavar="DIR", help="your own noise folder (repeatable)")
+    p.add_argument("--no-debian", action="store_true", help="use only the --speech/--noise folders")
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_data_build)
+
+    train = sub.add_parser("train", help="train a model").add_subparsers(dest="model", required=True)
+    p = train.add_parser("denoiser", help="train the causal denoiser on a corpus")
+    p.add_argument("--corpus", default="data/corpus")
+    p.add_argument("--out", default="runs/denoiser", help="folder for last.pt, best.pt and log.jsonl")
+    p.add_argument("--steps", type=int, default=5000, help="length of the learning-rate schedule")
+    p.add_argument("--minutes", type=float, default=0.0, help="stop after this many minutes (0: no limit)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--workers", type=int, default=1, help="data-loader processes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.set_defaults(func=cmd_train_denoiser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except StreamdlError as e:
+        parser.exit(2, f"streamdl: error: {e}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, "streamdl: interrupted\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

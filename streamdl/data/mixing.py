@@ -1,0 +1,204 @@
+"""On-the-fly noisy/clean pairs for denoiser training, from a corpus built by :mod:`streamdl.data.corpus`.
+
+Every pair is new: a random stretch of speech (speed-perturbed, EQ'd, sometimes band-limited or
+reverberant) plus one or two noises (real recordings, music, or synthetic hum, drones, engines,
+fans, coloured noise and babble), mixed at an SNR drawn from -5..20 dB and set to a random level.
+Shapes: ``pair()`` returns two float32 arrays (samples,) at 16 kHz: noisy input and clean target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.signal as ss
+import soxr
+import torch
+
+from streamdl.errors import StreamdlError
+
+
+@dataclass(frozen=True)
+class MixConfig:
+    sample_rate: int = 16000
+    seconds: float = 3.0  # length of each pair
+    snr_db: tuple[float, float] = (-5.0, 20.0)
+    level_db: tuple[float, float] = (-38.0, -12.0)  # RMS of the noisy mix, dBFS
+    p_clean: float = 0.05  # pairs with no noise at all (teach the model to leave speech alone)
+    p_noise_only: float = 0.05  # pairs with no speech (teach it to silence)
+    p_reverb: float = 0.3
+    p_bandlimit: float = 0.2  # speech low-passed at 3.4..7 kHz (phone, cheap mics)
+    p_synthetic: float = 0.45  # share of noises that are synthetic rather than recorded
+    p_music: float = 0.1  # share of recorded noises that are music
+    p_second_noise: float = 0.3
+
+
+class Pool:
+    """One corpus pool (e.g. speech_train): int16 clips back to back, read as float32 windows."""
+
+    def __init__(self, path: Path):
+        if not path.is_file():
+            raise StreamdlError(f"{path}: corpus pool missing; build the corpus with 'streamdl data build' first")
+        with np.load(path) as z:
+            self.audio, self.offsets, self.names = z["audio"], z["offsets"], z["names"]
+
+    def window(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """A random stretch of n samples across clip boundaries (looping at the end)."""
+        start = int(rng.integers(0, len(self.audio)))
+        idx = (start + np.arange(n)) % len(self.audio)
+        return self.audio[idx].astype(np.float32) / 32768.0
+
+    def clip(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """n samples from one random clip, looped when the clip is shorter."""
+        i = int(rng.integers(0, len(self.offsets) - 1))
+        clip = self.audio[self.offsets[i] : self.offsets[i + 1]].astype(np.float32) / 32768.0
+        start = int(rng.integers(0, len(clip)))
+        return np.resize(np.roll(clip, -start), n)
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x**2) + 1e-12))
+
+
+def _peaking_biquad(f0: float, q: float, gain_db: float, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """RBJ peaking EQ (b, a): stable for any q > 0 and 0 < f0 < sr / 2."""
+    amp, w0 = 10 ** (gain_db / 40), 2 * np.pi * f0 / sr
+    alpha = np.sin(w0) / (2 * q)
+    b = np.array([1 + alpha * amp, -2 * np.cos(w0), 1 - alpha * amp])
+    a = np.array([1 + alpha / amp, -2 * np.cos(w0), 1 - alpha / amp])
+    return b / a[0], a / a[0]
+
+
+def _random_eq(rng: np.random.Generator, x: np.ndarray, sr: int) -> np.ndarray:
+    """Two random peaks or notches of +-9 dB and a gentle spectral tilt."""
+    for f0 in rng.uniform(80, sr / 2 - 500, size=2):
+        x = ss.lfilter(*_peaking_biquad(f0, rng.uniform(0.5, 3.0), rng.uniform(-9, 9), sr), x)
+    tilt = rng.uniform(-0.6, 0.6)
+    return (ss.lfilter([1.0, -tilt], [1.0], x) / (1 + abs(tilt))).astype(np.float32)
+
+
+def _lowpass(x: np.ndarray, cutoff: float, sr: int) -> np.ndarray:
+    return ss.sosfilt(ss.butter(6, cutoff, fs=sr, output="sos"), x).astype(np.float32)
+
+
+def synthetic_noise(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """Hum, harmonic drone, engine with a moving pitch, fan, or white/pink/brown noise (unit RMS)."""
+    kind = rng.choice(["hum", "drone", "engine", "fan", "colored"])
+    t = np.arange(n) / sr
+    if kind in ("hum", "drone", "engine"):
+        f0 = rng.uniform(40, 70) if kind == "hum" else rng.uniform(40, 500)
+        if kind == "engine":  # pitch wanders slowly
+            f0 = f0 * (1 + 0.15 * np.cumsum(rng.standard_normal(n)) / np.sqrt(sr * 20))
+        phase = 2 * np.pi * np.cumsum(np.broadcast_to(f0, (n,))) / sr
+        n_harm = int(min(40, (sr / 2 - 100) / np.max(f0)))
+        amps = rng.uniform(0.2, 1.0, n_harm) / np.arange(1, n_harm + 1) ** rng.uniform(0.3, 1.5)
+        x = sum(a * np.sin(k * phase + rng.uniform(0, 2 * np.pi)) for k, a in zip(range(1, n_harm + 1), amps))
+        x = x + rng.uniform(0, 0.3) * rng.standard_normal(n) * _rms(x)
+    elif kind == "fan":
+        x = _lowpass(rng.standard_normal(n).astype(np.float32), rng.uniform(300, 3000), sr)
+        x = x + 0.5 * np.sin(2 * np.pi * rng.uniform(80, 400) * t) * _rms(x)
+    else:  # spectral slope: 0 white, -1 pink, -2 brown
+        spec = np.fft.rfft(rng.standard_normal(n))
+        f = np.maximum(np.fft.rfftfreq(n, 1 / sr), 20.0)
+        x = np.fft.irfft(spec * f ** (rng.uniform(-2.0, 0.0) / 2), n)
+    x = np.asarray(x, dtype=np.float32)
+    return x / _rms(x)
+
+
+class Mixer:
+    """Makes (noisy, clean) pairs from a corpus folder and one split ('train', 'val' or 'test')."""
+
+    def __init__(self, corpus: Path, split: str, config: MixConfig = MixConfig(), *, rirs: list[np.ndarray] | None = None):
+        self.config = config
+        self.speech = Pool(corpus / f"speech_{split}.npz")
+        self.noise = Pool(corpus / f"noise_{split}.npz")
+        music = corpus / f"music_{split}.npz"
+        self.music = Pool(music) if music.is_file() else None
+        self.rirs = rirs if rirs is not None else []
+
+    def _speech(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        c = self.config
+        speed = rng.uniform(0.9, 1.1)
+        x = self.speech.window(rng, int(n * speed) + 64)
+        x = soxr.resample(x, c.sample_rate, c.sample_rate / speed, quality="LQ")[:n]
+        x = np.pad(x, (0, n - len(x)))
+        x = _random_eq(rng, x, c.sample_rate)
+        if rng.random() < c.p_bandlimit:
+            x = _lowpass(x, rng.uniform(3400, 7000), c.sample_rate)
+        if self.rirs and rng.random() < c.p_reverb:
+            x = ss.fftconvolve(x, self.rirs[rng.integers(len(self.rirs))])[:n].astype(np.float32)
+        return x
+
+    def _noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        c = self.config
+        if rng.random() < c.p_synthetic:
+            x = synthetic_noise(rng, n, c.sample_rate)
+        else:
+            pool = self.music if self.music is not None and rng.random() < c.p_music else self.noise
+            x = pool.clip(rng, n)
+            if rng.random() < 0.5:
+                x = _random_eq(rng, x, c.sample_rate)
+            if rng.random() < 0.2:
+                x = _lowpass(x, rng.uniform(500, 4000), c.sample_rate)
+            if rng.random() < 0.2:  # babble-like: a few other talkers
+                x = x + sum(self.speech.window(rng, n) for _ in range(rng.integers(2, 6)))
+        return x / _rms(x)
+
+    def pair(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        c = self.config
+        n = int(c.seconds * c.sample_rate)
+        u = rng.random()
+        clean = np.zeros(n, np.float32) if u < c.p_noise_only else self._speech(rng, n)
+        noise = np.zeros(n, np.float32)
+        if u >= c.p_noise_only + c.p_clean:
+            noise = self._noise(rng, n)
+            if rng.random() < c.p_second_noise:
+                noise = noise + rng.uniform(0.2, 1.0) * self._noise(rng, n)
+            snr = rng.uniform(*c.snr_db)
+            noise = noise * (_rms(clean) / _rms(noise) * 10 ** (-snr / 20) if clean.any() else 0.1)
+        noisy = clean + noise
+        gain = 10 ** (rng.uniform(*c.level_db) / 20) / _rms(noisy)
+        gain = min(gain, 0.99 / max(np.abs(noisy).max(), 1e-6))
+        return (noisy * gain).astype(np.float32), (clean * gain).astype(np.float32)
+
+
+class MixDataset(torch.utils.data.IterableDataset):
+    """Endless (noisy, clean) float32 tensors (samples,); each worker and rank draws its own seed."""
+
+    def __init__(self, mixer_args: tuple, mixer_kwargs: dict, seed: int):
+        self.mixer_args, self.mixer_kwargs, self.seed = mixer_args, mixer_kwargs, seed
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng([self.seed, info.id if info else 0])
+        mixer = Mixer(*self.mixer_args, **self.mixer_kwargs)
+        while True:
+            noisy, clean = mixer.pair(rng)
+            yield torch.from_numpy(noisy), torch.from_numpy(clean)
+
+
+def fixed_pairs(mixer: Mixer, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A reproducible set of pairs (count, samples) for validation or testing."""
+    rng = np.random.default_rng(seed)
+    pairs = [mixer.pair(rng) for _ in range(count)]
+    return torch.from_numpy(np.stack([p[0] for p in pairs])), torch.from_numpy(np.stack([p[1] for p in pairs]))
+
+
+def room_impulse_responses(count: int, sample_rate: int, seed: int) -> list[np.ndarray]:
+    """Simulated small-to-medium room responses (pyroomacoustics), normalised to a unit direct path."""
+    import pyroomacoustics as pra
+
+    rng = np.random.default_rng(seed)
+    rirs = []
+    for _ in range(count):
+        dims = rng.uniform([3, 3, 2.4], [10, 8, 4])
+        rt60 = rng.uniform(0.15, 0.8)
+        absorption, max_order = pra.inverse_sabine(rt60, dims)
+        room = pra.ShoeBox(dims, fs=sample_rate, materials=pra.Material(absorption), max_order=min(max_order, 12))
+        room.add_source(rng.uniform(0.5, dims - 0.5))
+        room.add_microphone(rng.uniform(0.5, dims - 0.5))
+        room.compute_rir()
+        rir = np.asarray(room.rir[0][0], dtype=np.float32)
+        rirs.append(rir / np.abs(rir).max())
+    return rirs

@@ -1,0 +1,101 @@
+"""Where training audio comes from: the Debian data packages of shared/DATA.md, and user folders.
+
+Each :class:`Source` names a package, the files in it (glob patterns relative to the unpacked
+package), its role (``speech``, ``noise`` or ``music``) and how its files are split. Test
+material is held out by *speaker* where speakers are known (a language's narrator, a voice pack,
+a game character) and by *file* for noise, so the test split shares neither with training.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+@dataclass(frozen=True)
+class Source:
+    name: str  # short name, stored with every clip
+    role: str  # "speech", "noise" or "music"
+    packages: tuple[str, ...]  # unpacked Debian package folders holding the files
+    patterns: tuple[str, ...]  # globs below a package folder
+    exclude: str = r"$^"  # regex on the relative path: files to skip
+    speaker: str = ""  # regex whose first group names the speaker/voice; empty: split by file
+    test_speakers: tuple[str, ...] = ()  # speakers held out for the test split
+
+
+SOURCES = (
+    Source("fillets", "speech", ("fillets-ng-data-cs",), ("usr/share/games/fillets-ng/sound/*/cs/*.ogg",),
+           speaker=r"/[a-z]+-([a-z]+)-[^/]*$", test_speakers=("hs", "c", "x", "r")),
+    Source("tuxpaint-desc", "speech", ("tuxpaint-stamps-default",), ("usr/share/tuxpaint/stamps/**/*_desc*.ogg",),
+           speaker=r"_desc_?([a-zA-Z_]*)\.ogg$", test_speakers=("el", "da")),
+    Source("tuxpaint-symbols", "speech", ("tuxpaint-stamps-default",),
+           ("usr/share/tuxpaint/stamps/symbols/math/**/*.ogg", "usr/share/tuxpaint/stamps/symbols/alphabets/**/*.ogg"),
+           exclude=r"_desc", speaker=r"/[^/_]+_?([a-zA-Z_]*)\.ogg$", test_speakers=("el", "da", "ko")),
+    Source("klettres", "speech", ("klettres-data",), ("usr/share/klettres/*/alpha/*.ogg", "usr/share/klettres/*/syllab/*.ogg"),
+           speaker=r"klettres/([^/]+)/", test_speakers=("de", "it")),
+    Source("hedgewars-voices", "speech", ("hedgewars-data",), ("usr/share/games/hedgewars/Data/Sounds/voices/*/*.ogg",),
+           exclude=r"/Robot/", speaker=r"voices/([^/]+)/", test_speakers=("Pirate", "Mobster")),
+    Source("asterisk", "speech", tuple(f"asterisk-core-sounds-{lang}-wav" for lang in ("en", "es", "fr")), ("usr/share/asterisk/sounds/*/*.wav", "usr/share/asterisk/sounds/*/*/*.wav"),
+           speaker=r"sounds/([a-z]+)", test_speakers=("fr",)),
+    Source("widelands", "noise", ("widelands-data",), ("usr/share/games/widelands/data/sound/**/*.ogg",)),
+    Source("widelands-music", "music", ("widelands-data",), ("usr/share/games/widelands/data/music/*.ogg",)),
+    Source("bucklespring", "noise", ("bucklespring-data",), ("usr/share/buckle/wav/*.wav",)),
+    Source("minetest", "noise", ("minetest-data",), ("usr/share/games/minetest/**/*.ogg",)),
+    Source("wesnoth", "noise", ("wesnoth-1.16-data",), ("usr/share/games/wesnoth/1.16/**/sounds/**/*.wav", "usr/share/games/wesnoth/1.16/**/sounds/**/*.ogg"),
+           exclude=r"/music/"),
+    Source("hedgewars-sfx", "noise", ("hedgewars-data",), ("usr/share/games/hedgewars/Data/Sounds/*.ogg",)),
+    Source("hedgewars-music", "music", ("hedgewars-data",), ("usr/share/games/hedgewars/Data/Music/*.ogg",)),
+    Source("tuxpaint-sounds", "noise", ("tuxpaint-stamps-default",), ("usr/share/tuxpaint/stamps/**/*.ogg",),
+           exclude=r"_desc|/symbols/"),
+    Source("tuxpaint-ui", "noise", ("tuxpaint-data",), ("usr/share/tuxpaint/sounds/*.wav",)),
+    Source("openttd", "noise", ("openttd-opensfx",), ("usr/share/games/openttd/baseset/opensfx/opensfx.cat",)),
+)  # fmt: skip
+
+
+def split_of(source: Source, relpath: str, *, val_fraction: float = 0.05, test_fraction: float = 0.15) -> str:
+    """'train', 'val' or 'test' for one file, fixed by its path (reproducible, no random state)."""
+    if source.speaker:
+        match = re.search(source.speaker, relpath)
+        if match and match.group(1) in source.test_speakers:
+            return "test"
+        test_fraction = 0.0  # speech: only held-out speakers are test material
+    u = (zlib.crc32(relpath.encode()) % 10007) / 10007
+    return "test" if u < test_fraction else "val" if u < test_fraction + val_fraction else "train"
+
+
+def source_files(source: Source, root: Path) -> list[tuple[str, Path]]:
+    """(relative path, absolute path) of every file of ``source`` under ``root``, sorted."""
+    found = {}
+    for pattern in source.patterns:
+        for path in root.glob(pattern):
+            rel = path.relative_to(root).as_posix()
+            if path.is_file() and not re.search(source.exclude, rel):
+                found[rel] = path
+    return sorted(found.items())
+
+
+def decode_clips(path: Path) -> list[tuple[str, np.ndarray, int]]:
+    """Decode one file into (suffix, float32 mono, rate) clips; archives hold several clips."""
+    if path.suffix == ".cat":  # OpenTTD sound catalogue: RIFF/WAVE files back to back
+        blob = path.read_bytes()
+        clips = []
+        for i, m in enumerate(re.finditer(b"RIFF", blob)):
+            size = int.from_bytes(blob[m.start() + 4 : m.start() + 8], "little") + 8
+            try:
+                data, rate = sf.read(io.BytesIO(blob[m.start() : m.start() + size]), dtype="float32", always_2d=True)
+            except (sf.LibsndfileError, RuntimeError):
+                continue
+            clips.append((f"#{i}", data.mean(axis=1), rate))
+        return clips
+    data, rate = sf.read(path, dtype="float32", always_2d=True)
+    return [("", data.mean(axis=1), rate)]
+
+
+def debian_packages() -> list[str]:
+    """The Debian packages the built-in sources read (the only ones used for training)."""
+    return sorted({package for source in SOURCES for package in source.packages})

@@ -1,0 +1,109 @@
+"""The processing chain: hop in, STFT, spectral stages in order, side taps, inverse STFT, hop out.
+
+The same chain object serves live devices (one hop per worker iteration) and files or arrays
+(:func:`process_signal` runs it as fast as it goes), so file output is exactly what a listener
+of the live stream hears.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from streamdl.dsp.stft import STFTConfig, StreamingISTFT, StreamingSTFT, warmup
+
+SpectralStage = Callable[[np.ndarray], np.ndarray]  # complex64 (n_bins,) -> complex64 (n_bins,)
+Tap = Callable[[np.ndarray], None]  # sees each input spectrum frame; returns nothing
+
+
+class Chain:
+    """float32 (hop,) in -> float32 (hop,) out at ``config.sample_rate``.
+
+    Output sample i is input sample i - ``delay_samples`` (for pass-through, exactly).
+    Algorithmic latency: one STFT frame, ``config.algorithmic_latency_ms``.
+    """
+
+    def __init__(self, config: STFTConfig = STFTConfig(), stages: list[SpectralStage] = (), taps: list[Tap] = ()):
+        warmup(config)
+        self.config = config
+        self.stages = list(stages)
+        self.taps = list(taps)
+        self.stft = StreamingSTFT(config)
+        self.istft = StreamingISTFT(config)
+        self.enabled = True  # False: stages are skipped (instant A/B), taps still run
+
+    @property
+    def hop(self) -> int:
+        return self.config.hop
+
+    @property
+    def delay_samples(self) -> int:
+        return self.config.delay_samples
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        """One hop; the returned array is reused by the next call."""
+        spec = self.stft(x)
+        for tap in self.taps:
+            tap(spec)
+        if self.enabled:
+            for stage in self.stages:
+                spec = stage(spec)
+        return self.istft(spec)
+
+    def reset(self) -> None:
+        self.stft.reset()
+        self.istft.reset()
+        for part in self.stages + self.taps:
+            if hasattr(part, "reset"):
+                part.reset()
+
+
+def process_signal(chain: Chain, x: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """Run a mono float32 signal (samples,) through a fresh chain; delay-compensated, same length.
+
+    Output sample i lines up with input sample i: the chain's delay is flushed with zeros and cut
+    from the front. ``progress`` is called with the number of input samples done, about once a second.
+    """
+    streamer = Streamer(chain)
+    streamer.reset()
+    block = chain.config.sample_rate
+    outs = []
+    for start in range(0, len(x), block):
+        outs.append(streamer.feed(x[start : start + block]))
+        if progress is not None:
+            progress(len(x[start : start + block]))
+    outs.append(streamer.flush())
+    return np.concatenate(outs)[chain.delay_samples : chain.delay_samples + len(x)]
+
+
+class Streamer:
+    """Blocks of any size in, processed samples out, for callers holding arrays (mono float32).
+
+    ``feed`` returns every output sample that is complete so far (a multiple of the hop);
+    ``flush`` pushes the chain's delay through and returns the rest, so that the
+    concatenation of all outputs, minus the first ``delay_samples``, lines up with the input.
+    """
+
+    def __init__(self, chain: Chain):
+        self.chain = chain
+        self._pending = np.zeros(0, dtype=np.float32)
+
+    def feed(self, block: np.ndarray) -> np.ndarray:
+        data = np.concatenate([self._pending, np.asarray(block, dtype=np.float32).reshape(-1)])
+        hop = self.chain.hop
+        n = len(data) // hop * hop
+        out = np.empty(n, dtype=np.float32)
+        for start in range(0, n, hop):
+            out[start : start + hop] = self.chain.process(data[start : start + hop])
+        self._pending = data[n:]
+        return out
+
+    def flush(self) -> np.ndarray:
+        """Zero-pad the pending samples and push the chain's delay out."""
+        tail = self.chain.delay_samples + len(self._pending)
+        return self.feed(np.zeros(-(-tail // self.chain.hop) * self.chain.hop - len(self._pending), dtype=np.float32))
+
+    def reset(self) -> None:
+        self.chain.reset()
+        self._pending = np.zeros(0, dtype=np.float32)

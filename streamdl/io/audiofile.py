@@ -1,0 +1,84 @@
+"""Reading and writing audio files (wav, flac, ogg, ... through soundfile) with one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from streamdl.errors import StreamdlError
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
+
+
+def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """Read a whole file: float32 (frames, channels) in [-1, 1] and its sample rate.
+
+    Raises StreamdlError for a missing, unreadable, empty or non-finite file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StreamdlError(f"{path}: no such file; give the path of a wav or flac file")
+    try:
+        data, rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError) as e:
+        raise StreamdlError(f"{path}: not a readable audio file ({e}); convert it to wav or flac") from None
+    if len(data) == 0:
+        raise StreamdlError(f"{path}: the file holds no audio samples")
+    if not np.isfinite(data).all():
+        raise StreamdlError(f"{path}: the audio holds NaN or Inf samples; re-export it as 16-bit PCM")
+    return data, rate
+
+
+def write_audio(path: str | Path, data: np.ndarray, sample_rate: int) -> None:
+    """Write float (frames,) or (frames, channels) as 16-bit PCM, clipped to [-1, 1]."""
+    with AudioFileSink(path, sample_rate, 1 if data.ndim == 1 else data.shape[1]) as sink:
+        sink.write(data)
+
+
+class AudioFileSink:
+    """A file written block by block; closing it (also on an exception or Ctrl-C) finalizes the header.
+
+    Samples are clipped to [-1, 1] and stored as 16-bit PCM; the format follows the suffix.
+    """
+
+    def __init__(self, path: str | Path, sample_rate: int, channels: int):
+        path = Path(path)
+        if path.suffix.lower() not in AUDIO_SUFFIXES:
+            raise StreamdlError(f"{path}: unknown output format; end the name with one of {', '.join(AUDIO_SUFFIXES)}")
+        if not path.parent.is_dir():
+            raise StreamdlError(f"{path}: the folder {path.parent} does not exist; create it first")
+        subtype = "VORBIS" if path.suffix.lower() == ".ogg" else "PCM_16"
+        try:
+            self._file = sf.SoundFile(path, "w", samplerate=sample_rate, channels=channels, subtype=subtype)
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise StreamdlError(f"{path}: cannot write ({e})") from None
+        self.path = path
+        self.frames = 0
+
+    def write(self, block: np.ndarray) -> None:
+        self._file.write(np.clip(block, -1.0, 1.0))
+        self.frames += len(block)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> AudioFileSink:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def find_audio_files(path: str | Path) -> list[Path]:
+    """The audio files in a folder (recursively, sorted), or the one file given."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
+        if not files:
+            raise StreamdlError(f"{path}: the folder holds no audio files ({', '.join(AUDIO_SUFFIXES)})")
+        return files
+    if not path.exists():
+        raise StreamdlError(f"{path}: no such file or folder")
+    return [path]

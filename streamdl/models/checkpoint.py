@@ -1,0 +1,59 @@
+"""Model files: weights plus the config that rebuilds the model, loaded without executing code.
+
+A model file is a ``torch.save`` of a plain dict ``{"format", "kind", "config", "state_dict"}``
+(training checkpoints add optimizer state); it is read with ``torch.load(weights_only=True)``,
+which accepts only tensors and plain containers, so a file from anywhere cannot run code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+import zipfile
+from pathlib import Path
+
+import torch
+
+from streamdl.errors import StreamdlError
+from streamdl.models.denoiser import Denoiser, DenoiserConfig
+
+FORMAT = "streamdl-model-1"
+KINDS = {"denoiser": (Denoiser, DenoiserConfig)}
+
+
+def model_dict(model: torch.nn.Module, kind: str) -> dict:
+    """The serialisable description of ``model``: format tag, kind, config dict, state dict."""
+    return {"format": FORMAT, "kind": kind, "config": dataclasses.asdict(model.config), "state_dict": model.state_dict()}
+
+
+def save_model(path: str | Path, model: torch.nn.Module, kind: str) -> None:
+    torch.save(model_dict(model, kind), path)
+
+
+def read_model_file(path: str | Path) -> dict:
+    """Load a model or checkpoint file's dict safely; one-line StreamdlError when it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise StreamdlError(f"{path}: no such model file")
+    try:
+        d = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise StreamdlError(f"{path}: not a streamdl model file ({first[:120]})") from None
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        raise StreamdlError(f"{path}: not a streamdl model file (no '{FORMAT}' tag); train one with 'streamdl train'")
+    return d
+
+
+def load_model(path: str | Path, kind: str) -> torch.nn.Module:
+    """Rebuild a model of ``kind`` from its file, in eval mode on the CPU."""
+    d = read_model_file(path)
+    if d["kind"] != kind:
+        raise StreamdlError(f"{path}: this is a {d['kind']} model, not a {kind}; pick a {kind} model file")
+    model_cls, config_cls = KINDS[kind]
+    model = model_cls(config_cls.from_dict(d["config"]))
+    try:
+        model.load_state_dict(d["state_dict"])
+    except RuntimeError as e:
+        raise StreamdlError(f"{path}: weights do not match the stored config ({str(e).splitlines()[0]})") from None
+    return model.eval()

@@ -1,0 +1,133 @@
+"""Causal speech denoiser: ERB-band gains for the whole spectrum plus deep filtering of the low bins.
+
+Input and output are STFT spectra at 16 kHz (n_fft 320, hop 160: 10 ms frames), real tensors
+(B, T, n_bins, 2). Every layer is causal (convolutions look back only, GRUs run forward, the deep
+filter uses the current and past frames), so the algorithmic latency is the STFT frame, 20 ms.
+
+Why two stages: gains on 32 ERB bands are cheap and handle broadband noise, but a gain cannot
+split a voice from a harmonic hum inside one band; a short complex filter over the current and
+past frames of each low bin (deep filtering, as in DeepFilterNet) can, and the low bins are where
+voiced speech and hum overlap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from streamdl.dsp.filterbank import bands_to_bins, erb_filterbank, normalized
+from streamdl.dsp.stft import STFTConfig
+
+
+@dataclass(frozen=True)
+class DenoiserConfig:
+    stft: STFTConfig = field(default_factory=STFTConfig)  # 16 kHz, 20 ms frames, 10 ms hop
+    erb_bands: int = 32  # gain resolution over the whole spectrum
+    df_bins: int = 64  # low bins that are deep-filtered (64 bins = 0..3.2 kHz)
+    df_order: int = 3  # taps of the deep filter: the current frame and df_order - 1 past ones
+    conv_channels: int = 128  # width of the causal convolution encoder
+    conv_kernel: int = 3  # frames each convolution sees (kernel - 1 past frames)
+    gru_hidden: int = 160  # GRU width
+    gru_layers: int = 2
+    compress: float = 0.3  # magnitude compression of the deep-filter input features
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DenoiserConfig:
+        return cls(**{**d, "stft": STFTConfig(**d["stft"])})
+
+
+class CausalConv(nn.Module):
+    """Conv1d over time that sees only the current and past frames; its state is the last kernel-1 inputs."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int):
+        super().__init__()
+        self.conv = nn.Conv1d(c_in, c_out, kernel)
+        self.context = kernel - 1
+
+    def forward(self, x: torch.Tensor, buf: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, C_in, T), buf (B, C_in, kernel-1) -> (B, C_out, T), new buf."""
+        x = torch.cat([buf, x], dim=2)
+        return self.conv(x), x[:, :, x.shape[2] - self.context :]
+
+
+class Denoiser(nn.Module):
+    """Spectrum (B, T, n_bins, 2) -> enhanced spectrum, same shape; ~0.5 M parameters."""
+
+    def __init__(self, config: DenoiserConfig = DenoiserConfig()):
+        super().__init__()
+        self.config = config
+        c = config
+        # plain ints for the scripted paths (TorchScript cannot read the dataclass)
+        self.df_bins, self.df_order, self.compress = c.df_bins, c.df_order, c.compress
+        self.conv_channels, self.context = c.conv_channels, c.conv_kernel - 1
+        self.gru_hidden, self.gru_layers = c.gru_hidden, c.gru_layers
+        self.n_feat = c.erb_bands + 2 * c.df_bins
+        fb = erb_filterbank(c.stft.n_bins, c.stft.sample_rate, c.erb_bands)
+        self.register_buffer("erb", torch.from_numpy(normalized(fb)).T.contiguous())  # (n_bins, bands)
+        self.register_buffer("erb_inv", torch.from_numpy(bands_to_bins(fb)).T.contiguous())  # (bands, n_bins)
+        self.conv1 = CausalConv(self.n_feat, c.conv_channels, c.conv_kernel)
+        self.conv2 = CausalConv(c.conv_channels, c.conv_channels, c.conv_kernel)
+        self.gru = nn.GRU(c.conv_channels, c.gru_hidden, c.gru_layers, batch_first=True)
+        self.gain_head = nn.Linear(c.gru_hidden + c.conv_channels, c.erb_bands)
+        self.df_head = nn.Linear(c.gru_hidden + c.conv_channels, c.df_bins * c.df_order * 2)
+        nn.init.zeros_(self.df_head.weight)  # start as a pure gain model
+        nn.init.zeros_(self.df_head.bias)
+
+    def init_state(self, batch: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Zero stream state: (conv1 inputs, conv2 inputs, GRU hidden, past low-bin frames)."""
+        dev = self.erb.device
+        return (
+            torch.zeros(batch, self.n_feat, self.context, device=dev),
+            torch.zeros(batch, self.conv_channels, self.context, device=dev),
+            torch.zeros(self.gru_layers, batch, self.gru_hidden, device=dev),
+            torch.zeros(batch, self.df_order - 1, self.df_bins, 2, device=dev),
+        )
+
+    def _features(self, spec: torch.Tensor) -> torch.Tensor:
+        """(B, T, n_bins, 2) -> (B, T, erb_bands + 2 * df_bins): band levels and compressed low bins."""
+        power = spec.pow(2).sum(-1)  # (B, T, n_bins)
+        band_db = 10.0 * torch.log10(power @ self.erb + 1e-10)  # (B, T, bands)
+        low = spec[:, :, : self.df_bins]  # (B, T, df_bins, 2)
+        mag = power[:, :, : self.df_bins, None].clamp_min(1e-12)
+        low = low * mag.pow((self.compress - 1.0) / 2.0)
+        return torch.cat([(band_db + 60.0) / 30.0, 3.0 * low.flatten(2)], dim=2)
+
+    def forward_chunk(
+        self, spec: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Any number of frames from a state: (B, T, n_bins, 2), state -> enhanced, new state."""
+        order, n_low = self.df_order, self.df_bins
+        conv1_buf, conv2_buf, h, past = state
+        feat = self._features(spec).transpose(1, 2)  # (B, n_feat, T)
+        e1, conv1_buf = self.conv1(feat, conv1_buf)
+        e1 = F.relu(e1)
+        e2, conv2_buf = self.conv2(e1, conv2_buf)
+        e2 = F.relu(e2).transpose(1, 2)  # (B, T, C)
+        g, h = self.gru(e2, h)
+        z = torch.cat([g, e2], dim=2)  # (B, T, hidden + C)
+        gains = torch.sigmoid(self.gain_head(z)) @ self.erb_inv  # (B, T, n_bins)
+        out = spec * gains.unsqueeze(-1)
+        coefs = torch.tanh(self.df_head(z)).view(z.shape[0], z.shape[1], order, n_low, 2)
+        low = torch.cat([past, spec[:, :, :n_low]], dim=1)  # (B, order-1+T, df_bins, 2)
+        filtered = torch.zeros_like(out[:, :, :n_low])
+        for i in range(order):  # tap i multiplies the frame i hops back
+            frames = low[:, order - 1 - i : low.shape[1] - i]  # (B, T, df_bins, 2)
+            a, b = coefs[:, :, i, :, 0], coefs[:, :, i, :, 1]
+            filtered = filtered + torch.stack([a * frames[..., 0] - b * frames[..., 1], a * frames[..., 1] + b * frames[..., 0]], dim=-1)
+        out = torch.cat([out[:, :, :n_low] + filtered, out[:, :, n_low:]], dim=2)
+        past = low[:, low.shape[1] - (order - 1) :]
+        return out, (conv1_buf, conv2_buf, h, past)
+
+    def forward(self, spec: torch.Tensor) -> torch.Tensor:
+        """Whole signal: (B, T, n_bins, 2) -> enhanced (B, T, n_bins, 2)."""
+        return self.forward_chunk(spec, self.init_state(spec.shape[0]))[0]
+
+    def step(
+        self, frame: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """One hop: (B, n_bins, 2), state -> (B, n_bins, 2), new state."""
+        out, state = self.forward_chunk(frame.unsqueeze(1), state)
+        return out.squeeze(1), state

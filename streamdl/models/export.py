@@ -1,0 +1,88 @@
+"""Exporting a streaming model's ``step`` for deployment, behind one small interface.
+
+Backends: ``"eager"`` (the PyTorch module as is), ``"torchscript"`` (scripted, frozen and
+optimised for inference; the CUDA path), ``"onnx"`` (ONNX Runtime, the fastest CPU path when
+installed). Every backend returns a callable ``f(frame, *state) -> (out, *state)`` on tensors of
+the shapes :meth:`step` documents, and tests hold each one to the eager model.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import torch
+
+from streamdl.errors import StreamdlError
+
+BACKENDS = ("eager", "torchscript", "onnx")
+
+
+class _StepModule(torch.nn.Module):
+    """``step`` with a flat signature (frame, *state) -> (out, *state), which exporters need."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, frame: torch.Tensor, s0: torch.Tensor, s1: torch.Tensor, s2: torch.Tensor, s3: torch.Tensor):
+        out, (s0, s1, s2, s3) = self.model.step(frame, (s0, s1, s2, s3))
+        return out, s0, s1, s2, s3
+
+
+def to_torchscript(model: torch.nn.Module) -> torch.jit.ScriptModule:
+    """Scripted, frozen step function; runs on the device the model is on."""
+    with warnings.catch_warnings():  # torch 2.13 marks TorchScript as deprecated; it is still the CUDA path
+        warnings.simplefilter("ignore", DeprecationWarning)
+        scripted = torch.jit.script(_StepModule(model).eval())
+        return torch.jit.optimize_for_inference(torch.jit.freeze(scripted))
+
+
+def to_onnx_bytes(model: torch.nn.Module) -> bytes:
+    """The step function as an ONNX model (CPU), serialised."""
+    example = (torch.zeros(1, model.config.stft.n_bins, 2), *model.init_state(1))
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(_StepModule(model).eval(), example, buf, dynamo=False, opset_version=17,
+                          input_names=["frame", "s0", "s1", "s2", "s3"], output_names=["out", "o0", "o1", "o2", "o3"])  # fmt: skip
+    return buf.getvalue()
+
+
+class _OnnxStep:
+    """ONNX Runtime session with the step signature, on numpy float32 arrays."""
+
+    def __init__(self, onnx_bytes: bytes):
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise StreamdlError("the onnx backend needs onnxruntime: pip install 'streamdl[onnx]'") from None
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+        self._names = [i.name for i in self._session.get_inputs()]
+
+    def __call__(self, frame, *state):
+        outs = self._session.run(None, dict(zip(self._names, (frame, *state))))
+        return tuple(outs)
+
+
+def step_function(model: torch.nn.Module, backend: str = "torchscript"):
+    """The model's step for ``backend``; eager and torchscript take tensors, onnx numpy arrays."""
+    if backend == "eager":
+        return _StepModule(model).eval()
+    if backend == "torchscript":
+        return to_torchscript(model)
+    if backend == "onnx":
+        return _OnnxStep(to_onnx_bytes(model))
+    raise StreamdlError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def uses_numpy(backend: str) -> bool:
+    return backend == "onnx"
+
+
+def as_backend_state(state: tuple[torch.Tensor, ...], backend: str) -> tuple:
+    return tuple(np.ascontiguousarray(s.cpu().numpy()) for s in state) if uses_numpy(backend) else state

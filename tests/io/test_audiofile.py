@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+import soundfile as sf
+
+from streamdl.errors import StreamdlError
+from streamdl.io.audiofile import AudioFileSink, find_audio_files, read_audio, write_audio
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".flac"])
+def test_round_trip(tmp_path, suffix):
+    x = (0.5 * np.sin(np.arange(8000) / 10)).astype(np.float32)[:, None].repeat(2, 1)
+    write_audio(tmp_path / f"a{suffix}", x, 22050)
+    y, rate = read_audio(tmp_path / f"a{suffix}")
+    assert rate == 22050 and y.shape == (8000, 2) and y.dtype == np.float32
+    np.testing.assert_allclose(y, x, atol=1 / 32768 + 1e-6)
+
+
+def test_written_samples_are_clipped(tmp_path):
+    write_audio(tmp_path / "loud.wav", np.array([2.0, -3.0, 0.5], np.float32), 16000)
+    y, _ = read_audio(tmp_path / "loud.wav")
+    assert y.max() <= 1.0 and y.min() >= -1.0
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(StreamdlError, match="no such file"):
+        read_audio(tmp_path / "nope.wav")
+
+
+def test_corrupt_file(tmp_path):
+    (tmp_path / "bad.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk")
+    with pytest.raises(StreamdlError, match="not a readable audio file"):
+        read_audio(tmp_path / "bad.wav")
+
+
+def test_empty_file(tmp_path):
+    sf.write(tmp_path / "empty.wav", np.zeros((0, 1), np.float32), 16000)
+    with pytest.raises(StreamdlError, match="no audio samples"):
+        read_audio(tmp_path / "empty.wav")
+
+
+def test_non_finite_samples(tmp_path):
+    x = np.zeros(100, np.float32)
+    x[10] = np.nan
+    sf.write(tmp_path / "nan.wav", x, 16000, subtype="FLOAT")
+    with pytest.raises(StreamdlError, match="NaN or Inf"):
+        read_audio(tmp_path / "nan.wav")
+
+
+def test_sink_finalizes_the_file_when_interrupted(tmp_path):
+    path = tmp_path / "partial.wav"
+    with pytest.raises(KeyboardInterrupt):
+        with AudioFileSink(path, 16000, 1) as sink:
+            sink.write(np.full(1600, 0.25, np.float32))
+            raise KeyboardInterrupt
+    y, _ = read_audio(path)
+    assert len(y) == 1600
+
+
+@pytest.mark.parametrize("name, match", [("out.mp4", "unknown output format"), ("missing/out.wav", "does not exist")])
+def test_bad_output_path(tmp_path, name, match):
+    with pytest.raises(StreamdlError, match=match):
+        AudioFileSink(tmp_path / name, 16000, 1)
+
+
+def test_find_audio_files(tmp_path):
+    (tmp_path / "sub").mkdir()
+    for name in ["b.wav", "sub/a.flac", "notes.txt"]:
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in find_audio_files(tmp_path)] == ["b.wav", "a.flac"]
+    with pytest.raises(StreamdlError, match="no audio files"):
+        find_audio_files(_empty_dir(tmp_path))
+
+
+def _empty_dir(root):
+    d = root / "empty"
+    d.mkdir()
+    return d
