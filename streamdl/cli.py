@@ -54,6 +54,40 @@ def cmd_bench(args) -> None:
     print(json.dumps(report) if args.json else format_table(report))
 
 
+def cmd_devices(args) -> None:
+    from streamdl.engine.devices import list_devices
+
+    print(list_devices())
+
+
+def cmd_run(args) -> None:
+    import time
+
+    from streamdl.engine.chain import Chain
+    from streamdl.engine.live import LiveEngine
+
+    chain = Chain(stages=[] if args.no_denoise else [_denoiser_stage(args)])
+    engine = LiveEngine(chain, input_device=args.input, output_device=args.output, play=not args.no_play,
+                        input_channel=args.channel, blocksize=args.blocksize, record=args.record)  # fmt: skip
+    tty = sys.stderr.isatty()
+    try:
+        engine.start()
+        while not args.seconds or engine.elapsed < args.seconds:
+            time.sleep(0.25)
+            if engine.error is not None:
+                raise StreamdlError(f"processing stopped: {type(engine.error).__name__}: {engine.error}")
+            if tty:
+                print("\r" + engine.status_line(), end="", file=sys.stderr, flush=True)
+    finally:
+        engine.stop()
+        if tty:
+            print(file=sys.stderr)
+        stats = engine.stats()
+        print(engine.status_line(), file=sys.stderr)
+        if args.stats_json:
+            Path(args.stats_json).write_text(json.dumps(stats, indent=1) + "\n")
+
+
 def cmd_data_build(args) -> None:
     from streamdl.data.corpus import build_corpus
     from streamdl.data.sources import SOURCES, Source
@@ -93,6 +127,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-denoise", action="store_true", help="time the STFT pair alone")
     _add_denoiser_options(p)
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("devices", help="list audio devices")
+    p.set_defaults(func=cmd_devices)
+
+    p = sub.add_parser("run", help="process a live device: microphone in, denoised audio out")
+    p.add_argument("-i", "--input", metavar="DEVICE", help="input device index or name substring (default: system default)")
+    p.add_argument("-o", "--output", metavar="DEVICE", help="output device index or name substring (default: system default)")
+    p.add_argument("--seconds", type=float, default=0.0, help="stop after this long (default: until Ctrl-C)")
+    p.add_argument("--stats-json", metavar="FILE", help="write stream statistics (xruns, latency) here at exit")
+    p.add_argument("--no-denoise", action="store_true", help="pass audio through untouched")
+    p.add_argument("--channel", type=int, help="use this input channel (0-based) instead of mixing all down")
+    p.add_argument("--blocksize", type=int, help="device frames per callback (default: one 10 ms hop)")
+    p.add_argument("--record", metavar="FILE", help="also write the processed audio to this wav/flac file")
+    p.add_argument("--no-play", action="store_true", help="open no output device (use with --record)")
+    _add_denoiser_options(p)
+    p.set_defaults(func=cmd_run)
 
     data = sub.add_parser("data", help="training data").add_subparsers(dest="data_command", required=True)
     p = data.add_parser("build", help="decode audio sources into a training corpus")

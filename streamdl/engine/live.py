@@ -1,0 +1,261 @@
+"""The live engine: a PortAudio stream, two ring buffers and a worker thread running the chain.
+
+```
+PortAudio callback ──► input ring ──► worker: mono, resample, chain, resample ──► output ring ──► callback
+```
+
+The callback only copies blocks in and out of the rings and counts status flags: no locks, no
+model, no sample-buffer allocation. The worker pulls device hops and keeps the output ring fed.
+Latency never creeps: when the worker is late the callback plays zeros and remembers how many
+frames it owes; when those frames arrive it skips them, so every output slot keeps its fixed
+delay. A worker with a backlog drops whole hops (counted) instead of working on stale audio.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from streamdl.dsp.resample import StreamResampler
+from streamdl.dsp.ringbuffer import RingBuffer
+from streamdl.engine.chain import Chain, Streamer
+from streamdl.engine.devices import _sd, device_rate, resolve_device
+from streamdl.errors import StreamdlError
+from streamdl.io.audiofile import AudioFileSink
+
+GIL_SWITCH_INTERVAL_S = 0.0005  # while streaming: bounds how long the audio callback waits for the GIL
+
+
+class LiveEngine:
+    """Runs ``chain`` on live audio: input device -> chain -> output device (and/or a file).
+
+    Args:
+        chain: the processing chain (its STFT config fixes the model rate, 16 kHz by default).
+        input_device, output_device: index, name substring, or None for the defaults.
+        play: False for input only (no output stream); the result can still be recorded.
+        input_channel: 0-based channel to use, or None to mix all input channels down.
+        blocksize: device frames per callback (default: one hop at the device rate).
+        prefill_blocks: output blocks queued before starting: the worker's time budget, and the
+            margin for callbacks that PortAudio runs back to back after a device xrun.
+        record: a wav/flac path that receives the processed audio at the model rate.
+    """
+
+    def __init__(self, chain: Chain, *, input_device=None, output_device=None, play: bool = True,
+                 input_channel: int | None = None, blocksize: int | None = None, prefill_blocks: int = 2,
+                 record: str | Path | None = None, ring_seconds: float = 1.0):  # fmt: skip
+        sd = _sd()
+        self.chain = chain
+        self.model_rate = chain.config.sample_rate
+        self.play = play
+        self._in_index = resolve_device(input_device, "input")
+        self._out_index = resolve_device(output_device, "output") if play else None
+        self.rate = device_rate(self._in_index, "input", self.model_rate)
+        if play and device_rate(self._out_index, "output", self.rate) != self.rate:
+            raise StreamdlError(f"input and output devices share no sample rate ({self.rate} Hz); pick devices on the same card")
+        in_channels = sd.query_devices(self._in_index)["max_input_channels"]
+        if input_channel is not None and not 0 <= input_channel < in_channels:
+            raise StreamdlError(f"input channel {input_channel} does not exist; the device has channels 0..{in_channels - 1}")
+        self._in_channels = in_channels if input_channel is None else input_channel + 1
+        self._out_channels = min(2, sd.query_devices(self._out_index)["max_output_channels"]) if play else 0
+        self.input_channel = input_channel
+        self.hop_device = round(chain.hop * self.rate / self.model_rate)  # device frames per model hop
+        self.blocksize = blocksize or self.hop_device
+        ring = max(int(ring_seconds * self.rate), 4 * self.blocksize)
+        self._in_ring = RingBuffer(ring, self._in_channels)
+        self._out_ring = RingBuffer(ring, max(self._out_channels, 1))
+        self.prefill = prefill_blocks * self.blocksize + (self.hop_device if self.rate != self.model_rate else 0)
+        self._streamer = Streamer(chain)
+        self._to_model = StreamResampler(self.rate, self.model_rate)
+        self._to_device = StreamResampler(self.model_rate, self.rate)
+        self._record_path = record
+        # counters: each written by one side only (callback or worker)
+        self.callbacks = 0
+        self.pa_input_overflows = 0
+        self.pa_output_underflows = 0
+        self._missing_out = 0  # output frames played as zeros (callback)
+        self._skipped_out = 0  # late output frames skipped to hold the delay (callback)
+        self.worker_skipped = 0  # input frames the worker dropped to catch up (worker)
+        self._hop_times = []  # seconds per model hop (worker)
+        self._stop = threading.Event()
+        self._worker = None
+        self._stream = None
+        self._sink = None
+        self._started = 0.0
+        self._device_latency = 0.0
+        self.error: BaseException | None = None
+        self.realtime = False
+        self._switch_interval: float | None = None  # whether the worker got real-time scheduling
+
+    # ---- audio thread -------------------------------------------------------------------
+    def _callback(self, indata, outdata, frames, time_info, status):
+        """PortAudio callback: copy in, copy out, count. Never blocks, allocates or raises."""
+        self.callbacks += 1
+        if status.input_overflow:
+            self.pa_input_overflows += 1
+        if status.output_underflow:
+            self.pa_output_underflows += 1
+        self._in_ring.write(indata[:, : self._in_channels])
+        if outdata is None:
+            return
+        # Every input frame owns one output slot. Frames lost on the way in (ring overflow, hops the
+        # worker dropped) leave slots that must be played as silence; slots already played as silence
+        # because the worker was late leave frames that must be skipped when they arrive.
+        owed = self._missing_out - self._in_ring.overflow_frames - self.worker_skipped - self._skipped_out
+        if owed > 0:
+            self._skipped_out += self._out_ring.skip(owed)
+        silence = min(frames, -owed) if owed < 0 else 0
+        outdata[:silence] = 0.0
+        got = self._out_ring.read(outdata[silence:])
+        self._missing_out += frames - got
+
+    def _input_callback(self, indata, frames, time_info, status):
+        self._callback(indata, None, frames, time_info, status)
+
+    # ---- worker thread ------------------------------------------------------------------
+    @staticmethod
+    def _realtime_priority() -> bool:
+        """Ask for SCHED_FIFO (below JACK's usual 70) for the calling thread; False when not allowed."""
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(50))
+            return True
+        except (AttributeError, PermissionError, OSError):
+            return False
+
+    def _work(self) -> None:
+        self.realtime = self._realtime_priority()
+        block = np.zeros((self.hop_device, self._in_channels), np.float32)
+        max_backlog = max(4 * self.hop_device, 2 * self.blocksize)
+        clock = time.perf_counter
+        try:
+            while not self._stop.is_set():
+                backlog = self._in_ring.readable
+                if backlog > max_backlog:  # fell behind: drop whole hops, keep the newest, forget stale audio
+                    self.worker_skipped += self._in_ring.skip((backlog - self.hop_device) // self.hop_device * self.hop_device)
+                    self._streamer.reset()
+                if self._in_ring.readable < self.hop_device:
+                    time.sleep(0.0005)
+                    continue
+                self._in_ring.read(block)
+                mono = block[:, self.input_channel] if self.input_channel is not None else block.mean(axis=1)
+                start = clock()
+                x = self._to_model(mono)
+                y = self._streamer.feed(x)
+                if len(y):
+                    self._hop_times.append((clock() - start) * self.chain.hop / len(y))
+                if self._sink is not None and len(y):
+                    self._sink.write(y)
+                if self.play:
+                    z = self._to_device(y)
+                    self._out_ring.write(np.repeat(z[:, None], self._out_channels, axis=1))
+        except BaseException as e:  # reported by run(); the stream keeps playing zeros meanwhile
+            self.error = e
+
+    # ---- control ------------------------------------------------------------------------
+    def start(self) -> None:
+        sd = _sd()
+        # The callback thread needs the GIL; by default a waiting thread may wait 5 ms for it.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+        gc.collect()
+        gc.freeze()  # objects alive now are never scanned again: no long collection inside a callback
+        self._streamer.reset()
+        self._out_ring.write(np.zeros((self.prefill, self._out_ring.channels), np.float32))
+        if self._record_path is not None:
+            self._sink = AudioFileSink(self._record_path, self.model_rate, 1)
+        try:
+            if self.play:
+                self._stream = sd.Stream(device=(self._in_index, self._out_index), samplerate=self.rate, blocksize=self.blocksize,
+                                         channels=(self._in_channels, self._out_channels), dtype="float32", latency="low",
+                                         callback=self._callback)  # fmt: skip
+            else:
+                self._stream = sd.InputStream(device=self._in_index, samplerate=self.rate, blocksize=self.blocksize,
+                                              channels=self._in_channels, dtype="float32", latency="low", callback=self._input_callback)  # fmt: skip
+        except sd.PortAudioError as e:
+            self.stop()
+            raise StreamdlError(f"cannot open the audio stream ({e}); check the devices with 'streamdl devices'") from None
+        self._worker = threading.Thread(target=self._work, name="streamdl-worker", daemon=True)
+        self._worker.start()
+        self._stream.start()
+        self._started = time.monotonic()
+        latency = self._stream.latency  # seconds: (input, output) for a duplex stream
+        self._device_latency = float(sum(latency) if self.play else latency)
+
+    def stop(self) -> None:
+        """Stop the stream, then the worker, then finalize the recording. Safe to call twice."""
+        if self._stream is not None:
+            self._stream.stop()
+            self._stream.close()
+            self._stream = None
+        self._stop.set()
+        if self._worker is not None:
+            self._worker.join(timeout=5)
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
+
+    def __enter__(self) -> LiveEngine:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # ---- reporting ----------------------------------------------------------------------
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started if self._started else 0.0
+
+    def latency_ms(self) -> dict:
+        """Algorithmic (the STFT frame), buffering (PortAudio + prefill) and measured processing p99."""
+        times = np.asarray(self._hop_times[-6000:]) * 1000 if self._hop_times else np.zeros(1)
+        algorithmic = self.chain.config.algorithmic_latency_ms
+        buffer = 1000 * self._device_latency + 1000 * self.prefill / self.rate
+        return {
+            "algorithmic": round(algorithmic, 3),
+            "buffer": round(buffer, 3),
+            "processing_p99": round(float(np.percentile(times, 99)), 3),
+            "processing_median": round(float(np.median(times)), 3),
+            # end-to-end delay of the sample stream: the frame's last hop overlaps the device block
+            "expected_delay": round(algorithmic - self.chain.config.hop_ms + buffer, 3),
+        }
+
+    def stats(self) -> dict:
+        """Counters since start. Overflows and underflows add the device's own flags (PortAudio) to
+        the engine's ring events; ``xruns`` splits them, so losses streamdl caused stand apart."""
+        latency = self.latency_ms()
+        xruns = {
+            "device_input": self.pa_input_overflows,
+            "device_output": self.pa_output_underflows,
+            "engine_input": self._in_ring.overflow_events,
+            "engine_output": self._out_ring.underflow_events if self.play else 0,
+        }
+        return {
+            "seconds": round(self.elapsed, 3),
+            "callbacks": self.callbacks,
+            "input_overflows": xruns["device_input"] + xruns["engine_input"],
+            "output_underflows": xruns["device_output"] + xruns["engine_output"],
+            "dropped_samples": self._in_ring.overflow_frames + self.worker_skipped,
+            "latency_ms": latency,
+            "xruns": xruns,
+            "device_rate": self.rate,
+            "model_rate": self.model_rate,
+            "blocksize": self.blocksize,
+            "realtime_worker": self.realtime,
+            "rtf": round(latency["processing_median"] / self.chain.config.hop_ms, 4),
+        }
+
+    def status_line(self) -> str:
+        s = self.stats()
+        lat = s["latency_ms"]
+        return (f"{s['seconds']:7.1f} s | RTF {s['rtf']:.3f} | latency {lat['algorithmic']:.0f} + {lat['buffer']:.0f} + "
+                f"{lat['processing_p99']:.2f} ms | xruns in {s['input_overflows']} out {s['output_underflows']} | "
+                f"dropped {s['dropped_samples']}")  # fmt: skip
