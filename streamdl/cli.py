@@ -101,6 +101,29 @@ def cmd_data_build(args) -> None:
     print(json.dumps(summary, indent=1))
 
 
+def cmd_eval(args) -> None:
+    from streamdl.engine.chain import Chain
+    from streamdl.engine.files import process_array
+    from streamdl.evaluation import evaluate_folders
+
+    chain = Chain(stages=[_denoiser_stage(args)])
+    report = evaluate_folders(Path(args.clean), Path(args.noisy), {"streamdl": lambda x, rate: process_array(chain, x[:, None], rate)[:, 0]})
+    if args.json:
+        print(json.dumps(report))
+        return
+    print(f"{report.pop('pairs')} pairs")
+    print(f"{'':<10}{'PESQ-WB':>9}{'STOI':>8}{'SI-SDR':>9}")
+    for name, m in report.items():
+        print(f"{name:<10}{m['pesq_wb']:>9.3f}{m['stoi']:>8.3f}{m['si_sdr']:>9.2f}")
+
+
+def cmd_data_pairs(args) -> None:
+    from streamdl.data.mixing import write_evaluation_pairs
+
+    write_evaluation_pairs(Path(args.corpus), Path(args.out), split=args.split, count=args.count)
+    print(f"wrote {args.count} pairs to {args.out}/clean and {args.out}/noisy")
+
+
 def cmd_train_denoiser(args) -> None:
     from streamdl.training.trainer import TrainConfig, train_denoiser
 
@@ -153,6 +176,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-debian", action="store_true", help="use only the --speech/--noise folders")
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_data_build)
+
+    p = data.add_parser("pairs", help="write held-out clean/noisy evaluation pairs from a corpus")
+    p.add_argument("--corpus", default="data/corpus")
+    p.add_argument("--out", default="data/eval", help="folder that receives clean/ and noisy/")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"])
+    p.add_argument("--count", type=int, default=60)
+    p.set_defaults(func=cmd_data_pairs)
+
+    p = sub.add_parser("eval", help="score the denoiser on clean/noisy pairs (PESQ-WB, STOI, SI-SDR)")
+    p.add_argument("--clean", required=True, help="folder of clean references")
+    p.add_argument("--noisy", required=True, help="folder of noisy files with the same names")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_denoiser_options(p)
+    p.set_defaults(func=cmd_eval)
 
     train = sub.add_parser("train", help="train a model").add_subparsers(dest="model", required=True)
     p = train.add_parser("denoiser", help="train the causal denoiser on a corpus")

@@ -143,3 +143,26 @@ def jack_probe(jack_server):
     yield make
     for probe in probes:
         probe.client.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory):
+    """A corpus built from user folders of synthetic 'speech' (voiced, pitched bursts) and noise."""
+    import soundfile as sf
+
+    from streamdl.data.corpus import build_corpus
+    from streamdl.data.sources import Source
+
+    root = tmp_path_factory.mktemp("tiny")
+    rng = np.random.default_rng(0)
+    for i in range(120):
+        t = np.arange(int(22050 * rng.uniform(0.4, 0.8))) / 22050
+        f0 = rng.uniform(90, 250)
+        voiced = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 12)) * np.hanning(len(t))
+        (root / "speech").mkdir(exist_ok=True)
+        sf.write(root / "speech" / f"utt{i:02d}.wav", 0.3 * voiced, 22050)
+        (root / "noise").mkdir(exist_ok=True)
+        sf.write(root / "noise" / f"noise{i:02d}.flac", 0.1 * rng.standard_normal(8000), 16000)
+    sources = tuple(Source(f"user-{role}", role, (str(root / role),), ("*.wav", "*.flac")) for role in ("speech", "noise"))
+    summary = build_corpus(root, root / "corpus", sources=sources, workers=1)
+    return root / "corpus", summary

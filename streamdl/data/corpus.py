@@ -84,9 +84,13 @@ def build_corpus(package_root: Path, out_dir: Path, *, sources: tuple[Source, ..
             for name, audio in results:
                 if name is not None:
                     pools[f"{job[0].role}_{split_of(job[0], job[1])}"].append((name, audio))
+    for role in {source.role for source in sources} - {"music"}:
+        for split in ("train", "val"):
+            if not pools[f"{role}_{split}"]:
+                raise StreamdlError(f"no {role} clips fell in the {split} split; give more {role} files (splits are 80/5/15 by file)")
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = {}
-    for key, clips in sorted(pools.items()):
+    for key, clips in sorted((k, v) for k, v in pools.items() if v):
         lengths = np.array([len(a) for _, a in clips])
         np.savez(out_dir / f"{key}.npz", audio=np.concatenate([a for _, a in clips]),
                  offsets=np.concatenate([[0], np.cumsum(lengths)]), names=np.array([n for n, _ in clips]))

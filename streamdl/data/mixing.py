@@ -202,3 +202,29 @@ def room_impulse_responses(count: int, sample_rate: int, seed: int) -> list[np.n
         rir = np.asarray(room.rir[0][0], dtype=np.float32)
         rirs.append(rir / np.abs(rir).max())
     return rirs
+
+
+def write_evaluation_pairs(corpus: Path, out_dir: Path, *, split: str = "test", count: int = 60, seconds: float = 4.0,
+                           snrs_db: tuple[float, ...] = (0.0, 5.0, 10.0), seed: int = 2026) -> None:  # fmt: skip
+    """Write ``count`` (clean, noisy) wav pairs to out_dir/clean and out_dir/noisy, 16 kHz.
+
+    Plain mixtures of the split's real speech and real recorded noise, no augmentation, SNRs
+    cycling through ``snrs_db``: the same pairs for every system compared on them.
+    """
+    from streamdl.io.audiofile import write_audio
+
+    rng = np.random.default_rng(seed)
+    speech, noise = Pool(corpus / f"speech_{split}.npz"), Pool(corpus / f"noise_{split}.npz")
+    n = int(seconds * 16000)
+    for sub in ("clean", "noisy"):
+        (out_dir / sub).mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        clean = speech.window(rng, n)
+        nz = noise.clip(rng, n)
+        snr = snrs_db[i % len(snrs_db)]
+        nz = nz * (_rms(clean) / _rms(nz) * 10 ** (-snr / 20))
+        noisy = clean + nz
+        gain = 10 ** (rng.uniform(-32, -20) / 20) / _rms(noisy)
+        gain = min(gain, 0.95 / np.abs(noisy).max())
+        write_audio(out_dir / "clean" / f"pair{i:03d}_snr{snr:g}.wav", clean * gain, 16000)
+        write_audio(out_dir / "noisy" / f"pair{i:03d}_snr{snr:g}.wav", noisy * gain, 16000)

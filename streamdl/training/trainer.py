@@ -74,8 +74,8 @@ def validate(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor
         est = spectrum.istft(model(spectrum.stft(x)))
         delay = spectrum.n_fft - spectrum.hop
         ref = torch.nn.functional.pad(y, (delay, 0))[:, : est.shape[1]]
-        speech = y.abs().amax(1) > 0
-        gains += (si_sdr(est, ref) - si_sdr(torch.nn.functional.pad(x, (delay, 0))[:, : est.shape[1]], ref))[speech].tolist()
+        noisy_speech = (y.abs().amax(1) > 0) & ((x - y).abs().amax(1) > 0)  # noise-free pairs would swamp the mean
+        gains += (si_sdr(est, ref) - si_sdr(torch.nn.functional.pad(x, (delay, 0))[:, : est.shape[1]], ref))[noisy_speech].tolist()
     model.train()
     return {"val_loss": sum(losses) / len(noisy), "val_si_sdr_gain_db": sum(gains) / max(len(gains), 1)}
 
@@ -121,7 +121,7 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
         opt.step()
         step += 1
         bar.update()
-        bar.set_postfix(loss=f"{float(loss):.4f}")
+        bar.set_postfix(loss=f"{loss.item():.4f}")
         out_of_time = tc.max_minutes and time.time() - start > tc.max_minutes * 60
         if rank == 0 and (step % tc.val_every == 0 or step == tc.max_steps or out_of_time):
             stats = validate(model, spectrum, val_noisy, val_clean, tc.batch_size)
@@ -132,7 +132,7 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
             torch.save({**model_dict(model, "denoiser"), "optimizer": opt.state_dict(), "step": step, "best": best, "stale": stale,
                         "train_config": dataclasses.asdict(tc)}, out / "last.pt")  # fmt: skip
             with open(out / "log.jsonl", "a") as log:
-                log.write(json.dumps({"step": step, "minutes": round((time.time() - start) / 60, 2), "train_loss": float(loss), **stats}) + "\n")
+                log.write(json.dumps({"step": step, "minutes": round((time.time() - start) / 60, 2), "train_loss": loss.item(), **stats}) + "\n")
             bar.write(f"step {step}: val loss {stats['val_loss']:.4f}, SI-SDR gain {stats['val_si_sdr_gain_db']:.2f} dB")
         stop = torch.tensor([bool(out_of_time) or stale >= tc.patience], device=device)
         if world > 1:

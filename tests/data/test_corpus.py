@@ -1,0 +1,48 @@
+import numpy as np
+
+from streamdl.data.corpus import SPEECH_LEVEL_DB, prepare_clip
+from streamdl.data.sources import SOURCES, debian_packages, split_of
+
+
+def test_every_pool_and_split_is_built(tiny_corpus):
+    corpus, summary = tiny_corpus
+    assert {f"{role}_{split}" for role in ("speech", "noise") for split in ("train", "val", "test")} <= set(summary)
+    with np.load(corpus / "speech_train.npz") as z:
+        assert z["audio"].dtype == np.int16 and z["offsets"][-1] == len(z["audio"])
+        assert all(name.startswith("user-speech:") for name in z["names"])
+
+
+def test_splits_are_fixed_by_path_and_hold_out_speakers():
+    source = next(s for s in SOURCES if s.name == "klettres")
+    assert split_of(source, "usr/share/klettres/de/alpha/a.ogg") == "test"  # a held-out narrator
+    assert split_of(source, "usr/share/klettres/fr/alpha/a.ogg") in ("train", "val")
+    assert split_of(source, "usr/share/klettres/fr/alpha/b.ogg") == split_of(source, "usr/share/klettres/fr/alpha/b.ogg")
+
+
+def test_clips_are_trimmed_resampled_and_levelled():
+    rate = 44100
+    t = np.arange(rate) / rate
+    x = np.concatenate([np.zeros(rate // 2), 0.02 * np.sin(2 * np.pi * 200 * t), np.zeros(rate // 2)]).astype(np.float32)
+    y = prepare_clip(x, rate, "speech", 16000)
+    assert abs(len(y) - 16000) < 400  # the silence is gone
+    assert abs(20 * np.log10(np.sqrt(np.mean(y**2))) - SPEECH_LEVEL_DB) < 1.0
+    assert prepare_clip(np.zeros(rate, np.float32), rate, "noise", 16000) is None  # silent clips are dropped
+
+
+def test_only_the_listed_debian_packages_are_read():
+    assert "fillets-ng-data-cs" in debian_packages() and "widelands-data" in debian_packages()
+    assert len(debian_packages()) == 13
+
+
+def test_too_few_files_for_a_validation_split(tmp_path):
+    import pytest
+    import soundfile as sf
+
+    from streamdl.data.corpus import build_corpus
+    from streamdl.data.sources import Source
+    from streamdl.errors import StreamdlError
+
+    (tmp_path / "speech").mkdir()
+    sf.write(tmp_path / "speech" / "only.wav", 0.1 * np.ones(8000), 16000)
+    with pytest.raises(StreamdlError, match="give more speech files"):
+        build_corpus(tmp_path, tmp_path / "corpus", sources=(Source("s", "speech", (str(tmp_path / "speech"),), ("*.wav",)),), workers=1)

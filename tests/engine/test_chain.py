@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from streamdl.dsp.stft import STFTConfig
+from streamdl.engine.chain import Chain, Streamer, process_signal
+from streamdl.engine.files import output_paths, process_array
+from streamdl.errors import StreamdlError
+
+
+@pytest.fixture(scope="module")
+def signal():
+    return (0.3 * np.random.default_rng(0).standard_normal(20011)).astype(np.float32)
+
+
+def test_pass_through_is_an_identity(signal):
+    np.testing.assert_allclose(process_signal(Chain(), signal), signal, atol=1e-6)
+
+
+@pytest.mark.parametrize("block", [1, 64, 65, 160, 161, 1009, 8193])
+def test_any_block_size_gives_the_whole_signal_result(signal, block):
+    chain = Chain(stages=[lambda spec: spec * np.float32(0.5)])
+    whole = process_signal(chain, signal)
+    streamer = Streamer(chain)
+    streamer.reset()
+    out = np.concatenate([streamer.feed(signal[i : i + block]) for i in range(0, len(signal), block)] + [streamer.flush()])
+    np.testing.assert_array_equal(out[chain.delay_samples : chain.delay_samples + len(signal)], whole)
+
+
+def test_disabled_chain_skips_stages_but_runs_taps(signal):
+    seen = []
+    chain = Chain(stages=[lambda spec: spec * 0], taps=[lambda spec: seen.append(1)])
+    chain.enabled = False
+    np.testing.assert_allclose(process_signal(chain, signal), signal, atol=1e-6)
+    assert len(seen) > 0
+
+
+@pytest.mark.parametrize("rate, channels", [(16000, 1), (44100, 2), (48000, 1), (8000, 1)])
+def test_arrays_keep_rate_length_and_channels(rate, channels):
+    t = np.arange(int(rate * 0.7)) / rate
+    x = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[:, None].repeat(channels, 1)
+    y = process_array(Chain(), x, rate)
+    assert y.shape == x.shape
+    mid = slice(len(x) // 4, 3 * len(x) // 4)
+    np.testing.assert_allclose(y[mid], x[mid], atol=2e-3)  # aligned: no delay left
+
+
+def test_output_never_leaves_minus_one_to_one():
+    x = np.full((16000, 1), 0.9, np.float32)
+    y = process_array(Chain(stages=[lambda spec: spec * np.float32(3.0)]), x, 16000)
+    assert np.abs(y).max() <= 1.0
+
+
+def test_folder_in_needs_a_folder_out(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.wav").write_bytes(b"")
+    (tmp_path / "file.wav").write_bytes(b"")
+    with pytest.raises(StreamdlError, match="output must be a folder"):
+        output_paths(tmp_path / "in", tmp_path / "file.wav")
+
+
+def test_other_frame_sizes():
+    config = STFTConfig(n_fft=512, hop=128)
+    x = np.random.default_rng(1).standard_normal(5000).astype(np.float32) * 0.1
+    np.testing.assert_allclose(process_signal(Chain(config), x), x, atol=1e-6)

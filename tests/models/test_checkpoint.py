@@ -1,0 +1,63 @@
+import pickle
+
+import pytest
+import torch
+
+from streamdl.errors import StreamdlError
+from streamdl.models.checkpoint import load_model, save_model
+from streamdl.models.denoiser import Denoiser, DenoiserConfig
+from streamdl.models.runtime import default_denoiser_path
+
+SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=24)
+
+
+def test_a_saved_model_rebuilds_itself(tmp_path):
+    model = Denoiser(SMALL)
+    save_model(tmp_path / "m.pt", model, "denoiser")
+    loaded = load_model(tmp_path / "m.pt", "denoiser")
+    assert loaded.config == SMALL
+    for a, b in zip(model.state_dict().values(), loaded.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_the_shipped_weights_load():
+    model = load_model(default_denoiser_path(), "denoiser")
+    assert not model.training
+
+
+def test_wrong_kind(tmp_path):
+    save_model(tmp_path / "m.pt", Denoiser(SMALL), "denoiser")
+    with pytest.raises(StreamdlError, match="not a tagger"):
+        load_model(tmp_path / "m.pt", "tagger")
+
+
+@pytest.mark.parametrize("content", [b"", b"not a model at all", b"PK\x03\x04broken zip"])
+def test_garbage_file(tmp_path, content):
+    (tmp_path / "bad.pt").write_bytes(content)
+    with pytest.raises(StreamdlError, match="not a streamdl model file"):
+        load_model(tmp_path / "bad.pt", "denoiser")
+
+
+class _Evil:
+    def __reduce__(self):
+        return (exec, ("open('/tmp/streamdl-pwned', 'w').write('x')",))
+
+
+def test_loading_never_runs_code_from_the_file(tmp_path):
+    torch.save({"format": "streamdl-model-1", "payload": _Evil()}, tmp_path / "evil.pt", pickle_module=pickle)
+    with pytest.raises(StreamdlError, match="not a streamdl model file"):
+        load_model(tmp_path / "evil.pt", "denoiser")
+    import os
+
+    assert not os.path.exists("/tmp/streamdl-pwned")
+
+
+def test_a_plain_tensor_file_is_refused(tmp_path):
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
+    with pytest.raises(StreamdlError, match="no 'streamdl-model-1' tag"):
+        load_model(tmp_path / "other.pt", "denoiser")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(StreamdlError, match="no such model file"):
+        load_model(tmp_path / "nope.pt", "denoiser")

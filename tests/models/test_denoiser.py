@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+import torch
+
+from streamdl.models.denoiser import Denoiser, DenoiserConfig
+from streamdl.models.export import BACKENDS, as_backend_state, step_function, uses_numpy
+
+SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=24)
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    m = Denoiser(SMALL).eval()
+    torch.nn.init.normal_(m.df_head.weight, std=0.05)  # make the deep filter matter (it starts at zero)
+    return m
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return 0.1 * torch.randn(2, 37, SMALL.stft.n_bins, 2, generator=torch.Generator().manual_seed(1))
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 37])
+@torch.no_grad()
+def test_chunked_equals_whole(model, spec, chunk):
+    whole = model(spec)
+    state = model.init_state(2)
+    parts = []
+    for start in range(0, spec.shape[1], chunk):
+        out, state = model.forward_chunk(spec[:, start : start + chunk], state)
+        parts.append(out)
+    torch.testing.assert_close(torch.cat(parts, 1), whole, atol=1e-5, rtol=1e-4)
+
+
+@torch.no_grad()
+def test_step_equals_whole(model, spec):
+    state = model.init_state(2)
+    outs = []
+    for t in range(spec.shape[1]):
+        out, state = model.step(spec[:, t], state)
+        outs.append(out)
+    torch.testing.assert_close(torch.stack(outs, 1), model(spec), atol=1e-5, rtol=1e-4)
+
+
+@torch.no_grad()
+def test_causal(model, spec):
+    """Changing frame t changes no output before t."""
+    other = spec.clone()
+    other[:, 20:] = 0.5
+    torch.testing.assert_close(model(other)[:, :20], model(spec)[:, :20])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@torch.no_grad()
+def test_exported_step_equals_eager_over_several_chunks(model, spec, backend):
+    if backend == "onnx":
+        pytest.importorskip("onnxruntime")
+    step = step_function(model, backend)
+    state = as_backend_state(model.init_state(1), backend)
+    eager_state = model.init_state(1)
+    for t in range(12):
+        frame = spec[:1, t]
+        out, *state = step(frame.numpy() if uses_numpy(backend) else frame, *state)
+        ref, eager_state = model.step(frame, eager_state)
+        torch.testing.assert_close(torch.as_tensor(out), ref, atol=1e-5, rtol=1e-4)
+    for s, ref in zip(state, eager_state):  # the states agree too, not only the outputs
+        torch.testing.assert_close(torch.as_tensor(np.asarray(s)), ref, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@torch.no_grad()
+def test_torchscript_on_cuda_equals_cpu(model, spec):
+    gpu = Denoiser(SMALL).eval()
+    gpu.load_state_dict(model.state_dict())
+    gpu = gpu.cuda()
+    step = step_function(gpu, "torchscript")
+    out, *_ = step(spec[:1, 0].cuda(), *gpu.init_state(1))
+    ref, _ = model.step(spec[:1, 0], model.init_state(1))
+    torch.testing.assert_close(out.cpu(), ref, atol=1e-4, rtol=1e-3)
+
+
+def test_size_and_latency():
+    model = Denoiser()
+    assert sum(p.numel() for p in model.parameters()) < 1_000_000
+    assert model.config.stft.algorithmic_latency_ms <= 20.0

@@ -1,0 +1,82 @@
+"""The command line as a user meets it: real processes, real files, one-line errors."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+
+def streamdl(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "streamdl", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+def test_denoise_the_bundled_sample_by_default(tmp_path):
+    result = streamdl("denoise", "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "sample_noisy_denoised.wav"
+    info = sf.info(out)
+    from streamdl.cli import sample_path
+
+    assert info.samplerate == sf.info(sample_path()).samplerate and info.frames == sf.info(sample_path()).frames
+
+
+def test_denoise_a_folder_keeps_rates_and_lengths(tmp_path):
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    sf.write(tmp_path / "in" / "a.wav", 0.1 * rng.standard_normal((44100, 2)), 44100)
+    sf.write(tmp_path / "in" / "sub" / "b.flac", 0.1 * rng.standard_normal(12345), 8000)
+    result = streamdl("denoise", "-q", str(tmp_path / "in"), str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    a, b = sf.info(tmp_path / "out" / "a.wav"), sf.info(tmp_path / "out" / "sub" / "b.flac")
+    assert (a.samplerate, a.frames, a.channels) == (44100, 44100, 2)
+    assert (b.samplerate, b.frames, b.channels) == (8000, 12345, 1)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["denoise", "missing.wav", "out.wav"], "missing.wav: no such file or folder"),
+        (["denoise", "bad.wav", "out.wav"], "not a readable audio file"),
+        (["denoise", "empty.wav", "out.wav"], "no audio samples"),
+        (["denoise", "nan.wav", "out.wav"], "NaN or Inf"),
+        (["denoise", "--model", "bad.wav", "ok.wav", "out.wav"], "not a streamdl model file"),
+        (["denoise", "ok.wav", "out.mp3"], "unknown output format"),
+        (["denoise", "--device", "cuda", "ok.wav", "out.wav"], "CUDA"),
+    ],
+)
+def test_user_mistakes_get_one_line(tmp_path, args, message):
+    (tmp_path / "bad.wav").write_bytes(b"RIFFjunk")
+    sf.write(tmp_path / "empty.wav", np.zeros((0, 1)), 16000)
+    sf.write(tmp_path / "nan.wav", np.array([0.0, np.nan, 0.0], np.float32), 16000, subtype="FLOAT")
+    sf.write(tmp_path / "ok.wav", np.zeros(1600), 16000)
+    result = streamdl(*args, cwd=tmp_path)
+    if "CUDA" in message and result.returncode == 0:
+        pytest.skip("this machine has CUDA")
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_bench_json_contract():
+    result = streamdl("bench", "--json", "--seconds", "2")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    for key in ("sample_rate", "hop", "hop_ms", "algorithmic_latency_ms", "stages", "total", "rtf"):
+        assert key in report
+    for stage in ("stft", "istft", "denoiser"):
+        assert set(report["stages"][stage]) == {"median_us", "p99_us"}
+    assert set(report["total"]) == {"median_us", "p99_us"}
+
+
+def test_unknown_device_is_a_one_line_error():
+    result = streamdl("run", "-i", "no-such-device-anywhere", "--no-denoise", "--seconds", "1")
+    assert result.returncode == 2
+    assert "no-such-device-anywhere" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_version_and_help():
+    assert streamdl("--version").stdout.startswith("streamdl ")
+    assert "denoise" in streamdl("--help").stdout
