@@ -60,6 +60,15 @@ def cmd_devices(args) -> None:
     print(list_devices())
 
 
+def _file_source(path: str, rate: int):
+    """A file as the live source: mono float32 at ``rate``."""
+    from streamdl.dsp.resample import resample
+    from streamdl.io.audiofile import read_audio
+
+    audio, file_rate = read_audio(path)
+    return resample(audio.mean(axis=1), file_rate, rate)
+
+
 def cmd_run(args) -> None:
     import time
 
@@ -67,16 +76,19 @@ def cmd_run(args) -> None:
     from streamdl.engine.live import LiveEngine
 
     chain = Chain(stages=[] if args.no_denoise else [_denoiser_stage(args)])
-    engine = LiveEngine(chain, input_device=args.input, output_device=args.output, play=not args.no_play,
-                        input_channel=args.channel, blocksize=args.blocksize, record=args.record)  # fmt: skip
-    tty = sys.stderr.isatty()
+    source = _file_source(args.input, chain.config.sample_rate) if args.input and Path(args.input).is_file() else None
+    engine = LiveEngine(chain, input_device=None if source is not None else args.input, output_device=args.output,
+                        play=not args.no_play, input_channel=args.channel, blocksize=args.blocksize, record=args.record,
+                        source=source, loop=args.loop)  # fmt: skip
+    tty, shown = sys.stderr.isatty(), 0.0
     try:
         engine.start()
-        while not args.seconds or engine.elapsed < args.seconds:
-            time.sleep(0.25)
+        while (not args.seconds or engine.elapsed < args.seconds) and not engine.done:
+            time.sleep(0.05)
             if engine.error is not None:
                 raise StreamdlError(f"processing stopped: {type(engine.error).__name__}: {engine.error}")
-            if tty:
+            if tty and time.monotonic() - shown > 0.5:
+                shown = time.monotonic()
                 print("\r" + engine.status_line(), end="", file=sys.stderr, flush=True)
     finally:
         engine.stop()
@@ -155,7 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_devices)
 
     p = sub.add_parser("run", help="process a live device: microphone in, denoised audio out")
-    p.add_argument("-i", "--input", metavar="DEVICE", help="input device index or name substring (default: system default)")
+    p.add_argument("-i", "--input", metavar="DEVICE", help="input device index or name substring, or an audio file to play "
+                   "through the chain (default: the system's default input)")  # fmt: skip
+    p.add_argument("--loop", action="store_true", help="with a file as input: play it in a loop")
     p.add_argument("-o", "--output", metavar="DEVICE", help="output device index or name substring (default: system default)")
     p.add_argument("--seconds", type=float, default=0.0, help="stop after this long (default: until Ctrl-C)")
     p.add_argument("--stats-json", metavar="FILE", help="write stream statistics (xruns, latency) here at exit")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from streamdl.errors import StreamdlError
 
 
-def _sd():
+def load_sounddevice():
+    """The sounddevice module; a one-line error when PortAudio itself is missing."""
     try:
         import sounddevice
     except OSError as e:  # libportaudio2 missing
@@ -15,7 +16,7 @@ def _sd():
 
 def list_devices() -> str:
     """A table of devices, one per line, marking the defaults (sounddevice's format)."""
-    sd = _sd()
+    sd = load_sounddevice()
     return str(sd.query_devices()) or "no audio devices found"
 
 
@@ -25,7 +26,7 @@ def resolve_device(spec: str | int | None, kind: str) -> int:
     ``kind`` is "input" or "output". Raises StreamdlError naming the choices when nothing or
     several devices match.
     """
-    sd = _sd()
+    sd = load_sounddevice()
     devices = sd.query_devices()
     channels_key = f"max_{kind}_channels"
     if spec is None:
@@ -49,7 +50,7 @@ def resolve_device(spec: str | int | None, kind: str) -> int:
 
 def device_rate(index: int, kind: str, preferred: int) -> int:
     """``preferred`` when the device accepts it, else the device's default rate."""
-    sd = _sd()
+    sd = load_sounddevice()
     check = sd.check_input_settings if kind == "input" else sd.check_output_settings
     try:
         check(device=index, samplerate=preferred, channels=1, dtype="float32")

@@ -25,7 +25,7 @@ import numpy as np
 from streamdl.dsp.resample import StreamResampler
 from streamdl.dsp.ringbuffer import RingBuffer
 from streamdl.engine.chain import Chain, Streamer
-from streamdl.engine.devices import _sd, device_rate, resolve_device
+from streamdl.engine.devices import device_rate, load_sounddevice, resolve_device
 from streamdl.errors import StreamdlError
 from streamdl.io.audiofile import AudioFileSink
 
@@ -44,21 +44,32 @@ class LiveEngine:
         prefill_blocks: output blocks queued before starting: the worker's time budget, and the
             margin for callbacks that PortAudio runs back to back after a device xrun.
         record: a wav/flac path that receives the processed audio at the model rate.
+        source: mono float32 samples at the model rate to play instead of an input device
+            (output-only stream, paced by the output); ``loop`` repeats them, else ``finished``
+            turns True at the end (and ``done`` once the output has drained).
     """
 
     def __init__(self, chain: Chain, *, input_device=None, output_device=None, play: bool = True,
                  input_channel: int | None = None, blocksize: int | None = None, prefill_blocks: int = 2,
-                 record: str | Path | None = None, ring_seconds: float = 1.0):  # fmt: skip
-        sd = _sd()
+                 record: str | Path | None = None, ring_seconds: float = 1.0,
+                 source: np.ndarray | None = None, loop: bool = False):  # fmt: skip
+        sd = load_sounddevice()
         self.chain = chain
         self.model_rate = chain.config.sample_rate
         self.play = play
-        self._in_index = resolve_device(input_device, "input")
+        self._source = None if source is None else np.asarray(source, dtype=np.float32).reshape(-1)
+        self.loop = loop
+        if self._source is not None and (not play or len(self._source) == 0):
+            raise StreamdlError("a file source needs an output device and at least one sample")
+        self._in_index = resolve_device(input_device, "input") if self._source is None else None
         self._out_index = resolve_device(output_device, "output") if play else None
-        self.rate = device_rate(self._in_index, "input", self.model_rate)
+        if self._source is None:
+            self.rate = device_rate(self._in_index, "input", self.model_rate)
+        else:
+            self.rate = device_rate(self._out_index, "output", self.model_rate)
         if play and device_rate(self._out_index, "output", self.rate) != self.rate:
             raise StreamdlError(f"input and output devices share no sample rate ({self.rate} Hz); pick devices on the same card")
-        in_channels = sd.query_devices(self._in_index)["max_input_channels"]
+        in_channels = sd.query_devices(self._in_index)["max_input_channels"] if self._source is None else 1
         if input_channel is not None and not 0 <= input_channel < in_channels:
             raise StreamdlError(f"input channel {input_channel} does not exist; the device has channels 0..{in_channels - 1}")
         self._in_channels = in_channels if input_channel is None else input_channel + 1
@@ -89,8 +100,9 @@ class LiveEngine:
         self._started = 0.0
         self._device_latency = 0.0
         self.error: BaseException | None = None
-        self.realtime = False
-        self._switch_interval: float | None = None  # whether the worker got real-time scheduling
+        self.realtime = False  # whether the worker got real-time scheduling
+        self.finished = False  # a file source without loop has been played to its end
+        self._switch_interval: float | None = None
 
     # ---- audio thread -------------------------------------------------------------------
     def _callback(self, indata, outdata, frames, time_info, status):
@@ -117,6 +129,13 @@ class LiveEngine:
     def _input_callback(self, indata, frames, time_info, status):
         self._callback(indata, None, frames, time_info, status)
 
+    def _output_callback(self, outdata, frames, time_info, status):
+        """Output-only (file source): play what the worker queued, zeros when it is late."""
+        self.callbacks += 1
+        if status.output_underflow:
+            self.pa_output_underflows += 1
+        self._out_ring.read(outdata)
+
     # ---- worker thread ------------------------------------------------------------------
     @staticmethod
     def _realtime_priority() -> bool:
@@ -129,47 +148,73 @@ class LiveEngine:
 
     def _work(self) -> None:
         self.realtime = self._realtime_priority()
-        block = np.zeros((self.hop_device, self._in_channels), np.float32)
-        max_backlog = max(4 * self.hop_device, 2 * self.blocksize)
-        clock = time.perf_counter
         try:
-            while not self._stop.is_set():
-                backlog = self._in_ring.readable
-                if backlog > max_backlog:  # fell behind: drop whole hops, keep the newest, forget stale audio
-                    self.worker_skipped += self._in_ring.skip((backlog - self.hop_device) // self.hop_device * self.hop_device)
-                    self._streamer.reset()
-                if self._in_ring.readable < self.hop_device:
-                    time.sleep(0.0005)
-                    continue
-                self._in_ring.read(block)
-                mono = block[:, self.input_channel] if self.input_channel is not None else block.mean(axis=1)
-                start = clock()
-                x = self._to_model(mono)
-                y = self._streamer.feed(x)
-                if len(y):
-                    self._hop_times.append((clock() - start) * self.chain.hop / len(y))
-                if self._sink is not None and len(y):
-                    self._sink.write(y)
-                if self.play:
-                    z = self._to_device(y)
-                    self._out_ring.write(np.repeat(z[:, None], self._out_channels, axis=1))
+            self._feed_from_source() if self._source is not None else self._feed_from_input()
         except BaseException as e:  # reported by run(); the stream keeps playing zeros meanwhile
             self.error = e
 
+    def _feed_from_input(self) -> None:
+        block = np.zeros((self.hop_device, self._in_channels), np.float32)
+        max_backlog = max(4 * self.hop_device, 2 * self.blocksize)
+        while not self._stop.is_set():
+            backlog = self._in_ring.readable
+            if backlog > max_backlog:  # fell behind: drop whole hops, keep the newest, forget stale audio
+                self.worker_skipped += self._in_ring.skip((backlog - self.hop_device) // self.hop_device * self.hop_device)
+                self._streamer.reset()
+            if self._in_ring.readable < self.hop_device:
+                time.sleep(0.0005)
+                continue
+            self._in_ring.read(block)
+            mono = block[:, self.input_channel] if self.input_channel is not None else block.mean(axis=1)
+            self._process(self._to_model(mono))
+
+    def _feed_from_source(self) -> None:
+        """Play the source at the output's pace, keeping ``prefill`` frames queued."""
+        hop, pos = self.chain.hop, 0
+        while not self._stop.is_set():
+            if self._out_ring.readable >= self.prefill:
+                time.sleep(0.0005)
+                continue
+            if pos >= len(self._source):
+                if not self.loop:
+                    self._process(self._streamer.flush())
+                    self.finished = True
+                    return
+                pos = 0
+            self._process(self._source[pos : pos + hop])
+            pos += hop
+
+    def _process(self, x: np.ndarray) -> None:
+        """Model-rate samples through the chain, to the recording and the output ring."""
+        start = time.perf_counter()
+        y = self._streamer.feed(x)
+        if len(y):
+            self._hop_times.append((time.perf_counter() - start) * self.chain.hop / len(y))
+            if self._sink is not None:
+                self._sink.write(y)
+        if self.play:
+            z = self._to_device(y)
+            self._out_ring.write(np.repeat(z[:, None], self._out_channels, axis=1))
+
     # ---- control ------------------------------------------------------------------------
     def start(self) -> None:
-        sd = _sd()
+        sd = load_sounddevice()
         # The callback thread needs the GIL; by default a waiting thread may wait 5 ms for it.
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         gc.collect()
         gc.freeze()  # objects alive now are never scanned again: no long collection inside a callback
         self._streamer.reset()
-        self._out_ring.write(np.zeros((self.prefill, self._out_ring.channels), np.float32))
+        if self._source is None:  # a file source fills the queue itself
+            self._out_ring.write(np.zeros((self.prefill, self._out_ring.channels), np.float32))
         if self._record_path is not None:
             self._sink = AudioFileSink(self._record_path, self.model_rate, 1)
         try:
-            if self.play:
+            if self._source is not None:
+                self._stream = sd.OutputStream(device=self._out_index, samplerate=self.rate, blocksize=self.blocksize,
+                                               channels=self._out_channels, dtype="float32", latency="low",
+                                               callback=self._output_callback)  # fmt: skip
+            elif self.play:
                 self._stream = sd.Stream(device=(self._in_index, self._out_index), samplerate=self.rate, blocksize=self.blocksize,
                                          channels=(self._in_channels, self._out_channels), dtype="float32", latency="low",
                                          callback=self._callback)  # fmt: skip
@@ -184,7 +229,7 @@ class LiveEngine:
         self._stream.start()
         self._started = time.monotonic()
         latency = self._stream.latency  # seconds: (input, output) for a duplex stream
-        self._device_latency = float(sum(latency) if self.play else latency)
+        self._device_latency = float(sum(latency) if isinstance(latency, tuple) else latency)
 
     def stop(self) -> None:
         """Stop the stream, then the worker, then finalize the recording. Safe to call twice."""
@@ -210,6 +255,11 @@ class LiveEngine:
         self.stop()
 
     # ---- reporting ----------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        """A file source has been played to its end and the output queue has drained."""
+        return self.finished and self._out_ring.readable == 0
+
     @property
     def elapsed(self) -> float:
         return time.monotonic() - self._started if self._started else 0.0

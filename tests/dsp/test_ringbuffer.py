@@ -62,38 +62,29 @@ def test_bad_sizes(capacity, channels):
         RingBuffer(capacity, channels)
 
 
+def _pump(total: int, sizes: list[int], ready, move) -> None:
+    """Move ``total`` frames in blocks cycling through ``sizes``, as far as ``ready()`` allows each time."""
+    pos = i = 0
+    while pos < total:
+        n = min(sizes[i % len(sizes)], total - pos, ready())
+        i += 1
+        if n:
+            assert move(pos, n) == n
+            pos += n
+
+
 def test_two_threads_every_sample_once_in_order():
     """A producer and a consumer on separate threads, odd block sizes, a small buffer: nothing lost."""
     total = 400_000
     rb = RingBuffer(1021, 2)
     received = np.empty((total, 2), np.float32)
     signal = np.stack([np.arange(total), -np.arange(total)], 1).astype(np.float32)
-
-    def produce():
-        pos, sizes = 0, [1, 7, 64, 160, 333, 512]
-        i = 0
-        while pos < total:
-            n = min(sizes[i % len(sizes)], total - pos, rb.writable)
-            i += 1
-            if n:
-                assert rb.write(signal[pos : pos + n]) == n
-                pos += n
-
-    def consume():
-        pos, sizes = 0, [3, 160, 257, 1000]
-        i = 0
-        while pos < total:
-            n = min(sizes[i % len(sizes)], total - pos, rb.readable)
-            i += 1
-            if n:
-                assert rb.read(received[pos : pos + n]) == n
-                pos += n
-
-    threads = [threading.Thread(target=produce), threading.Thread(target=consume)]
-    for t in threads:
+    produce = threading.Thread(target=_pump, args=(total, [1, 7, 64, 160, 333, 512], lambda: rb.writable, lambda p, n: rb.write(signal[p : p + n])))
+    consume = threading.Thread(target=_pump, args=(total, [3, 160, 257, 1000], lambda: rb.readable, lambda p, n: rb.read(received[p : p + n])))
+    for t in (produce, consume):
         t.start()
-    for t in threads:
+    for t in (produce, consume):
         t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
+    assert not produce.is_alive() and not consume.is_alive()
     np.testing.assert_array_equal(received, signal)
     assert rb.overflow_frames == 0 and rb.underflow_frames == 0

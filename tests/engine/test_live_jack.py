@@ -24,13 +24,6 @@ def _delay(played: np.ndarray, recorded: np.ndarray) -> int:
     return int(np.argmax(corr[: len(recorded)]))
 
 
-def _wait(probe, timeout):
-    deadline = time.monotonic() + timeout
-    while probe.pos < len(probe.recorded):
-        assert time.monotonic() < deadline, "the probe did not finish recording"
-        time.sleep(0.05)
-
-
 def test_pass_through_carries_15_s_sample_exact_with_the_reported_delay(jack_env, jack_probe, tmp_path):
     played = (0.3 * np.random.default_rng(0).standard_normal(15 * JACK_RATE)).astype(np.float32)
     stats_path, record_path = tmp_path / "stats.json", tmp_path / "out.wav"
@@ -42,12 +35,8 @@ def test_pass_through_carries_15_s_sample_exact_with_the_reported_delay(jack_env
         probe = jack_probe(played, record_seconds=1.0)
         probe.client.set_xrun_callback(lambda delay: xruns.append(delay))
         with probe:
-            ins, outs = probe.other_ports()
-            probe.client.connect(probe.play_port, ins[0])
-            probe.client.connect(outs[0], probe.rec_port)
-            time.sleep(0.3)
-            probe.playing.set()
-            _wait(probe, timeout=60)
+            probe.connect_to_other_client()
+            probe.play(timeout=60)
         proc.send_signal(signal.SIGINT)  # Ctrl-C: stops cleanly, writes stats, finalizes the file
         _, err = proc.communicate(timeout=30)
     finally:
@@ -110,12 +99,8 @@ def test_a_stalling_worker_drops_hops_but_never_adds_delay(portaudio_on_jack, ja
     engine = LiveEngine(Chain(stages=[_Stall(every=150, seconds=0.12)]), input_channel=0)
     probe = jack_probe(clicks, record_seconds=0.5)
     with engine, probe:
-        ins, outs = probe.other_ports()
-        probe.client.connect(probe.play_port, ins[0])
-        probe.client.connect(outs[0], probe.rec_port)
-        time.sleep(0.3)
-        probe.playing.set()
-        _wait(probe, timeout=30)
+        probe.connect_to_other_client()
+        probe.play(timeout=30)
     stats = engine.stats()
     expected = round(stats["latency_ms"]["expected_delay"] * JACK_RATE / 1000)
     sent = np.flatnonzero(clicks)
@@ -128,3 +113,22 @@ def test_a_stalling_worker_drops_hops_but_never_adds_delay(portaudio_on_jack, ja
         assert on_time == len(delays), delays  # every click that survives arrives at the same delay: no creep
     else:  # a device xrun during a click's flight shifts that click by a period; never the rest
         assert on_time >= 0.8 * len(delays), (delays, stats)
+
+
+def test_a_file_plays_through_the_chain_to_an_output_port(jack_env, jack_probe, tmp_path):
+    import soundfile as sf
+
+    tone = (0.4 * np.sin(2 * np.pi * 300 * np.arange(JACK_RATE) / JACK_RATE)).astype(np.float32)
+    sf.write(tmp_path / "tone.wav", tone, JACK_RATE, subtype="FLOAT")
+    probe = jack_probe(np.zeros(1, np.float32), record_seconds=4.0)
+    with probe:
+        cmd = [sys.executable, "-m", "streamdl", "run", "--no-denoise", "-i", str(tmp_path / "tone.wav"), "--stats-json", str(tmp_path / "s.json")]
+        proc = subprocess.Popen(cmd, env=jack_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _, outs = probe.other_ports(inputs=False)
+        probe.client.connect(outs[0], probe.rec_port)
+        probe.play(timeout=30)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err  # stops by itself at the end of the file
+    heard = probe.recorded[np.abs(probe.recorded) > 0.01]
+    assert 0.5 * JACK_RATE < len(heard) <= JACK_RATE + JACK_PERIOD
+    assert abs(np.abs(heard).max() - 0.4) < 0.01

@@ -1,0 +1,126 @@
+"""Helpers for exercising streamdl through a real audio server: a JACK dummy server and a probe client.
+
+Used by the test suite and by ``benchmarks/soak.py``; handy for checking a deployment too.
+Needs ``jackd`` (Debian ``jackd2``) and the ``JACK-Client`` package.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+import subprocess
+import threading
+import time
+
+import numpy as np
+
+from streamdl.errors import StreamdlError
+
+
+def start_jack_dummy(name: str, rate: int = 16000, period: int = 160, timeout: float = 10.0) -> subprocess.Popen:
+    """Start ``jackd -n NAME -R -d dummy`` (2 in, 2 out) and wait until it accepts clients.
+
+    Stop it with ``terminate()`` only after every PortAudio stream and JACK client on it is closed.
+    """
+    import jack
+
+    jackd = shutil.which("jackd")
+    if jackd is None:
+        raise StreamdlError("jackd is not installed; apt-get install jackd2")
+    env = {**os.environ, "JACK_NO_AUDIO_RESERVATION": "1"}
+    proc = subprocess.Popen([jackd, "-n", name, "-R", "-P", "70", "-d", "dummy", "-r", str(rate), "-p", str(period), "-C", "2", "-P", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            jack.Client("ready-check", servername=name, no_start_server=True).close()
+            return proc
+        except jack.JackError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise StreamdlError(f"jackd did not start: {proc.stdout.read().decode(errors='replace')[-300:]}") from None
+            time.sleep(0.1)
+
+
+class JackProbe:
+    """A JACK client that plays a signal out of its 'play' port and records its 'rec' port.
+
+    Both happen in the same process callback, so the recording lines up sample for sample with
+    the playback on the server's clock.
+    """
+
+    def __init__(self, server: str, signal: np.ndarray, record_seconds: float):
+        import jack
+
+        self.client = jack.Client("streamdl-probe", servername=server, no_start_server=True)
+        self.play_port = self.client.outports.register("play")
+        self.rec_port = self.client.inports.register("rec")
+        self.signal = signal.astype(np.float32)
+        self.recorded = np.zeros(int(record_seconds * self.client.samplerate) + len(signal), np.float32)
+        self.pos = 0  # frames since playback started
+        self.start = None  # server frame time of the first played frame
+        self.playing = threading.Event()
+        self.client.set_process_callback(self._process)
+
+    def _process(self, frames):
+        """Play and record by the server's frame clock, so a missed cycle leaves a gap, never a shift."""
+        out = self.play_port.get_array()
+        out[:] = 0
+        if not self.playing.is_set():
+            return
+        now = self.client.last_frame_time
+        if self.start is None:
+            self.start = now
+        start = now - self.start
+        if start >= len(self.recorded):
+            self.pos = len(self.recorded)
+            return
+        chunk = self.signal[start : start + frames]
+        out[: len(chunk)] = chunk
+        n = min(frames, len(self.recorded) - start)
+        self.recorded[start : start + n] = self.rec_port.get_array()[:n]
+        self.pos = start + frames
+
+    def other_ports(self, timeout: float = 30.0, *, inputs: bool = True) -> tuple[list[str], list[str]]:
+        """(inputs, outputs) of the first client that is neither this probe nor the system, once it has
+        output ports (and input ports, unless ``inputs`` is False: an output-only stream)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            names = [p.name for p in self.client.get_ports(is_audio=True)]
+            clients = {n.split(":")[0] for n in names} - {"system", self.client.name}
+            if clients:
+                client = sorted(clients)[0]
+                ins = sorted(p.name for p in self.client.get_ports(f"{client}:.*", is_input=True, is_audio=True))
+                outs = sorted(p.name for p in self.client.get_ports(f"{client}:.*", is_output=True, is_audio=True))
+                if outs and (ins or not inputs):
+                    return ins, outs
+            time.sleep(0.05)
+        raise AssertionError("no streamdl JACK ports appeared")
+
+    def connect_to_other_client(self) -> None:
+        """Wire this probe to the other client: 'play' into its first input, its first output into 'rec'."""
+        ins, outs = self.other_ports()
+        self.client.connect(self.play_port, ins[0])
+        self.client.connect(outs[0], self.rec_port)
+        time.sleep(0.3)  # let the graph settle before the first played frame
+
+    def play(self, timeout: float) -> None:
+        """Play the whole signal and record; return when the recording is complete."""
+        self.playing.set()
+        deadline = time.monotonic() + timeout
+        while self.pos < len(self.recorded):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the probe did not finish recording")
+            time.sleep(0.05)
+
+    def __enter__(self) -> JackProbe:
+        gc.collect()
+        gc.disable()  # a collection inside the process callback would be an xrun of the probe's own making
+        self.client.activate()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.client.deactivate()
+        self.client.close()
+        gc.enable()
