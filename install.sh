@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up streamdl on Debian or Ubuntu: audio system libraries, JACK (for the device tests),
-# a virtual environment in .venv with CPU PyTorch, and streamdl with its test and ONNX extras.
+# a virtual environment in .venv with CPU PyTorch, and streamdl with its test, ONNX, training and demo extras.
 # Override the PyTorch requirement with TORCH_SPEC (default torch==2.13.0).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,10 +9,11 @@ sudo=""
 if command -v apt-get >/dev/null; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    libportaudio2 libsndfile1 jackd2 gcc python3-dev >/dev/null
+    libportaudio2 libsndfile1 jackd2 gcc python3-dev \
+    libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 >/dev/null  # the last line: Qt for the demo
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "${TORCH_SPEC:-torch==2.13.0}"
-.venv/bin/python -m pip install -q -e ".[dev,onnx,train]"
+.venv/bin/python -m pip install -q -e ".[dev,onnx,train,demo]"
 echo "streamdl installed in .venv: try .venv/bin/streamdl --help"

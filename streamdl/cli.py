@@ -100,6 +100,15 @@ def cmd_run(args) -> None:
             Path(args.stats_json).write_text(json.dumps(stats, indent=1) + "\n")
 
 
+def cmd_demo(args) -> None:
+    from streamdl.demo import run_demo
+
+    run_demo(input_file=Path(args.input_file) if args.input_file else sample_path(), input_device=args.input,
+             output_device=args.output, seconds=args.seconds, screenshot=Path(args.screenshot) if args.screenshot else None)  # fmt: skip
+    if args.screenshot:
+        print(f"wrote {args.screenshot}")
+
+
 def cmd_data_build(args) -> None:
     from streamdl.data.corpus import build_corpus
     from streamdl.data.sources import SOURCES, Source
@@ -180,6 +189,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-play", action="store_true", help="open no output device (use with --record)")
     _add_denoiser_options(p)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="desktop window: live spectrograms, controls, latency (needs the demo extra)")
+    p.add_argument("--input", dest="input_file", metavar="FILE", help="audio file played in a loop (default: the bundled sample)")
+    p.add_argument("-i", dest="input", metavar="DEVICE", help="use this microphone instead of a file")
+    p.add_argument("-o", "--output", metavar="DEVICE", help="output device (default: the system default)")
+    p.add_argument("--seconds", type=float, default=0.0, help="close after this long (default: when the window closes)")
+    p.add_argument("--screenshot", metavar="PNG", help="save the window as it looks at the end (offscreen if there is no display)")
+    p.set_defaults(func=cmd_demo)
 
     data = sub.add_parser("data", help="training data").add_subparsers(dest="data_command", required=True)
     p = data.add_parser("build", help="decode audio sources into a training corpus")

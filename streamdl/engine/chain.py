@@ -24,11 +24,13 @@ class Chain:
     Algorithmic latency: one STFT frame, ``config.algorithmic_latency_ms``.
     """
 
-    def __init__(self, config: STFTConfig = STFTConfig(), stages: list[SpectralStage] = (), taps: list[Tap] = ()):
+    def __init__(self, config: STFTConfig = STFTConfig(), stages: list[SpectralStage] = (), taps: list[Tap] = (),
+                 output_taps: list[Tap] = ()):  # fmt: skip
         warmup(config)
         self.config = config
         self.stages = list(stages)
-        self.taps = list(taps)
+        self.taps = list(taps)  # see each input frame
+        self.output_taps = list(output_taps)  # see each output frame (after the stages, enabled or not)
         self.stft = StreamingSTFT(config)
         self.istft = StreamingISTFT(config)
         self.enabled = True  # False: stages are skipped (instant A/B), taps still run
@@ -49,12 +51,14 @@ class Chain:
         if self.enabled:
             for stage in self.stages:
                 spec = stage(spec)
+        for tap in self.output_taps:
+            tap(spec)
         return self.istft(spec)
 
     def reset(self) -> None:
         self.stft.reset()
         self.istft.reset()
-        for part in self.stages + self.taps:
+        for part in self.stages + self.taps + self.output_taps:
             if hasattr(part, "reset"):
                 part.reset()
 

@@ -45,7 +45,8 @@ class LiveEngine:
             margin for callbacks that PortAudio runs back to back after a device xrun.
         record: a wav/flac path that receives the processed audio at the model rate.
         source: mono float32 samples at the model rate to play instead of an input device
-            (output-only stream, paced by the output); ``loop`` repeats them, else ``finished``
+            (output-only stream, paced by the output; with ``play=False``, paced by the clock and
+            silent); ``loop`` repeats them, else ``finished``
             turns True at the end (and ``done`` once the output has drained).
     """
 
@@ -59,14 +60,14 @@ class LiveEngine:
         self.play = play
         self._source = None if source is None else np.asarray(source, dtype=np.float32).reshape(-1)
         self.loop = loop
-        if self._source is not None and (not play or len(self._source) == 0):
-            raise StreamdlError("a file source needs an output device and at least one sample")
+        if self._source is not None and len(self._source) == 0:
+            raise StreamdlError("the file source holds no samples")
         self._in_index = resolve_device(input_device, "input") if self._source is None else None
         self._out_index = resolve_device(output_device, "output") if play else None
         if self._source is None:
             self.rate = device_rate(self._in_index, "input", self.model_rate)
-        else:
-            self.rate = device_rate(self._out_index, "output", self.model_rate)
+        else:  # played to the output, or paced by the clock when there is none
+            self.rate = device_rate(self._out_index, "output", self.model_rate) if play else self.model_rate
         if play and device_rate(self._out_index, "output", self.rate) != self.rate:
             raise StreamdlError(f"input and output devices share no sample rate ({self.rate} Hz); pick devices on the same card")
         in_channels = sd.query_devices(self._in_index)["max_input_channels"] if self._source is None else 1
@@ -169,12 +170,15 @@ class LiveEngine:
             self._process(self._to_model(mono))
 
     def _feed_from_source(self) -> None:
-        """Play the source at the output's pace, keeping ``prefill`` frames queued."""
+        """Play the source at the output's pace, keeping ``prefill`` frames queued; without an
+        output, at the clock's pace (one hop per hop duration)."""
         hop, pos = self.chain.hop, 0
+        due = time.monotonic()
         while not self._stop.is_set():
-            if self._out_ring.readable >= self.prefill:
+            if self.play and self._out_ring.readable >= self.prefill or not self.play and time.monotonic() < due:
                 time.sleep(0.0005)
                 continue
+            due += hop / self.model_rate
             if pos >= len(self._source):
                 if not self.loop:
                     self._process(self._streamer.flush())
@@ -210,7 +214,9 @@ class LiveEngine:
         if self._record_path is not None:
             self._sink = AudioFileSink(self._record_path, self.model_rate, 1)
         try:
-            if self._source is not None:
+            if self._source is not None and not self.play:
+                self._stream = None  # clock-paced: the worker alone
+            elif self._source is not None:
                 self._stream = sd.OutputStream(device=self._out_index, samplerate=self.rate, blocksize=self.blocksize,
                                                channels=self._out_channels, dtype="float32", latency="low",
                                                callback=self._output_callback)  # fmt: skip
@@ -226,10 +232,11 @@ class LiveEngine:
             raise StreamdlError(f"cannot open the audio stream ({e}); check the devices with 'streamdl devices'") from None
         self._worker = threading.Thread(target=self._work, name="streamdl-worker", daemon=True)
         self._worker.start()
-        self._stream.start()
         self._started = time.monotonic()
-        latency = self._stream.latency  # seconds: (input, output) for a duplex stream
-        self._device_latency = float(sum(latency) if isinstance(latency, tuple) else latency)
+        if self._stream is not None:
+            self._stream.start()
+            latency = self._stream.latency  # seconds: (input, output) for a duplex stream
+            self._device_latency = float(sum(latency) if isinstance(latency, tuple) else latency)
 
     def stop(self) -> None:
         """Stop the stream, then the worker, then finalize the recording. Safe to call twice."""

@@ -140,4 +140,6 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
         if stop.item():
             break
     bar.close()
+    if world > 1:
+        torch.distributed.destroy_process_group()
     return out / "best.pt"

@@ -1,0 +1,228 @@
+"""Desktop demo (``streamdl demo``): live input and output spectrograms, level meters, controls, status.
+
+The audio runs in the :class:`~streamdl.engine.live.LiveEngine`; the window only reads snapshots
+(spectrum monitors, engine stats) on a 40 ms timer, so nothing the GUI does can stall the audio.
+Needs the ``demo`` extra: PySide6-Essentials and pyqtgraph.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from streamdl.dsp.resample import resample
+from streamdl.engine.chain import Chain
+from streamdl.engine.devices import load_sounddevice, resolve_device
+from streamdl.engine.live import LiveEngine
+from streamdl.engine.monitor import FLOOR_DB, SpectrumMonitor
+from streamdl.errors import StreamdlError
+from streamdl.io.audiofile import read_audio
+from streamdl.models.runtime import StreamingDenoiser
+
+
+def _qt():
+    try:
+        import pyqtgraph as pg
+        from PySide6 import QtCore, QtWidgets
+    except ImportError:
+        raise StreamdlError("the demo needs its extra: pip install 'streamdl[demo]'") from None
+    return QtCore, QtWidgets, pg
+
+
+class DemoSession:
+    """What the window controls: the chain with its monitors, and the engine that runs it.
+
+    The source is ``source_file`` played in a loop when ``input_device`` is None, else a device.
+    """
+
+    def __init__(self, source_file: Path, input_device=None, output_device=None):
+        self.denoiser = StreamingDenoiser()
+        n_bins = self.denoiser.n_bins
+        self.input_monitor, self.output_monitor = SpectrumMonitor(n_bins), SpectrumMonitor(n_bins)
+        self.chain = Chain(stages=[self.denoiser], taps=[self.input_monitor], output_taps=[self.output_monitor])
+        audio, rate = read_audio(source_file)
+        self.source_name = Path(source_file).name
+        self.source = resample(audio.mean(axis=1), rate, self.chain.config.sample_rate)
+        self.input_device, self.output_device = input_device, output_device
+        self.engine: LiveEngine | None = None
+        self.note = ""
+
+    def start(self) -> None:
+        """Open the devices; with the file source and no output device, run silently on the clock."""
+        play, self.note = True, ""
+        if self.input_device is None:
+            try:
+                resolve_device(self.output_device, "output")
+            except StreamdlError:
+                play, self.note = False, "no output device: playing silently"
+        self.engine = LiveEngine(self.chain, input_device=self.input_device, output_device=self.output_device, play=play,
+                                 source=self.source if self.input_device is None else None, loop=True)  # fmt: skip
+        self.engine.start()
+
+    def restart(self, *, input_device, output_device) -> None:
+        self.stop()
+        self.input_device, self.output_device = input_device, output_device
+        self.chain.reset()
+        self.start()
+
+    def stop(self) -> None:
+        if self.engine is not None:
+            self.engine.stop()
+            self.engine = None
+
+
+class DemoWindow:
+    """The main window; built lazily so that importing this module needs no Qt."""
+
+    def __init__(self, session: DemoSession):
+        QtCore, QtWidgets, pg = _qt()
+        self.session = session
+        self.window = QtWidgets.QMainWindow()
+        self.window.setWindowTitle("streamdl: live denoising")
+        central = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(central)
+        self.images, self.meters = {}, {}
+        for name in ("input", "output"):
+            row = QtWidgets.QHBoxLayout()
+            plot = pg.PlotWidget(title=f"{name} spectrogram")
+            plot.setLabel("left", "kHz")
+            plot.setLabel("bottom", "seconds ago")
+            image = pg.ImageItem(axisOrder="row-major")
+            image.setColorMap(pg.colormap.get("inferno"))
+            plot.addItem(image)
+            self.images[name] = image
+            meter = QtWidgets.QProgressBar(orientation=QtCore.Qt.Orientation.Vertical, minimum=-60, maximum=0)
+            meter.setFormat("%v dB")
+            meter.setTextVisible(True)
+            self.meters[name] = meter
+            row.addWidget(plot, stretch=1)
+            row.addWidget(meter)
+            layout.addLayout(row, stretch=1)
+        layout.addLayout(self._controls(QtWidgets, QtCore))
+        self.tags = QtWidgets.QLabel("tags: the sound tagger is not part of this build yet")
+        layout.addWidget(self.tags)
+        self.status = QtWidgets.QLabel("starting…")
+        self.status.setStyleSheet("font-family: monospace")
+        layout.addWidget(self.status)
+        self.window.setCentralWidget(central)
+        self.window.resize(1000, 680)
+        self._cpu = (time.process_time(), time.monotonic())
+        self.timer = QtCore.QTimer()
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(40)
+
+    def _controls(self, QtWidgets, QtCore):
+        row = QtWidgets.QHBoxLayout()
+        self.denoise = QtWidgets.QCheckBox("denoise")
+        self.denoise.setChecked(True)
+        self.denoise.toggled.connect(self._apply)
+        row.addWidget(self.denoise)
+        self.limit = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=3, maximum=60, value=60)
+        self.limit.valueChanged.connect(self._apply)
+        self.limit_label = QtWidgets.QLabel()
+        self.mix = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, minimum=0, maximum=100, value=100)
+        self.mix.valueChanged.connect(self._apply)
+        self.mix_label = QtWidgets.QLabel()
+        for widget in (self.limit_label, self.limit, self.mix_label, self.mix):
+            row.addWidget(widget)
+        sd = load_sounddevice()
+        devices = list(enumerate(sd.query_devices()))
+        self.inputs = QtWidgets.QComboBox()
+        self.inputs.addItem(f"{self.session.source_name} (loop)", None)
+        self.outputs = QtWidgets.QComboBox()
+        self.outputs.addItem("default output", None)
+        for index, device in devices:
+            if device["max_input_channels"] > 0:
+                self.inputs.addItem(f"{index}: {device['name']}", index)
+            if device["max_output_channels"] > 0:
+                self.outputs.addItem(f"{index}: {device['name']}", index)
+        self.inputs.currentIndexChanged.connect(self._switch_devices)
+        self.outputs.currentIndexChanged.connect(self._switch_devices)
+        row.addWidget(QtWidgets.QLabel("in"))
+        row.addWidget(self.inputs)
+        row.addWidget(QtWidgets.QLabel("out"))
+        row.addWidget(self.outputs)
+        tagger = QtWidgets.QCheckBox("tagger")
+        tagger.setEnabled(False)
+        tagger.setToolTip("the streaming sound tagger is not part of this build yet")
+        row.addWidget(tagger)
+        self._apply()
+        return row
+
+    def _apply(self) -> None:
+        """Controls -> chain: A/B switch, attenuation limit (60 dB = none), dry/wet. Takes effect next hop."""
+        limit = self.limit.value()
+        self.limit_label.setText(f"max suppression {limit} dB" if limit < 60 else "max suppression: none")
+        self.mix_label.setText(f"wet {self.mix.value()}%")
+        self.session.chain.enabled = self.denoise.isChecked()
+        self.session.denoiser.set_controls(attenuation_limit_db=limit if limit < 60 else None, mix=self.mix.value() / 100)
+
+    def _switch_devices(self) -> None:
+        try:
+            self.session.restart(input_device=self.inputs.currentData(), output_device=self.outputs.currentData())
+        except StreamdlError as e:
+            self.status.setText(f"error: {e}")
+
+    def refresh(self) -> None:
+        """Timer slot: copy snapshots into the plots and the status line."""
+        session, engine = self.session, self.session.engine
+        rate, hop = session.chain.config.sample_rate, session.chain.config.hop
+        for name, monitor in (("input", session.input_monitor), ("output", session.output_monitor)):
+            frames = monitor.snapshot()
+            self.images[name].setImage(frames.T, levels=(-90, -10), autoLevels=False)
+            seconds = len(frames) * hop / rate
+            self.images[name].setRect(-seconds, 0, seconds, rate / 2000)
+            self.meters[name].setValue(int(max(-60, min(0, monitor.level_db))) if monitor.level_db > FLOOR_DB else -60)
+        if engine is None:
+            return
+        if engine.error is not None:
+            self.status.setText(f"error: {type(engine.error).__name__}: {engine.error}")
+            return
+        stats = engine.stats()
+        lat = stats["latency_ms"]
+        cpu_now = (time.process_time(), time.monotonic())
+        cpu = 100 * (cpu_now[0] - self._cpu[0]) / max(cpu_now[1] - self._cpu[1], 1e-6)
+        self._cpu = cpu_now
+        self.status.setText(
+            f"RTF {stats['rtf']:.3f} | latency: algorithmic {lat['algorithmic']:.0f} ms, buffering {lat['buffer']:.0f} ms, "
+            f"processing p99 {lat['processing_p99']:.2f} ms | xruns in {stats['input_overflows']} out {stats['output_underflows']} | "
+            f"CPU {cpu:.0f}% {('| ' + session.note) if session.note else ''}"
+        )
+
+
+def run_demo(*, input_file: Path, input_device=None, output_device=None, seconds: float = 0.0, screenshot: Path | None = None) -> None:
+    """Open the window (offscreen when a screenshot is asked for and there is no display) and run until closed.
+
+    ``input_file`` plays in a loop unless ``input_device`` names a microphone.
+    """
+    if screenshot is not None and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    QtCore, QtWidgets, _ = _qt()
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    session = DemoSession(input_file, input_device, output_device)
+    window = DemoWindow(session)
+    failures = []
+
+    def finish():
+        try:
+            if screenshot is not None:
+                window.refresh()
+                if not window.window.grab().save(str(screenshot)):
+                    failures.append(f"{screenshot}: could not save the screenshot (use a .png name in an existing folder)")
+        finally:
+            app.quit()
+
+    try:
+        session.start()
+        window.window.show()
+        if seconds:
+            QtCore.QTimer.singleShot(int(seconds * 1000), finish)
+        app.exec()
+    finally:
+        window.timer.stop()
+        session.stop()
+    if failures:
+        raise StreamdlError(failures[0])

@@ -1,0 +1,37 @@
+"""The desktop demo, offscreen: it starts, runs the chain, shows both spectrograms and the status, stops."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pyqtgraph")
+
+
+def test_offscreen_screenshot_shows_spectrograms_and_status(tmp_path):
+    png = tmp_path / "demo.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("DISPLAY", None)
+    result = subprocess.run([sys.executable, "-m", "streamdl", "demo", "--seconds", "3", "--screenshot", str(png)],
+                            capture_output=True, text=True, env=env, timeout=180)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(png)).convertToFormat(QImage.Format.Format_RGB888)
+    assert image.width() >= 800 and image.height() >= 500
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3]
+    pixels = pixels.reshape(image.height(), image.width(), 3)
+    top, bottom = pixels[: image.height() // 2], pixels[image.height() // 2 : int(image.height() * 0.85)]
+    for half in (top, bottom):  # both spectrograms hold a picture, not a flat fill
+        assert len(np.unique(half.reshape(-1, 3), axis=0)) > 200
+        assert half.std() > 20
+
+
+def test_a_bad_screenshot_path_is_a_one_line_error(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-m", "streamdl", "demo", "--seconds", "1", "--screenshot", str(tmp_path / "no" / "x.png")],
+                            capture_output=True, text=True, env=env, timeout=180)  # fmt: skip
+    assert result.returncode == 2 and "could not save the screenshot" in result.stderr
