@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from streamdl.testing import JackProbe, start_jack_dummy
+    from streamdl.testing import JackProbe, start_jack_dummy, stop_jack
 
     name = f"streamdl-soak-{os.getpid()}"
     server = start_jack_dummy(name)
@@ -57,8 +57,7 @@ def main() -> None:
             stats = engine.stats()
         sd._terminate()  # PortAudio must let go of the server before it stops
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_jack(server)
 
     segment = min(60 * rate, len(played))  # one delay estimate per minute
     delays_ms = []

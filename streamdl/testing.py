@@ -10,6 +10,7 @@ import gc
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -21,7 +22,8 @@ from streamdl.errors import StreamdlError
 def start_jack_dummy(name: str, rate: int = 16000, period: int = 160, timeout: float = 10.0) -> subprocess.Popen:
     """Start ``jackd -n NAME -R -d dummy`` (2 in, 2 out) and wait until it accepts clients.
 
-    Stop it with ``terminate()`` only after every PortAudio stream and JACK client on it is closed.
+    Its log goes to a temporary file (a pipe nobody reads would fill up and block the server).
+    Stop it with :func:`stop_jack` only after every PortAudio stream and JACK client on it is closed.
     """
     import jack
 
@@ -29,8 +31,9 @@ def start_jack_dummy(name: str, rate: int = 16000, period: int = 160, timeout: f
     if jackd is None:
         raise StreamdlError("jackd is not installed; apt-get install jackd2")
     env = {**os.environ, "JACK_NO_AUDIO_RESERVATION": "1"}
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen([jackd, "-n", name, "-R", "-P", "70", "-d", "dummy", "-r", str(rate), "-p", str(period), "-C", "2", "-P", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)  # fmt: skip
+                            stdout=log, stderr=subprocess.STDOUT, env=env)  # fmt: skip
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -38,9 +41,20 @@ def start_jack_dummy(name: str, rate: int = 16000, period: int = 160, timeout: f
             return proc
         except jack.JackError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise StreamdlError(f"jackd did not start: {proc.stdout.read().decode(errors='replace')[-300:]}") from None
+                stop_jack(proc)
+                log.seek(0)
+                raise StreamdlError(f"jackd did not start: {log.read().decode(errors='replace')[-300:]}") from None
             time.sleep(0.1)
+
+
+def stop_jack(proc: subprocess.Popen, timeout: float = 5.0) -> None:
+    """Terminate a jackd started by :func:`start_jack_dummy`, killing it if it lingers."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 class JackProbe:

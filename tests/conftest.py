@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 
 import numpy as np
 import pytest
@@ -28,18 +27,14 @@ def _unavailable(reason: str):
 def jack_server():
     """Name of a running JACK dummy server (16 kHz, 160-frame periods, 2 in / 2 out)."""
     try:
-        from streamdl.testing import start_jack_dummy
+        from streamdl.testing import start_jack_dummy, stop_jack
 
         name = f"streamdl-test-{os.getpid()}"
         proc = start_jack_dummy(name, JACK_RATE, JACK_PERIOD)
     except (ImportError, OSError, StreamdlError) as e:
         _unavailable(f"no JACK server: {e}")
     yield name
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_jack(proc)
 
 
 @pytest.fixture

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 from streamdl.errors import StreamdlError
 
 
 def load_sounddevice():
-    """The sounddevice module; a one-line error when PortAudio itself is missing."""
+    """The sounddevice module; a one-line error when PortAudio itself is missing.
+
+    PortAudio's JACK backend would otherwise start a JACK server of its own when none runs;
+    streamdl never starts audio servers behind the user's back: start JACK yourself to use it.
+    """
+    os.environ.setdefault("JACK_NO_START_SERVER", "1")
     try:
         import sounddevice
     except OSError as e:  # libportaudio2 missing

@@ -30,6 +30,7 @@ from streamdl.errors import StreamdlError
 from streamdl.io.audiofile import AudioFileSink
 
 GIL_SWITCH_INTERVAL_S = 0.0005  # while streaming: bounds how long the audio callback waits for the GIL
+HOP_TIMES_KEPT = 6000  # processing times kept for the statistics: one minute of 10 ms hops
 
 
 class LiveEngine:
@@ -93,7 +94,8 @@ class LiveEngine:
         self._missing_out = 0  # output frames played as zeros (callback)
         self._skipped_out = 0  # late output frames skipped to hold the delay (callback)
         self.worker_skipped = 0  # input frames the worker dropped to catch up (worker)
-        self._hop_times = []  # seconds per model hop (worker)
+        self._hop_times = np.zeros(HOP_TIMES_KEPT)  # seconds per model hop, the latest minute (worker)
+        self._hops = 0
         self._stop = threading.Event()
         self._worker = None
         self._stream = None
@@ -193,7 +195,8 @@ class LiveEngine:
         start = time.perf_counter()
         y = self._streamer.feed(x)
         if len(y):
-            self._hop_times.append((time.perf_counter() - start) * self.chain.hop / len(y))
+            self._hop_times[self._hops % HOP_TIMES_KEPT] = (time.perf_counter() - start) * self.chain.hop / len(y)
+            self._hops += 1
             if self._sink is not None:
                 self._sink.write(y)
         if self.play:
@@ -273,7 +276,7 @@ class LiveEngine:
 
     def latency_ms(self) -> dict:
         """Algorithmic (the STFT frame), buffering (PortAudio + prefill) and measured processing p99."""
-        times = np.asarray(self._hop_times[-6000:]) * 1000 if self._hop_times else np.zeros(1)
+        times = 1000 * self._hop_times[: min(self._hops, HOP_TIMES_KEPT)] if self._hops else np.zeros(1)
         algorithmic = self.chain.config.algorithmic_latency_ms
         buffer = 1000 * self._device_latency + 1000 * self.prefill / self.rate
         return {
