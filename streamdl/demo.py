@@ -11,7 +11,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 
 from streamdl.dsp.resample import resample
 from streamdl.engine.chain import Chain

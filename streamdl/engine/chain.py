@@ -7,7 +7,7 @@ of the live stream hears.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
