@@ -11,7 +11,6 @@ import os
 import time
 from pathlib import Path
 
-
 from streamdl.dsp.resample import resample
 from streamdl.engine.chain import Chain
 from streamdl.engine.devices import load_sounddevice, resolve_device
