@@ -60,23 +60,15 @@ def cmd_devices(args) -> None:
     print(list_devices())
 
 
-def _file_source(path: str, rate: int):
-    """A file as the live source: mono float32 at ``rate``."""
-    from streamdl.dsp.resample import resample
-    from streamdl.io.audiofile import read_audio
-
-    audio, file_rate = read_audio(path)
-    return resample(audio.mean(axis=1), file_rate, rate)
-
-
 def cmd_run(args) -> None:
     import time
 
     from streamdl.engine.chain import Chain
+    from streamdl.engine.files import read_mono
     from streamdl.engine.live import LiveEngine
 
     chain = Chain(stages=[] if args.no_denoise else [_denoiser_stage(args)])
-    source = _file_source(args.input, chain.config.sample_rate) if args.input and Path(args.input).is_file() else None
+    source = read_mono(args.input, chain.config.sample_rate) if args.input and Path(args.input).is_file() else None
     engine = LiveEngine(chain, input_device=None if source is not None else args.input, output_device=args.output,
                         play=not args.no_play, input_channel=args.channel, blocksize=args.blocksize, record=args.record,
                         source=source, loop=args.loop)  # fmt: skip

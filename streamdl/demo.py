@@ -11,13 +11,12 @@ import os
 import time
 from pathlib import Path
 
-from streamdl.dsp.resample import resample
 from streamdl.engine.chain import Chain
 from streamdl.engine.devices import load_sounddevice, resolve_device
+from streamdl.engine.files import read_mono
 from streamdl.engine.live import LiveEngine
 from streamdl.engine.monitor import FLOOR_DB, SpectrumMonitor
 from streamdl.errors import StreamdlError
-from streamdl.io.audiofile import read_audio
 from streamdl.models.runtime import StreamingDenoiser
 
 
@@ -41,9 +40,8 @@ class DemoSession:
         n_bins = self.denoiser.n_bins
         self.input_monitor, self.output_monitor = SpectrumMonitor(n_bins), SpectrumMonitor(n_bins)
         self.chain = Chain(stages=[self.denoiser], taps=[self.input_monitor], output_taps=[self.output_monitor])
-        audio, rate = read_audio(source_file)
         self.source_name = Path(source_file).name
-        self.source = resample(audio.mean(axis=1), rate, self.chain.config.sample_rate)
+        self.source = read_mono(source_file, self.chain.config.sample_rate)
         self.input_device, self.output_device = input_device, output_device
         self.engine: LiveEngine | None = None
         self.note = ""

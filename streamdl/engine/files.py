@@ -28,6 +28,12 @@ def process_array(chain: Chain, audio: np.ndarray, rate: int, progress: Callable
     return np.clip(out, -1.0, 1.0)
 
 
+def read_mono(path: str | Path, rate: int) -> np.ndarray:
+    """A whole audio file mixed down to mono float32 (samples,) at ``rate``: a live source."""
+    audio, file_rate = read_audio(path)
+    return resample(audio.mean(axis=1), file_rate, rate)
+
+
 def output_paths(inputs: Path, output: Path) -> list[tuple[Path, Path]]:
     """(input file, output file) pairs: a file to a file, or a folder to a folder mirroring it."""
     files = find_audio_files(inputs)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from streamdl.dsp.stft import analysis_window
+
 FLOOR_DB = -100.0
 
 
@@ -18,8 +20,7 @@ class SpectrumMonitor:
 
     def __init__(self, n_bins: int, frames: int = 400):
         n_fft = 2 * (n_bins - 1)
-        window_sum = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).sum()  # the STFT's sqrt-Hann
-        self._full_scale = np.float32((window_sum / 2) ** 2)  # power of a full-scale sine's bin
+        self._full_scale = np.float32((analysis_window(n_fft).sum() / 2) ** 2)  # power of a full-scale sine's bin
         self._db = np.full((frames, n_bins), FLOOR_DB, dtype=np.float32)
         self._count = 0
         self.level_db = FLOOR_DB  # RMS of the latest frame, dBFS (a full-scale sine reads -3 dB)
