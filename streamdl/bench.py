@@ -40,15 +40,19 @@ def _summary(times_s: list[float]) -> dict:
     return {"median_us": round(float(np.median(us)), 2), "p99_us": round(float(np.percentile(us, 99)), 2)}
 
 
-def run_bench(seconds: float = 10.0, stages: dict | None = None, config: STFTConfig = STFTConfig(), seed: int = 0) -> dict:
-    """Time the chain on ``seconds`` of noise; ``stages`` maps names to spectral stages (e.g. "denoiser")."""
+def run_bench(seconds: float = 10.0, stages: dict | None = None, config: STFTConfig = STFTConfig(), seed: int = 0,
+              taps: dict | None = None) -> dict:  # fmt: skip
+    """Time the chain on ``seconds`` of noise; ``stages`` maps names to spectral stages (e.g. "denoiser"),
+    ``taps`` names to input taps (e.g. "tagger"). A tap that works once every ``tap.pool`` hops is
+    reported per hop as the cost of each group of ``pool`` hops divided by ``pool``.
+    """
     torch.set_num_threads(1)
-    stages = stages or {}
-    chain = Chain(config, list(stages.values()))
+    stages, taps = stages or {}, taps or {}
+    chain = Chain(config, list(stages.values()), list(taps.values()))
     reference = _NumpySTFTPair(chain.stft, chain.istft)
     hops = int(seconds * config.sample_rate / config.hop)
     x = (0.1 * np.random.default_rng(seed).standard_normal((hops, config.hop))).astype(np.float32)
-    names = ["stft", *stages, "istft", "total", "numpy_stft", "numpy_istft"]
+    names = ["stft", *taps, *stages, "istft", "total", "numpy_stft", "numpy_istft"]
     times = {name: [] for name in names}
     clock = time.perf_counter
     for i in range(min(200, hops)):  # warm-up: caches, allocator, branch predictors
@@ -58,6 +62,10 @@ def run_bench(seconds: float = 10.0, stages: dict | None = None, config: STFTCon
         spec = chain.stft(x[i])
         t1 = clock()
         times["stft"].append(t1 - t0)
+        for name, tap in taps.items():
+            t0 = clock()
+            tap(spec)
+            times[name].append(clock() - t0)
         for name, stage in stages.items():
             t0 = clock()
             spec = stage(spec)
@@ -74,6 +82,10 @@ def run_bench(seconds: float = 10.0, stages: dict | None = None, config: STFTCon
         reference.synthesis(ref)
         times["numpy_stft"].append(t1 - t0)
         times["numpy_istft"].append(clock() - t1)
+    for name, tap in taps.items():
+        pool = getattr(tap, "pool", 1)
+        t = np.asarray(times[name])
+        times[name] = list(t[: len(t) // pool * pool].reshape(-1, pool).mean(axis=1))
     summary = {name: _summary(t) for name, t in times.items()}
     total = summary.pop("total")
     numpy_ref = {"stft": summary.pop("numpy_stft"), "istft": summary.pop("numpy_istft")}
@@ -89,6 +101,8 @@ def run_bench(seconds: float = 10.0, stages: dict | None = None, config: STFTCon
         "stft_istft_vs_numpy": round(
             (summary["stft"]["median_us"] + summary["istft"]["median_us"]) / (numpy_ref["stft"]["median_us"] + numpy_ref["istft"]["median_us"]), 3
         ),
+        **({"tagger_vs_denoiser": round(summary["tagger"]["median_us"] / summary["denoiser"]["median_us"], 3)}
+           if "tagger" in summary and "denoiser" in summary else {}),  # fmt: skip
         "hops": hops,
         "threads": torch.get_num_threads(),
     }
@@ -103,5 +117,6 @@ def format_table(report: dict) -> str:
     lines.append(
         f"hop {report['hop_ms']:.0f} ms, algorithmic latency {report['algorithmic_latency_ms']:.0f} ms, RTF {report['rtf']:.4f}, "
         f"STFT+iSTFT = {report['stft_istft_vs_numpy']:.2f} x NumPy"
+        + (f", tagger = {report['tagger_vs_denoiser']:.2f} x denoiser" if "tagger_vs_denoiser" in report else "")
     )
     return "\n".join(lines)

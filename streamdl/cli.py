@@ -33,6 +33,39 @@ def _add_denoiser_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mix", type=float, default=1.0, help="1 = fully denoised, 0 = original (default: 1)")
 
 
+def _tagger(args, **kwargs):
+    from streamdl.models.checkpoint import load_model
+    from streamdl.tagging.runtime import StreamingTagger
+
+    model = load_model(args.tagger_model, "tagger") if args.tagger_model else None
+    return StreamingTagger(model, device=args.device, **kwargs)
+
+
+def _format_event(event: dict) -> str:
+    if "offset_s" in event:
+        return f"{event['onset_s']:8.2f} - {event['offset_s']:8.2f} s  {event['label']:<10} {event['score']:.2f}"
+    return f"{event['onset_s']:8.2f} s {'':>10} {event['label']:<10} started"
+
+
+def cmd_tag(args) -> None:
+    from streamdl.engine.files import read_mono
+    from streamdl.io.audiofile import find_audio_files
+    from streamdl.tagging.runtime import tag_signal
+
+    files = find_audio_files(Path(args.input) if args.input else sample_path())
+    tagger = _tagger(args, backend=args.backend)
+    rate = tagger.model.config.stft.sample_rate
+    for path in files:
+        result = {"file": str(path), **tag_signal(tagger, read_mono(path, rate), rate)}
+        if args.json:
+            print(json.dumps(result), flush=True)
+            continue
+        top = sorted(result["clip_scores"].items(), key=lambda kv: -kv[1])[:3]
+        print(f"{path}  ({result['duration_s']:.1f} s)  " + ", ".join(f"{label} {score:.2f}" for label, score in top))
+        for event in result["events"]:
+            print("  " + _format_event(event))
+
+
 def cmd_denoise(args) -> None:
     from streamdl.engine.chain import Chain
     from streamdl.engine.files import process_files
@@ -50,7 +83,8 @@ def cmd_bench(args) -> None:
     from streamdl.bench import format_table, run_bench
 
     stages = {} if args.no_denoise else {"denoiser": _denoiser_stage(args)}
-    report = run_bench(args.seconds, stages)
+    taps = {} if args.no_tag else {"tagger": _tagger(args, backend=args.backend)}
+    report = run_bench(args.seconds, stages, taps=taps)
     print(json.dumps(report) if args.json else format_table(report))
 
 
@@ -67,7 +101,8 @@ def cmd_run(args) -> None:
     from streamdl.engine.files import read_mono
     from streamdl.engine.live import LiveEngine
 
-    chain = Chain(stages=[] if args.no_denoise else [_denoiser_stage(args)])
+    tagger = _tagger(args) if args.tag else None
+    chain = Chain(stages=[] if args.no_denoise else [_denoiser_stage(args)], taps=[tagger] if tagger else [])
     source = read_mono(args.input, chain.config.sample_rate) if args.input and Path(args.input).is_file() else None
     engine = LiveEngine(chain, input_device=None if source is not None else args.input, output_device=args.output,
                         play=not args.no_play, input_channel=args.channel, blocksize=args.blocksize, record=args.record,
@@ -79,11 +114,18 @@ def cmd_run(args) -> None:
             time.sleep(0.05)
             if engine.error is not None:
                 raise StreamdlError(f"processing stopped: {type(engine.error).__name__}: {engine.error}")
+            while tagger is not None and tagger.events:
+                event = tagger.events.popleft()
+                print(json.dumps(event) if args.json else ("\r" if tty else "") + _format_event(event), flush=True)
             if tty and time.monotonic() - shown > 0.5:
                 shown = time.monotonic()
                 print("\r" + engine.status_line(), end="", file=sys.stderr, flush=True)
     finally:
         engine.stop()
+        if tagger is not None:
+            tagger.finish()
+            for event in tagger.events:
+                print(json.dumps(event) if args.json else _format_event(event), flush=True)
         if tty:
             print(file=sys.stderr)
         stats = engine.stats()
@@ -141,8 +183,17 @@ def cmd_train_denoiser(args) -> None:
     from streamdl.training.trainer import TrainConfig, train_denoiser
 
     tc = TrainConfig(corpus=args.corpus, out_dir=args.out, batch_size=args.batch_size, lr=args.lr, max_steps=args.steps,
-                     max_minutes=args.minutes, device=args.device, workers=args.workers, seed=args.seed)  # fmt: skip
+                     max_minutes=args.minutes, device=args.device, workers=args.workers, seed=args.seed,
+                     warmup_steps=args.warmup, under_weight=args.under_weight, init=args.init or "")  # fmt: skip
     print(f"best model: {train_denoiser(tc, resume=args.resume)}")
+
+
+def cmd_train_tagger(args) -> None:
+    from streamdl.training.tagger import TagTrainConfig, train_tagger
+
+    tc = TagTrainConfig(corpus=args.corpus, out_dir=args.out, arch=args.arch, batch_size=args.batch_size, lr=args.lr, max_steps=args.steps,
+                        max_minutes=args.minutes, device=args.device, workers=args.workers, seed=args.seed)  # fmt: skip
+    print(f"best model: {train_tagger(tc, resume=args.resume)}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="per-hop cost of the live chain, one thread")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--seconds", type=float, default=10.0, help="audio seconds to time (default: 10)")
-    p.add_argument("--no-denoise", action="store_true", help="time the STFT pair alone")
+    p.add_argument("--no-denoise", action="store_true", help="leave the denoiser out")
+    p.add_argument("--no-tag", action="store_true", help="leave the tagger out")
+    p.add_argument("--tagger-model", help="tagger model file (default: the shipped weights)")
     _add_denoiser_options(p)
     p.set_defaults(func=cmd_bench)
 
@@ -179,8 +232,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blocksize", type=int, help="device frames per callback (default: one 10 ms hop)")
     p.add_argument("--record", metavar="FILE", help="also write the processed audio to this wav/flac file")
     p.add_argument("--no-play", action="store_true", help="open no output device (use with --record)")
+    p.add_argument("--tag", action="store_true", help="also tag sounds and print events as they start and end")
+    p.add_argument("--json", action="store_true", help="with --tag: one JSON object per event and line")
+    p.add_argument("--tagger-model", help="tagger model file (default: the shipped weights)")
     _add_denoiser_options(p)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("tag", help="tag sounds in audio files: clip scores and timed events")
+    p.add_argument("input", nargs="?", help="audio file or folder (default: the bundled sample)")
+    p.add_argument("--json", action="store_true", help="one JSON object per file and line")
+    p.add_argument("--tagger-model", help="tagger model file (default: the shipped weights)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--backend", default="auto", choices=["auto", "eager", "torchscript", "onnx"])
+    p.set_defaults(func=cmd_tag)
 
     p = sub.add_parser("demo", help="desktop window: live spectrograms, controls, latency (needs the demo extra)")
     p.add_argument("--input", dest="input_file", metavar="FILE", help="audio file played in a loop (default: the bundled sample)")
@@ -225,8 +289,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--workers", type=int, default=1, help="data-loader processes")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--warmup", type=int, default=300, help="learning-rate warm-up steps")
+    p.add_argument("--under-weight", type=float, default=1.0, help="extra loss weight on removed speech (higher: gentler)")
+    p.add_argument("--init", metavar="MODEL", help="fine-tune: start from this model file's weights (e.g. the shipped one)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.set_defaults(func=cmd_train_denoiser)
+
+    p = train.add_parser("tagger", help="train the streaming sound tagger on a corpus")
+    p.add_argument("--corpus", default="data/corpus")
+    p.add_argument("--out", default="runs/tagger", help="folder for last.pt, best.pt and log.jsonl")
+    p.add_argument("--arch", default="crnn", choices=["crnn", "attention"], help="GRU or bounded causal self-attention")
+    p.add_argument("--steps", type=int, default=3000, help="length of the learning-rate schedule")
+    p.add_argument("--minutes", type=float, default=0.0, help="stop after this many minutes (0: no limit)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--workers", type=int, default=1, help="data-loader processes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.set_defaults(func=cmd_train_tagger)
     return parser
 
 

@@ -1,7 +1,9 @@
-"""Desktop demo (``streamdl demo``): live input and output spectrograms, level meters, controls, status.
+"""Desktop demo (``streamdl demo``): live input and output spectrograms, level meters, controls,
+tag bars and an event log, status.
 
 The audio runs in the :class:`~streamdl.engine.live.LiveEngine`; the window only reads snapshots
-(spectrum monitors, engine stats) on a 40 ms timer, so nothing the GUI does can stall the audio.
+(spectrum monitors, the tagger's latest probabilities and its event queue, engine stats) on a
+40 ms timer, so nothing the GUI does can stall the audio.
 Needs the ``demo`` extra: PySide6-Essentials and pyqtgraph.
 """
 
@@ -18,6 +20,9 @@ from streamdl.engine.live import LiveEngine
 from streamdl.engine.monitor import FLOOR_DB, SpectrumMonitor
 from streamdl.errors import StreamdlError
 from streamdl.models.runtime import StreamingDenoiser
+from streamdl.tagging.runtime import StreamingTagger
+
+EVENT_LOG_LINES = 200
 
 
 def _qt():
@@ -38,8 +43,9 @@ class DemoSession:
     def __init__(self, source_file: Path, input_device=None, output_device=None):
         self.denoiser = StreamingDenoiser()
         n_bins = self.denoiser.n_bins
+        self.tagger = StreamingTagger()
         self.input_monitor, self.output_monitor = SpectrumMonitor(n_bins), SpectrumMonitor(n_bins)
-        self.chain = Chain(stages=[self.denoiser], taps=[self.input_monitor], output_taps=[self.output_monitor])
+        self.chain = Chain(stages=[self.denoiser], taps=[self.input_monitor, self.tagger], output_taps=[self.output_monitor])
         self.source_name = Path(source_file).name
         self.source = read_mono(source_file, self.chain.config.sample_rate)
         self.input_device, self.output_device = input_device, output_device
@@ -98,13 +104,12 @@ class DemoWindow:
             row.addWidget(meter)
             layout.addLayout(row, stretch=1)
         layout.addLayout(self._controls(QtWidgets, QtCore))
-        self.tags = QtWidgets.QLabel("tags: the sound tagger is not part of this build yet")
-        layout.addWidget(self.tags)
+        layout.addLayout(self._tags(QtWidgets, pg), stretch=1)
         self.status = QtWidgets.QLabel("starting…")
         self.status.setStyleSheet("font-family: monospace")
         layout.addWidget(self.status)
         self.window.setCentralWidget(central)
-        self.window.resize(1000, 680)
+        self.window.resize(1000, 860)
         self._cpu = (time.process_time(), time.monotonic())
         self.timer = QtCore.QTimer()
         self.timer.timeout.connect(self.refresh)
@@ -141,11 +146,31 @@ class DemoWindow:
         row.addWidget(self.inputs)
         row.addWidget(QtWidgets.QLabel("out"))
         row.addWidget(self.outputs)
-        tagger = QtWidgets.QCheckBox("tagger")
-        tagger.setEnabled(False)
-        tagger.setToolTip("the streaming sound tagger is not part of this build yet")
-        row.addWidget(tagger)
+        self.tagger = QtWidgets.QCheckBox("tagger")
+        self.tagger.setChecked(True)
+        self.tagger.toggled.connect(self._apply)
+        row.addWidget(self.tagger)
         self._apply()
+        return row
+
+    def _tags(self, QtWidgets, pg):
+        """Per-label probability bars (latest 20 ms frame) beside a log of events with their times."""
+        row = QtWidgets.QHBoxLayout()
+        labels = self.session.tagger.labels
+        plot = pg.PlotWidget(title="tags (probability now)")
+        plot.setXRange(0, 1)
+        plot.setYRange(-0.5, len(labels) - 0.5)
+        rows = list(range(len(labels)))[::-1]  # first label on top
+        plot.getAxis("left").setTicks([list(zip(rows, labels))])
+        plot.setMouseEnabled(False, False)
+        self.bars = pg.BarGraphItem(x0=0, y=rows, height=0.7, width=[0.0] * len(labels), brush="#3b8bd0")
+        plot.addItem(self.bars)
+        row.addWidget(plot, stretch=1)
+        self.event_log = QtWidgets.QPlainTextEdit(readOnly=True)
+        self.event_log.setMaximumBlockCount(EVENT_LOG_LINES)
+        self.event_log.setStyleSheet("font-family: monospace")
+        self.event_log.setPlaceholderText("events appear here as sounds start and end")
+        row.addWidget(self.event_log, stretch=1)
         return row
 
     def _apply(self) -> None:
@@ -154,6 +179,7 @@ class DemoWindow:
         self.limit_label.setText(f"max suppression {limit} dB" if limit < 60 else "max suppression: none")
         self.mix_label.setText(f"wet {self.mix.value()}%")
         self.session.chain.enabled = self.denoise.isChecked()
+        self.session.tagger.enabled = self.tagger.isChecked()
         self.session.denoiser.set_controls(attenuation_limit_db=limit if limit < 60 else None, mix=self.mix.value() / 100)
 
     def _switch_devices(self) -> None:
@@ -172,6 +198,14 @@ class DemoWindow:
             seconds = len(frames) * hop / rate
             self.images[name].setRect(-seconds, 0, seconds, rate / 2000)
             self.meters[name].setValue(int(max(-60, min(0, monitor.level_db))) if monitor.level_db > FLOOR_DB else -60)
+        tagger = session.tagger
+        self.bars.setOpts(width=tagger.probs if tagger.enabled else [0.0] * len(tagger.labels))
+        while tagger.events:
+            e = tagger.events.popleft()
+            if "offset_s" in e:
+                self.event_log.appendPlainText(f"{e['offset_s']:8.2f} s  {e['label']:<10} ended   ({e['offset_s'] - e['onset_s']:.1f} s, peak {e['score']:.2f})")
+            else:
+                self.event_log.appendPlainText(f"{e['onset_s']:8.2f} s  {e['label']:<10} started")
         if engine is None:
             return
         if engine.error is not None:

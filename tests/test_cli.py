@@ -3,10 +3,13 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+
+from streamdl.models.runtime import default_denoiser_path
 
 
 def streamdl(*args, cwd=None, env=None):
@@ -45,6 +48,9 @@ def test_denoise_a_folder_keeps_rates_and_lengths(tmp_path):
         (["denoise", "--model", "bad.wav", "ok.wav", "out.wav"], "not a streamdl model file"),
         (["denoise", "ok.wav", "out.mp3"], "unknown output format"),
         (["denoise", "--device", "cuda", "ok.wav", "out.wav"], "CUDA"),
+        (["tag", "bad.wav"], "not a readable audio file"),
+        (["tag", "--tagger-model", "ok.wav", "ok.wav"], "not a streamdl model file"),
+        (["tag", "--tagger-model", str(default_denoiser_path()), "ok.wav"], "this is a denoiser model, not a tagger"),
     ],
 )
 def test_user_mistakes_get_one_line(tmp_path, args, message):
@@ -66,9 +72,41 @@ def test_bench_json_contract():
     report = json.loads(result.stdout)
     for key in ("sample_rate", "hop", "hop_ms", "algorithmic_latency_ms", "stages", "total", "rtf"):
         assert key in report
-    for stage in ("stft", "istft", "denoiser"):
+    for stage in ("stft", "istft", "denoiser", "tagger"):
         assert set(report["stages"][stage]) == {"median_us", "p99_us"}
     assert set(report["total"]) == {"median_us", "p99_us"}
+
+
+def test_tag_json_lines_for_a_folder(tmp_path):
+    from streamdl.cli import sample_path
+
+    (tmp_path / "in").mkdir()
+    sf.write(tmp_path / "in" / "quiet.wav", np.zeros(8000), 8000)
+    data, rate = sf.read(sample_path())
+    sf.write(tmp_path / "in" / "speech.flac", data, rate)
+    result = streamdl("tag", "--json", str(tmp_path / "in"))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [Path(r["file"]).name for r in lines] == ["quiet.wav", "speech.flac"]
+    for r in lines:
+        assert set(r) == {"file", "duration_s", "clip_scores", "events"}
+    quiet, speech = lines
+    assert quiet["duration_s"] == 1.0 and max(quiet["clip_scores"], key=quiet["clip_scores"].get) == "silence"
+    assert speech["duration_s"] == 12.0 and max(speech["clip_scores"], key=speech["clip_scores"].get) == "speech"
+    assert any(e["label"] == "speech" for e in speech["events"])
+    for e in speech["events"]:
+        assert set(e) == {"label", "onset_s", "offset_s", "score"} and 0 <= e["onset_s"] < e["offset_s"] <= 12.0
+
+
+def test_run_tag_prints_events_as_they_happen():
+    from streamdl.cli import sample_path
+
+    result = streamdl("run", "-i", str(sample_path()), "--no-play", "--no-denoise", "--tag", "--json", "--seconds", "4")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    starts = [e for e in events if "offset_s" not in e]
+    assert any(e["label"] == "speech" for e in starts)  # the sample's talker starts within the first second
+    assert all(e["onset_s"] < 4.0 for e in events)
 
 
 def test_unknown_device_is_a_one_line_error():

@@ -11,7 +11,7 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pyqtgraph")
 
 
-def test_offscreen_screenshot_shows_spectrograms_and_status(tmp_path):
+def test_offscreen_screenshot_shows_spectrograms_tags_and_status(tmp_path):
     png = tmp_path / "demo.png"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("DISPLAY", None)
@@ -24,10 +24,13 @@ def test_offscreen_screenshot_shows_spectrograms_and_status(tmp_path):
     assert image.width() >= 800 and image.height() >= 500
     pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3]
     pixels = pixels.reshape(image.height(), image.width(), 3)
-    top, bottom = pixels[: image.height() // 2], pixels[image.height() // 2 : int(image.height() * 0.85)]
-    for half in (top, bottom):  # both spectrograms hold a picture, not a flat fill
-        assert len(np.unique(half.reshape(-1, 3), axis=0)) > 200
-        assert half.std() > 20
+    h = image.height()
+    top, middle, bottom = pixels[: int(h * 0.3)], pixels[int(h * 0.33) : int(h * 0.6)], pixels[int(h * 0.66) :]
+    for part in (top, middle):  # both spectrograms hold a picture, not a flat fill
+        assert len(np.unique(part.reshape(-1, 3), axis=0)) > 200
+        assert part.std() > 20
+    bar_blue = np.abs(bottom.astype(int) - [0x3B, 0x8B, 0xD0]).sum(axis=2) < 30
+    assert bar_blue.sum() > 300  # the tag bars are drawn
 
 
 def test_a_bad_screenshot_path_is_a_one_line_error(tmp_path):

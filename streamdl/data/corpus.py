@@ -84,7 +84,7 @@ def build_corpus(package_root: Path, out_dir: Path, *, sources: tuple[Source, ..
             for name, audio in results:
                 if name is not None:
                     pools[f"{job[0].role}_{split_of(job[0], job[1])}"].append((name, audio))
-    for role in {source.role for source in sources} - {"music"}:
+    for role in {source.role for source in sources} - {"music", "events"}:
         for split in ("train", "val"):
             if not pools[f"{role}_{split}"]:
                 raise StreamdlError(f"no {role} clips fell in the {split} split; give more {role} files (splits are 80/5/15 by file)")

@@ -57,7 +57,7 @@ class Pool:
         return np.resize(np.roll(clip, -start), n)
 
 
-def _rms(x: np.ndarray) -> float:
+def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(x**2) + 1e-12))
 
 
@@ -70,7 +70,7 @@ def _peaking_biquad(f0: float, q: float, gain_db: float, sr: int) -> tuple[np.nd
     return b / a[0], a / a[0]
 
 
-def _random_eq(rng: np.random.Generator, x: np.ndarray, sr: int) -> np.ndarray:
+def random_eq(rng: np.random.Generator, x: np.ndarray, sr: int) -> np.ndarray:
     """Two random peaks or notches of +-9 dB and a gentle spectral tilt."""
     for f0 in rng.uniform(80, sr / 2 - 500, size=2):
         x = ss.lfilter(*_peaking_biquad(f0, rng.uniform(0.5, 3.0), rng.uniform(-9, 9), sr), x)
@@ -78,13 +78,13 @@ def _random_eq(rng: np.random.Generator, x: np.ndarray, sr: int) -> np.ndarray:
     return (ss.lfilter([1.0, -tilt], [1.0], x) / (1 + abs(tilt))).astype(np.float32)
 
 
-def _lowpass(x: np.ndarray, cutoff: float, sr: int) -> np.ndarray:
+def lowpass(x: np.ndarray, cutoff: float, sr: int) -> np.ndarray:
     return ss.sosfilt(ss.butter(6, cutoff, fs=sr, output="sos"), x).astype(np.float32)
 
 
-def synthetic_noise(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+def synthetic_noise(rng: np.random.Generator, n: int, sr: int, kinds: tuple[str, ...] = ("hum", "drone", "engine", "fan", "colored")) -> np.ndarray:
     """Hum, harmonic drone, engine with a moving pitch, fan, or white/pink/brown noise (unit RMS)."""
-    kind = rng.choice(["hum", "drone", "engine", "fan", "colored"])
+    kind = rng.choice(kinds)
     t = np.arange(n) / sr
     if kind in ("hum", "drone", "engine"):
         f0 = rng.uniform(40, 70) if kind == "hum" else rng.uniform(40, 500)
@@ -94,16 +94,16 @@ def synthetic_noise(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
         n_harm = int(min(40, (sr / 2 - 100) / np.max(f0)))
         amps = rng.uniform(0.2, 1.0, n_harm) / np.arange(1, n_harm + 1) ** rng.uniform(0.3, 1.5)
         x = sum(a * np.sin(k * phase + rng.uniform(0, 2 * np.pi)) for k, a in zip(range(1, n_harm + 1), amps))
-        x = x + rng.uniform(0, 0.3) * rng.standard_normal(n) * _rms(x)
+        x = x + rng.uniform(0, 0.3) * rng.standard_normal(n) * rms(x)
     elif kind == "fan":
-        x = _lowpass(rng.standard_normal(n).astype(np.float32), rng.uniform(300, 3000), sr)
-        x = x + 0.5 * np.sin(2 * np.pi * rng.uniform(80, 400) * t) * _rms(x)
+        x = lowpass(rng.standard_normal(n).astype(np.float32), rng.uniform(300, 3000), sr)
+        x = x + 0.5 * np.sin(2 * np.pi * rng.uniform(80, 400) * t) * rms(x)
     else:  # spectral slope: 0 white, -1 pink, -2 brown
         spec = np.fft.rfft(rng.standard_normal(n))
         f = np.maximum(np.fft.rfftfreq(n, 1 / sr), 20.0)
         x = np.fft.irfft(spec * f ** (rng.uniform(-2.0, 0.0) / 2), n)
     x = np.asarray(x, dtype=np.float32)
-    return x / _rms(x)
+    return x / rms(x)
 
 
 class Mixer:
@@ -123,9 +123,9 @@ class Mixer:
         x = self.speech.window(rng, int(n * speed) + 64)
         x = soxr.resample(x, c.sample_rate, c.sample_rate / speed, quality="LQ")[:n]
         x = np.pad(x, (0, n - len(x)))
-        x = _random_eq(rng, x, c.sample_rate)
+        x = random_eq(rng, x, c.sample_rate)
         if rng.random() < c.p_bandlimit:
-            x = _lowpass(x, rng.uniform(3400, 7000), c.sample_rate)
+            x = lowpass(x, rng.uniform(3400, 7000), c.sample_rate)
         if self.rirs and rng.random() < c.p_reverb:
             x = ss.fftconvolve(x, self.rirs[rng.integers(len(self.rirs))])[:n].astype(np.float32)
         return x
@@ -138,12 +138,12 @@ class Mixer:
             pool = self.music if self.music is not None and rng.random() < c.p_music else self.noise
             x = pool.clip(rng, n)
             if rng.random() < 0.5:
-                x = _random_eq(rng, x, c.sample_rate)
+                x = random_eq(rng, x, c.sample_rate)
             if rng.random() < 0.2:
-                x = _lowpass(x, rng.uniform(500, 4000), c.sample_rate)
+                x = lowpass(x, rng.uniform(500, 4000), c.sample_rate)
             if rng.random() < 0.2:  # babble-like: a few other talkers
                 x = x + sum(self.speech.window(rng, n) for _ in range(rng.integers(2, 6)))
-        return x / _rms(x)
+        return x / rms(x)
 
     def pair(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         c = self.config
@@ -156,9 +156,9 @@ class Mixer:
             if rng.random() < c.p_second_noise:
                 noise = noise + rng.uniform(0.2, 1.0) * self._noise(rng, n)
             snr = rng.uniform(*c.snr_db)
-            noise = noise * (_rms(clean) / _rms(noise) * 10 ** (-snr / 20) if clean.any() else 0.1)
+            noise = noise * (rms(clean) / rms(noise) * 10 ** (-snr / 20) if clean.any() else 0.1)
         noisy = clean + noise
-        gain = 10 ** (rng.uniform(*c.level_db) / 20) / _rms(noisy)
+        gain = 10 ** (rng.uniform(*c.level_db) / 20) / rms(noisy)
         gain = min(gain, 0.99 / max(np.abs(noisy).max(), 1e-6))
         return (noisy * gain).astype(np.float32), (clean * gain).astype(np.float32)
 
@@ -222,9 +222,9 @@ def write_evaluation_pairs(corpus: Path, out_dir: Path, *, split: str = "test", 
         clean = speech.window(rng, n)
         nz = noise.clip(rng, n)
         snr = snrs_db[i % len(snrs_db)]
-        nz = nz * (_rms(clean) / _rms(nz) * 10 ** (-snr / 20))
+        nz = nz * (rms(clean) / rms(nz) * 10 ** (-snr / 20))
         noisy = clean + nz
-        gain = 10 ** (rng.uniform(-32, -20) / 20) / _rms(noisy)
+        gain = 10 ** (rng.uniform(-32, -20) / 20) / rms(noisy)
         gain = min(gain, 0.95 / np.abs(noisy).max())
         write_audio(out_dir / "clean" / f"pair{i:03d}_snr{snr:g}.wav", clean * gain, 16000)
         write_audio(out_dir / "noisy" / f"pair{i:03d}_snr{snr:g}.wav", noisy * gain, 16000)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import soundfile as sf
 @dataclass(frozen=True)
 class Source:
     name: str  # short name, stored with every clip
-    role: str  # "speech", "noise" or "music"
+    role: str  # "speech", "noise", "music" or "events" (labelled sounds only the tagger uses)
     packages: tuple[str, ...]  # unpacked Debian package folders holding the files
     patterns: tuple[str, ...]  # globs below a package folder
     exclude: str = r"$^"  # regex on the relative path: files to skip
@@ -54,6 +55,8 @@ SOURCES = (
            exclude=r"_desc|/symbols/"),
     Source("tuxpaint-ui", "noise", ("tuxpaint-data",), ("usr/share/tuxpaint/sounds/*.wav",)),
     Source("openttd", "noise", ("openttd-opensfx",), ("usr/share/games/openttd/baseset/opensfx/opensfx.cat",)),
+    Source("openarena", "events", ("openarena-data",), ("usr/share/games/openarena/baseoa/pak0.pk3",)),
+    Source("freedesktop", "events", ("sound-theme-freedesktop",), ("usr/share/sounds/freedesktop/stereo/*.oga",)),
 )  # fmt: skip
 
 
@@ -79,18 +82,33 @@ def source_files(source: Source, root: Path) -> list[tuple[str, Path]]:
     return sorted(found.items())
 
 
+PK3_SOUNDS = r"^sound/(world|player/footsteps|movers/doors)/.*\.(wav|ogg)$"  # the recorded ambiences and foley
+
+
 def decode_clips(path: Path) -> list[tuple[str, np.ndarray, int]]:
-    """Decode one file into (suffix, float32 mono, rate) clips; archives hold several clips."""
-    if path.suffix == ".cat":  # OpenTTD sound catalogue: RIFF/WAVE files back to back
+    """Decode one file into (suffix, float32 mono, rate) clips; archives hold several clips.
+
+    Clips from an OpenTTD catalogue are named ``#index title`` (the title stored before each
+    sound, e.g. ``#24 Helicopter``); clips from a Quake-style .pk3 zip ``#member/path``.
+    """
+    if path.suffix == ".cat":  # OpenTTD sound catalogue: "title". credits, then a RIFF/WAVE file, back to back
         blob = path.read_bytes()
         clips = []
         for i, m in enumerate(re.finditer(b"RIFF", blob)):
             size = int.from_bytes(blob[m.start() + 4 : m.start() + 8], "little") + 8
+            titles = re.findall(rb'"([ -~]+?)"', blob[max(0, m.start() - 300) : m.start()])
             try:
                 data, rate = sf.read(io.BytesIO(blob[m.start() : m.start() + size]), dtype="float32", always_2d=True)
             except (sf.LibsndfileError, RuntimeError):
                 continue
-            clips.append((f"#{i}", data.mean(axis=1), rate))
+            clips.append((f"#{i} {titles[0].decode() if titles else ''}".rstrip(), data.mean(axis=1), rate))
+        return clips
+    if path.suffix == ".pk3":
+        clips = []
+        with zipfile.ZipFile(path) as archive:
+            for member in sorted(n for n in archive.namelist() if re.match(PK3_SOUNDS, n)):
+                data, rate = sf.read(io.BytesIO(archive.read(member)), dtype="float32", always_2d=True)
+                clips.append((f"#{member}", data.mean(axis=1), rate))
         return clips
     data, rate = sf.read(path, dtype="float32", always_2d=True)
     return [("", data.mean(axis=1), rate)]

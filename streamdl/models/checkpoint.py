@@ -14,9 +14,10 @@ import torch
 
 from streamdl.errors import StreamdlError
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
+from streamdl.models.tagger import Tagger, TaggerConfig
 
 FORMAT = "streamdl-model-1"
-KINDS = {"denoiser": (Denoiser, DenoiserConfig)}
+KINDS = {"denoiser": (Denoiser, DenoiserConfig), "tagger": (Tagger, TaggerConfig)}
 
 
 def model_dict(model: torch.nn.Module, kind: str) -> dict:

@@ -55,6 +55,7 @@ class CausalConv(nn.Module):
 
 class Denoiser(nn.Module):
     """Spectrum (B, T, n_bins, 2) -> enhanced spectrum, same shape; ~0.5 M parameters."""
+    __jit_unused_properties__ = ["frame_shape"]  # Python-side only
 
     def __init__(self, config: DenoiserConfig = DenoiserConfig()):
         super().__init__()
@@ -75,6 +76,11 @@ class Denoiser(nn.Module):
         self.df_head = nn.Linear(c.gru_hidden + c.conv_channels, c.df_bins * c.df_order * 2)
         nn.init.zeros_(self.df_head.weight)  # start as a pure gain model
         nn.init.zeros_(self.df_head.bias)
+
+    @property
+    def frame_shape(self) -> tuple[int, int]:
+        """Shape of one ``step`` input without the batch: one STFT frame."""
+        return (self.config.stft.n_bins, 2)
 
     def init_state(self, batch: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Zero stream state: (conv1 inputs, conv2 inputs, GRU hidden, past low-bin frames)."""

@@ -41,7 +41,7 @@ def to_torchscript(model: torch.nn.Module) -> torch.jit.ScriptModule:
 
 def to_onnx_bytes(model: torch.nn.Module) -> bytes:
     """The step function as an ONNX model (CPU), serialised."""
-    example = (torch.zeros(1, model.config.stft.n_bins, 2), *model.init_state(1))
+    example = (torch.zeros(1, *model.frame_shape), *model.init_state(1))
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

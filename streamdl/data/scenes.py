@@ -1,0 +1,258 @@
+"""Training scenes for the tagger: labelled sounds laid over backgrounds, with frame labels.
+
+A scene (float32 (samples,), 16 kHz) is a quiet noise floor, zero to two long background layers
+(speech, music, a crowd, wind, water, traffic, or an unlabelled sound such as machinery or a
+synthetic hum) and zero to three short events at random times (a door, a dog, typing, footsteps,
+an alarm, ...), each at a random level, with random EQ, band-limiting and room reverberation.
+Its labels (frames, len(LABELS)) are 0/1 per 20 ms tagger frame: a layer's labels are on where
+that layer is audible (within 35 dB of its own peak, above -70 dBFS and no more than 20 dB under
+the whole mix); ``silence`` is on where the mix is below -60 dBFS and nothing else is.
+
+Clips are grouped by label from a corpus folder (``streamdl data build``) and split into train and
+validation by source file (:func:`~streamdl.data.tags.tagger_split`); speech and music keep the
+corpus's own splits (held-out speakers and pieces).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.signal as ss
+import soxr
+import torch
+
+from streamdl.data.mixing import Pool, lowpass, random_eq, rms, synthetic_noise
+from streamdl.data.tags import LABELS, labels_of, tagger_split
+from streamdl.errors import StreamdlError
+
+FRAME = 320  # samples per tagger frame: 20 ms at 16 kHz (two STFT hops)
+LONG = ("speech", "music", "crowd", "wind", "water", "vehicle", "")  # "" = unlabelled background
+SHORT = ("keyboard", "footsteps", "door", "dog", "bird", "alarm", "water", "vehicle", "speech", "")
+REPEATED = {"keyboard": (0.08, 0.3), "footsteps": (0.35, 0.7)}  # single hits become sequences (seconds apart)
+
+
+@dataclass(frozen=True)
+class SceneConfig:
+    sample_rate: int = 16000
+    seconds: float = 6.0
+    p_background: float = 0.85  # chance of each of the (up to two) background layers
+    max_events: int = 3
+    level_db: tuple[float, float] = (-50.0, -12.0)  # RMS of a layer, dBFS
+    floor_db: tuple[float, float] = (-95.0, -58.0)  # the noise floor under everything
+    p_reverb: float = 0.3
+    p_lowpass: float = 0.15
+    p_synthetic: float = 0.25  # synthetic wind, alarms and babble instead of recorded clips
+
+
+class ClipBank:
+    """Corpus clips by label for one split: {label or "": [(pool, start, end)]}."""
+
+    def __init__(self, corpus: Path, split: str):
+        self.by_label: dict[str, list[tuple[Pool, int, int]]] = defaultdict(list)
+        for role in ("noise", "events"):
+            for file_split in ("train", "val", "test"):
+                path = corpus / f"{role}_{file_split}.npz"
+                if path.is_file():
+                    pool = Pool(path)
+                    for i, name in enumerate(pool.names):
+                        if tagger_split(str(name)) == split:
+                            for label in labels_of(str(name)) or ("",):
+                                self.by_label[label].append((pool, int(pool.offsets[i]), int(pool.offsets[i + 1])))
+        if split not in ("train", "val"):
+            raise StreamdlError(f"tagger splits are train and val, not {split!r}")
+        for role in ("speech", "music"):
+            path = corpus / f"{role}_{split}.npz"
+            if path.is_file():
+                pool = Pool(path)
+                self.by_label[role] += [(pool, int(a), int(b)) for a, b in zip(pool.offsets[:-1], pool.offsets[1:])]
+        if not self.by_label["speech"]:
+            raise StreamdlError(f"{corpus}: no {split} speech for the tagger; build the corpus with 'streamdl data build' first")
+
+    def clip(self, rng: np.random.Generator, label: str) -> np.ndarray | None:
+        clips = self.by_label.get(label)
+        if not clips:
+            return None
+        pool, start, end = clips[rng.integers(len(clips))]
+        return pool.audio[start:end].astype(np.float32) / 32768.0
+
+
+def synthetic_wind(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """Gusty wind: red-to-pink noise under a slowly wandering envelope, sometimes whistling."""
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.maximum(np.fft.rfftfreq(n, 1 / sr), 20.0)
+    shape = f ** (rng.uniform(-2.6, -1.0) / 2)
+    if rng.random() < 0.4:  # a resonant whistle band
+        fc = rng.uniform(300, 2000)
+        shape = shape + rng.uniform(0.3, 2.0) * shape[np.searchsorted(f, fc)] * np.exp(-0.5 * ((f - fc) / (fc * 0.08)) ** 2)
+    x = np.fft.irfft(spec * shape, n)
+    gust = np.cumsum(rng.standard_normal(n // 800 + 2))
+    gust = np.interp(np.arange(n), np.arange(len(gust)) * 800, gust - gust.mean())
+    x = x * np.exp(rng.uniform(0.1, 0.5) * gust / (np.std(gust) + 1e-9))
+    return (x / rms(x)).astype(np.float32)
+
+
+def synthetic_alarm(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """An electronic alarm: beeping tones, a two-tone ring, or a sweeping siren."""
+    t = np.arange(n) / sr
+    kind = rng.choice(["beep", "ring", "siren"])
+    if kind == "siren":
+        f = rng.uniform(500, 900) + rng.uniform(300, 900) * (0.5 + 0.5 * np.sin(2 * np.pi * t / rng.uniform(0.3, 3.0)))
+        phase = 2 * np.pi * np.cumsum(f) / sr
+        x = np.sin(phase) + 0.3 * np.sin(3 * phase)
+    else:
+        f0 = rng.uniform(800, 4000)
+        if kind == "ring":
+            f = np.where(np.sin(2 * np.pi * rng.uniform(10, 25) * t) > 0, f0, f0 * rng.uniform(1.1, 1.4))
+            x = np.sin(2 * np.pi * np.cumsum(f) / sr)
+        else:
+            x = np.sign(np.sin(2 * np.pi * f0 * t)) * 0.5 + np.sin(2 * np.pi * f0 * t)
+        on, off = rng.uniform(0.05, 0.6), rng.uniform(0.05, 0.6)
+        x = x * ((t % (on + off)) < on)
+    return (x / rms(x)).astype(np.float32)
+
+
+def _activity(x: np.ndarray) -> np.ndarray:
+    """Energy per tagger frame in dB (frames,)."""
+    frames = len(x) // FRAME
+    return 10 * np.log10(np.mean(x[: frames * FRAME].reshape(frames, FRAME) ** 2, axis=1) + 1e-12)
+
+
+class SceneMaker:
+    """Random labelled scenes from one split of a corpus."""
+
+    def __init__(self, corpus: Path, split: str, config: SceneConfig = SceneConfig(), *, rirs: list[np.ndarray] | None = None):
+        self.config = config
+        self.bank = ClipBank(corpus, split)
+        self.rirs = rirs or []
+
+    def _source(self, rng: np.random.Generator, label: str, n: int) -> np.ndarray | None:
+        """n samples of one sound with ``label`` (looped clips for backgrounds), unit RMS, or None."""
+        c = self.config
+        synthetic = {"wind": synthetic_wind, "alarm": synthetic_alarm}.get(label)
+        if synthetic is not None and (rng.random() < c.p_synthetic or label not in self.bank.by_label):
+            return synthetic(rng, n, c.sample_rate)
+        if label == "crowd" and rng.random() < c.p_synthetic * 2:  # babble: many talkers at once
+            x = sum(self._loop(rng, "speech", n) * rng.uniform(0.3, 1.0) for _ in range(rng.integers(5, 12)))
+            return x / rms(x)
+        if label == "" and rng.random() < c.p_synthetic:
+            return synthetic_noise(rng, n, c.sample_rate, kinds=("hum", "fan", "colored"))
+        x = self._loop(rng, label, n)
+        return None if x is None else x / rms(x)
+
+    def _loop(self, rng: np.random.Generator, label: str, n: int) -> np.ndarray | None:
+        parts, total = [], 0
+        while total < n:
+            clip = self.bank.clip(rng, label)
+            if clip is None:
+                return None
+            parts.append(clip)
+            total += len(clip)
+        x = np.concatenate(parts)
+        start = rng.integers(0, len(x) - n + 1)
+        return x[start : start + n]
+
+    def _event(self, rng: np.random.Generator, label: str, n: int) -> np.ndarray | None:
+        """A short sound (or a sequence of hits) placed at a random time in n samples."""
+        c, sr = self.config, self.config.sample_rate
+        if label in ("alarm",) and rng.random() < c.p_synthetic:
+            body = synthetic_alarm(rng, int(sr * rng.uniform(0.8, 3.0)), sr)
+        elif label in REPEATED:
+            gap = REPEATED[label]
+            hits, body = int(rng.integers(2, 12)), np.zeros(0, np.float32)
+            for _ in range(hits):
+                clip = self.bank.clip(rng, label)
+                if clip is None:
+                    return None
+                pause = np.zeros(int(sr * rng.uniform(*gap)), np.float32)
+                body = np.concatenate([body, clip, pause])
+        else:
+            body = self.bank.clip(rng, label)
+            if body is None:
+                return None
+            body = body[: int(sr * rng.uniform(1.0, 4.0))]
+        body = body[:n]
+        out = np.zeros(n, np.float32)
+        start = int(rng.integers(0, n - len(body) + 1))
+        out[start : start + len(body)] = body
+        return out / rms(body)
+
+    def _augment(self, rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
+        """Speed (pitch and tempo) 0.85..1.18, EQ, band-limiting, reverberation; same length."""
+        c = self.config
+        if rng.random() < 0.5:
+            y = soxr.resample(x, c.sample_rate, c.sample_rate / rng.uniform(0.85, 1.18), quality="LQ")
+            x = np.pad(y, (0, max(0, len(x) - len(y))))[: len(x)]
+        if rng.random() < 0.5:
+            x = random_eq(rng, x, c.sample_rate)
+        if rng.random() < c.p_lowpass:
+            x = lowpass(x, rng.uniform(2500, 7000), c.sample_rate)
+        if self.rirs and rng.random() < c.p_reverb:
+            x = ss.fftconvolve(x, self.rirs[rng.integers(len(self.rirs))])[: len(x)]
+        return np.asarray(x, dtype=np.float32)
+
+    def scene(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(audio float32 (samples,), labels float32 (frames, len(LABELS))); frames = samples // 320."""
+        c, sr = self.config, self.config.sample_rate
+        n = int(c.seconds * sr) // FRAME * FRAME
+        layers: list[tuple[np.ndarray, tuple[str, ...]]] = []
+        for _ in range(2):
+            if rng.random() < c.p_background:
+                label = LONG[rng.integers(len(LONG))]
+                x = self._source(rng, label, n)
+                if x is not None:
+                    if rng.random() < 0.3:  # comes or goes during the scene
+                        cut = int(rng.integers(0, n))
+                        x = x * (np.arange(n) >= cut) if rng.random() < 0.5 else x * (np.arange(n) < cut)
+                    layers.append((x, (label,) if label else ()))
+        for _ in range(int(rng.integers(0, c.max_events + 1))):
+            label = SHORT[rng.integers(len(SHORT))]
+            x = self._event(rng, label, n)
+            if x is not None:
+                layers.append((x, (label,) if label else ()))
+        mix = np.zeros(n, np.float32)
+        scaled = []
+        for x, labels in layers:
+            x = self._augment(rng, x) * 10 ** (rng.uniform(*c.level_db) / 20)
+            scaled.append((x, labels))
+            mix += x
+        floor = synthetic_noise(rng, n, sr, kinds=("colored",)) * 10 ** (rng.uniform(*c.floor_db) / 20)
+        mix += floor
+        peak = np.abs(mix).max()
+        if peak > 0.99:  # keep the scene unclipped; labels follow the final levels
+            mix *= 0.99 / peak
+            scaled = [(x * 0.99 / peak, labels) for x, labels in scaled]
+        mix_db = _activity(mix)
+        target = np.zeros((len(mix_db), len(LABELS)), np.float32)
+        for x, labels in scaled:
+            db = _activity(x)
+            audible = (db > db.max() - 35) & (db > -70) & (db > mix_db - 20)
+            for label in labels:
+                target[audible, LABELS.index(label)] = 1.0
+        smooth_db = np.convolve(np.pad(mix_db, 2, mode="edge"), np.ones(5) / 5, mode="valid")  # no flicker at the threshold
+        target[:, LABELS.index("silence")] = (smooth_db < -60) & (target.sum(1) == 0)
+        return mix.astype(np.float32), target
+
+
+class SceneDataset(torch.utils.data.IterableDataset):
+    """Endless (audio (samples,), labels (frames, labels)) tensors; each worker draws its own seed."""
+
+    def __init__(self, maker_args: tuple, maker_kwargs: dict, seed: int):
+        self.maker_args, self.maker_kwargs, self.seed = maker_args, maker_kwargs, seed
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng([self.seed, info.id if info else 0])
+        maker = SceneMaker(*self.maker_args, **self.maker_kwargs)
+        while True:
+            audio, labels = maker.scene(rng)
+            yield torch.from_numpy(audio), torch.from_numpy(labels)
+
+
+def fixed_scenes(maker: SceneMaker, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A reproducible set of scenes (count, samples) and labels (count, frames, labels)."""
+    rng = np.random.default_rng(seed)
+    scenes = [maker.scene(rng) for _ in range(count)]
+    return torch.from_numpy(np.stack([s[0] for s in scenes])), torch.from_numpy(np.stack([s[1] for s in scenes]))

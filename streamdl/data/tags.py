@@ -1,0 +1,45 @@
+"""The tagger's vocabulary and how corpus clips get their labels.
+
+Labels come from file names and package documents (the OpenTTD catalogue's titles), curated by
+hand in :data:`LABEL_RULES`: each rule is a regular expression on a clip's corpus name
+(``source:relative/path[#member]``) and the labels it gives. A clip no rule matches is still used,
+as an unlabelled background ("none of the labels"), which teaches the tagger to stay quiet on
+machinery, fire, weapons and the like. Speech and music clips are labelled by their pool.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+LABELS = ("speech", "music", "silence", "keyboard", "footsteps", "door", "dog", "bird", "vehicle", "water", "wind", "crowd", "alarm")
+
+# (regex on the clip name, case-insensitive, labels); every matching rule adds its labels
+LABEL_RULES = (
+    (r"^bucklespring:", ("keyboard",)),
+    (r"footstep|/footsteps/(boot|step|clank|mech|flesh|splash)|hedgewars-sfx:.*/steps\.ogg", ("footsteps",)),
+    (r"/footsteps/splash|water_footstep", ("water",)),
+    (r"doors?_|/doors/|_door_", ("door",)),
+    (r"/dogs/|/dog\.ogg|wolf|coyote", ("dog",)),
+    (r"bird|/birds/|blackbird|crow\.ogg|cuckoo|duck\.ogg|owl\.ogg|rooster|seagull|tucan|quetzal|heron|penguin|vulture|gander|drake\.ogg|turkey", ("bird",)),
+    (r"openttd:.*#\d+ (?!.*breakdown).*(train|bus|truck|plane|jet take off|helicopter|car horn|ship horn|ferry horn|steam engine)", ("vehicle",)),
+    (r"firetruck|carts_cart_moving|hedgewars-sfx:.*/plane\.ogg", ("vehicle",)),
+    (r"env_sounds_water|waterfall|splash\.ogg|droplet|/drops\.wav|Bubble generated|beewater|planewater|cf_blubber", ("water",)),
+    (r"wind\d*\.wav|openttd:.*#\d+ (Heavy )?[Ww]ind$", ("wind",)),
+    (r"/tavern_|/(big)?inn_|Applause|Oooh sound", ("crowd",)),
+    (r"alarm-clock|phone-incoming|phone-outgoing-calling|Level crossing|firetruck|Factory Whistle", ("alarm",)),
+)  # fmt: skip
+
+
+def labels_of(name: str, role: str = "noise") -> tuple[str, ...]:
+    """The labels of a corpus clip from its pool's role and its name (empty: unlabelled background)."""
+    found = {role} if role in ("speech", "music") else set()
+    for pattern, labels in LABEL_RULES:
+        if re.search(pattern, name, re.IGNORECASE):
+            found.update(labels)
+    return tuple(label for label in LABELS if label in found)
+
+
+def tagger_split(name: str, val_fraction: float = 0.2) -> str:
+    """'train' or 'val' for one labelled clip, fixed by its name (so validation shares no source file)."""
+    return "val" if (zlib.crc32(name.encode()) % 10007) / 10007 < val_fraction else "train"

@@ -1,0 +1,123 @@
+"""Running the tagger in the chain: a tap on the input spectrum, probabilities and events out.
+
+The tagger sees what the microphone (or file) hears, before any denoising. It runs once per
+``pool`` hops (every 20 ms); :attr:`StreamingTagger.probs` always holds the latest probabilities
+and :attr:`StreamingTagger.events` collects events as they start and end, for readers on other
+threads (the CLI, the demo window).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from streamdl.engine.chain import Chain, process_signal
+from streamdl.models.checkpoint import load_model
+from streamdl.models.export import as_backend_state, step_function, uses_numpy
+from streamdl.models.runtime import pick_backend, resolve_device
+from streamdl.tagging.events import EventConfig, EventDetector
+
+CLIP_TOP_FRACTION = 0.2  # a clip score is the mean of a label's highest 20% of frame probabilities
+
+
+def default_tagger_path() -> Path:
+    """The weights shipped in the package (see streamdl/assets/tagger.md)."""
+    return Path(str(resources.files("streamdl") / "assets" / "tagger.pt"))
+
+
+class StreamingTagger:
+    """Chain tap: each input STFT frame, complex64 (n_bins,), in; every ``pool`` frames a tagger step.
+
+    Args:
+        model: a :class:`~streamdl.models.tagger.Tagger`, or None for the shipped weights.
+        device: "cpu" or "cuda"; backend: "eager", "torchscript", "onnx" or "auto".
+        events: smoothing and thresholds of the event detector.
+        keep_history: also keep every probability frame (for whole-file clip scores).
+
+    Latency: 30 ms algorithmic (the STFT frame and the second hop of a pair), plus the event
+    detector's smoothing and ``min_on_s``.
+    """
+
+    def __init__(self, model: torch.nn.Module | None = None, *, device: str = "cpu", backend: str = "auto",
+                 events: EventConfig = EventConfig(), keep_history: bool = False):  # fmt: skip
+        self.device = resolve_device(device)
+        self.model = (model if model is not None else load_model(default_tagger_path(), "tagger")).to(self.device).eval()
+        self.labels = self.model.config.labels
+        self.backend = pick_backend(self.device) if backend == "auto" else backend
+        self._step = step_function(self.model, self.backend)
+        self.pool = self.model.config.pool
+        stft = self.model.config.stft
+        self.frame_s = self.pool * stft.hop / stft.sample_rate
+        self.detector = EventDetector(self.labels, dataclasses.replace(events, frame_s=self.frame_s))
+        self._frames = np.zeros((1, *self.model.frame_shape), dtype=np.float32)
+        self.keep_history = keep_history
+        self.events: deque[dict] = deque(maxlen=10000)
+        self.enabled = True
+        self.restart()
+
+    def reset(self) -> None:
+        """A break in the stream (the chain resets after dropping hops): fresh model state, open
+        events end; the clock, the history and unread events stay."""
+        self._state = as_backend_state(self.model.init_state(1), self.backend)
+        self._count = 0
+        self.probs = np.zeros(len(self.labels), dtype=np.float32)
+        self.finish()
+
+    def restart(self) -> None:
+        """A new stream: everything from zero, time included."""
+        self.reset()
+        self.history: list[np.ndarray] = []
+        self.detector.reset()
+        self.events.clear()
+
+    @torch.inference_mode()
+    def __call__(self, spec: np.ndarray) -> None:
+        if not self.enabled:
+            return
+        self._frames[0, self._count] = spec.view(np.float32).reshape(-1, 2)
+        self._count += 1
+        if self._count < self.pool:
+            return
+        self._count = 0
+        if uses_numpy(self.backend):
+            out, *self._state = self._step(self._frames, *self._state)
+        else:
+            out, *self._state = self._step(torch.from_numpy(self._frames).to(self.device), *self._state)
+            out = out.cpu().numpy()
+        self.probs = np.asarray(out, dtype=np.float32).reshape(-1)
+        if self.keep_history:
+            self.history.append(self.probs)
+        self.events.extend(self.detector.update(self.probs))
+
+    def finish(self) -> None:
+        """End open events (end of a file or stream)."""
+        self.events.extend(self.detector.flush())
+
+
+def clip_scores(history: np.ndarray, labels: tuple[str, ...]) -> dict[str, float]:
+    """Per label, the mean of its highest ``CLIP_TOP_FRACTION`` of frame probabilities (frames, labels)."""
+    if len(history) == 0:
+        return dict.fromkeys(labels, 0.0)
+    k = max(1, int(round(len(history) * CLIP_TOP_FRACTION)))
+    top = np.sort(history, axis=0)[-k:]
+    return {label: round(float(v), 4) for label, v in zip(labels, top.mean(axis=0))}
+
+
+def tag_signal(tagger: StreamingTagger, x: np.ndarray, sample_rate: int = 16000) -> dict:
+    """Tag a mono float32 signal at the model's rate through the streaming chain.
+
+    Returns {"duration_s", "clip_scores": {label: score}, "events": [{"label", "onset_s", "offset_s", "score"}]}.
+    """
+    tagger.keep_history = True
+    tagger.restart()
+    duration = round(len(x) / sample_rate, 3)
+    process_signal(Chain(tagger.model.config.stft, taps=[tagger]), np.asarray(x, dtype=np.float32))
+    tagger.finish()
+    events = [{**e, "offset_s": min(e["offset_s"], duration)} for e in tagger.events if "offset_s" in e and e["onset_s"] < duration]
+    frames = np.array(tagger.history[: max(1, int(len(x) / sample_rate / tagger.frame_s))])  # not the flushed tail
+    return {"duration_s": duration, "clip_scores": clip_scores(frames, tagger.labels), "events": sorted(events, key=lambda e: (e["onset_s"], e["label"]))}

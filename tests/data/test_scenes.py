@@ -1,0 +1,46 @@
+"""Tagger scenes: shapes, 0/1 frame labels that follow the audio, silence, synthetic sounds."""
+
+import numpy as np
+import pytest
+
+from streamdl.data.scenes import FRAME, SceneConfig, SceneMaker, fixed_scenes, synthetic_alarm, synthetic_wind
+from streamdl.data.tags import LABELS
+
+
+@pytest.mark.parametrize("make", [synthetic_wind, synthetic_alarm])
+@pytest.mark.parametrize("seed", range(5))
+def test_synthetic_sounds_are_finite_unit_rms(make, seed):
+    x = make(np.random.default_rng(seed), 32000, 16000)
+    assert x.dtype == np.float32 and np.isfinite(x).all()
+    assert np.sqrt(np.mean(x**2)) == pytest.approx(1.0, rel=1e-3)
+
+
+def test_scenes_have_frame_labels_that_follow_the_audio(tiny_corpus):
+    corpus, _ = tiny_corpus
+    maker = SceneMaker(corpus, "train", SceneConfig(seconds=3.0))
+    rng = np.random.default_rng(0)
+    seen = np.zeros(len(LABELS))
+    for _ in range(20):
+        audio, labels = maker.scene(rng)
+        assert audio.dtype == np.float32 and np.isfinite(audio).all() and np.abs(audio).max() <= 0.99 + 1e-6
+        assert labels.shape == (len(audio) // FRAME, len(LABELS)) and set(np.unique(labels)) <= {0.0, 1.0}
+        frame_db = 10 * np.log10(np.mean(audio.reshape(-1, FRAME) ** 2, axis=1) + 1e-12)
+        assert (frame_db[labels[:, LABELS.index("speech")] > 0] > -75).all()  # labelled speech is audible
+        seen += labels.max(axis=0)
+    assert seen[LABELS.index("speech")] > 0 and seen[LABELS.index("silence")] > 0
+    assert seen[LABELS.index("wind")] > 0 and seen[LABELS.index("alarm")] > 0  # synthetic when the corpus has none
+
+
+def test_silence_is_labelled_when_nothing_plays(tiny_corpus):
+    corpus, _ = tiny_corpus
+    maker = SceneMaker(corpus, "train", SceneConfig(seconds=2.0, p_background=0.0, max_events=0, floor_db=(-90.0, -80.0)))
+    audio, labels = maker.scene(np.random.default_rng(1))
+    assert labels[:, LABELS.index("silence")].all() and labels.sum() == labels.shape[0]
+
+
+def test_fixed_scenes_are_reproducible(tiny_corpus):
+    corpus, _ = tiny_corpus
+    maker = SceneMaker(corpus, "val", SceneConfig(seconds=1.0))
+    a, la = fixed_scenes(maker, 3, seed=5)
+    b, lb = fixed_scenes(maker, 3, seed=5)
+    assert (a == b).all() and (la == lb).all() and a.shape == (3, 16000) and la.shape == (3, 50, len(LABELS))

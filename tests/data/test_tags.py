@@ -1,0 +1,38 @@
+"""Labels come from curated rules on clip names; the tagger's split is fixed by the name."""
+
+import pytest
+
+from streamdl.data.tags import LABELS, labels_of, tagger_split
+
+
+@pytest.mark.parametrize(
+    "name, role, expected",
+    [
+        ("fillets:usr/share/games/fillets-ng/sound/x/cs/a-hs-1.ogg", "speech", ("speech",)),
+        ("widelands-music:usr/share/games/widelands/data/music/a.ogg", "music", ("music",)),
+        ("bucklespring:usr/share/buckle/wav/1e-0.wav", "noise", ("keyboard",)),
+        ("openttd:usr/share/games/openttd/baseset/opensfx/opensfx.cat#24 Helicopter", "noise", ("vehicle",)),
+        ("openttd:usr/share/games/openttd/baseset/opensfx/opensfx.cat#52 Wind", "noise", ("wind",)),
+        ("openttd:usr/share/games/openttd/baseset/opensfx/opensfx.cat#29 Applause", "noise", ("crowd",)),
+        ("openttd:usr/share/games/openttd/baseset/opensfx/opensfx.cat#40 Sawmill", "noise", ()),
+        ("minetest:usr/share/games/minetest/games/minetest_game/mods/default/sounds/default_water_footstep.1.ogg", "noise", ("footsteps", "water")),
+        ("openarena:usr/share/games/openarena/baseoa/pak0.pk3#sound/movers/doors/dr1_strt.wav", "events", ("door",)),
+        ("freedesktop:usr/share/sounds/freedesktop/stereo/alarm-clock-elapsed.oga", "events", ("alarm",)),
+        ("widelands:usr/share/games/widelands/data/sound/barbarians/taverns/biginn_00.ogg", "noise", ("crowd",)),
+        ("tuxpaint-sounds:usr/share/tuxpaint/stamps/animals/mammals/dogs/dog.ogg", "noise", ("dog",)),
+    ],
+)
+def test_labels_from_names(name, role, expected):
+    assert labels_of(name, role) == expected
+
+
+def test_labels_come_out_in_vocabulary_order():
+    labels = labels_of("x:firetruck.ogg")
+    assert labels == tuple(sorted(labels, key=LABELS.index)) == ("vehicle", "alarm")
+
+
+def test_tagger_split_is_fixed_by_name_and_roughly_80_20():
+    names = [f"src:file{i}.ogg" for i in range(2000)]
+    splits = [tagger_split(n) for n in names]
+    assert splits == [tagger_split(n) for n in names]
+    assert 0.15 < splits.count("val") / len(splits) < 0.25
