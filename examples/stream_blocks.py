@@ -2,9 +2,9 @@
 
 import numpy as np
 
+from streamdl.cli import sample_path
 from streamdl.engine.chain import Chain, Streamer
 from streamdl.io.audiofile import read_audio
-from streamdl.cli import sample_path
 from streamdl.models.runtime import StreamingDenoiser
 
 audio, rate = read_audio(sample_path())  # the bundled 16 kHz sample

@@ -66,6 +66,15 @@ def cmd_tag(args) -> None:
             print("  " + _format_event(event))
 
 
+def cmd_eval_tagger(args) -> None:
+    from streamdl.tagging.evaluate import evaluate_tagger, format_report
+
+    report = evaluate_tagger(_tagger(args), Path(args.corpus), Path(args.out) if args.out else None, scenes=args.scenes)
+    print(json.dumps(report) if args.json else format_report(report))
+    if args.out:
+        print(f"wrote {args.out}/report.json and {args.out}/confusion.png", file=sys.stderr)
+
+
 def cmd_denoise(args) -> None:
     from streamdl.engine.chain import Chain
     from streamdl.engine.files import process_files
@@ -277,6 +286,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _add_denoiser_options(p)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("eval-tagger", help="score the tagger on held-out scenes and clips (mAP, F1, events, confusion)")
+    p.add_argument("--corpus", default="data/corpus", help="corpus folder ('streamdl data build'); its held-out splits are used")
+    p.add_argument("--out", metavar="DIR", help="write report.json and confusion.png here")
+    p.add_argument("--scenes", type=int, default=100, help="held-out scenes to score (6 s each)")
+    p.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    p.add_argument("--tagger-model", help="tagger model file (default: the shipped weights)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.set_defaults(func=cmd_eval_tagger)
 
     train = sub.add_parser("train", help="train a model").add_subparsers(dest="model", required=True)
     p = train.add_parser("denoiser", help="train the causal denoiser on a corpus")

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+
 @dataclass(frozen=True)
 class Source:
     name: str  # short name, stored with every clip

@@ -5,13 +5,15 @@ Input is the same STFT the denoiser sees (16 kHz, n_fft 320, hop 160), real tens
 the network runs at 50 Hz, half the hop rate. Everything is causal; the algorithmic latency is the
 STFT frame plus the second hop of a pair, 30 ms.
 
-Two sequence models share the causal convolution front end (their ``arch``):
+Both sequence models (their ``arch``) share a front end of three causal 2-D convolution blocks
+over (time, mel band), each halving the bands, so a pattern is recognised wherever it sits in
+frequency; its state is the last ``kernel - 1`` input frames of each block.
 
-- ``"crnn"``: a third causal convolution and a GRU; state = (conv1, conv2, conv3 inputs, GRU hidden).
+- ``"crnn"``: a GRU; state = (block 1, 2, 3 inputs, GRU hidden).
 - ``"attention"``: one causal multi-head self-attention layer over a bounded window of past
-  frames (``window`` frames, 0.64 s by default) and a feed-forward layer; state = (conv1, conv2
-  inputs, key cache, value cache). At the start of a stream the caches hold zeros, in ``forward``
-  and in ``step`` alike, so chunked and whole-signal outputs are equal.
+  frames (``window`` frames, 0.64 s by default) and a feed-forward layer; state = (block 1, 2, 3
+  inputs, key/value cache). At the start of a stream the cache holds zeros, in ``forward`` and in
+  ``step`` alike, so chunked and whole-signal outputs are equal.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from torch import nn
 from streamdl.data.tags import LABELS
 from streamdl.dsp.filterbank import mel_filterbank
 from streamdl.dsp.stft import STFTConfig
-from streamdl.models.denoiser import CausalConv
 
 State = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
@@ -37,15 +38,33 @@ class TaggerConfig:
     arch: str = "crnn"  # "crnn" or "attention"
     pool: int = 2  # STFT hops per tagger frame (20 ms)
     n_mels: int = 64
-    channels: int = 128  # width of the causal convolutions
-    kernel: int = 3
+    channels: tuple[int, ...] = (16, 32, 32)  # channels of the 2-D convolution blocks (each halves the mel bands)
+    kernel: int = 3  # frames each block sees
     hidden: int = 128  # GRU width, or attention model width
     heads: int = 4
     window: int = 32  # attention: past frames each frame may see (32 x 20 ms = 0.64 s)
 
     @classmethod
     def from_dict(cls, d: dict) -> TaggerConfig:
-        return cls(**{**d, "stft": STFTConfig(**d["stft"]), "labels": tuple(d["labels"])})
+        return cls(**{**d, "stft": STFTConfig(**d["stft"]), "labels": tuple(d["labels"]), "channels": tuple(d["channels"])})
+
+
+class CausalBlock(nn.Module):
+    """3 x 3 convolution over (time, band), causal in time, batch-normalised, ReLU, bands halved.
+
+    x (B, C_in, T, F), buf (B, C_in, kernel - 1, F) -> (B, C_out, T, F // 2), new buf.
+    """
+
+    def __init__(self, c_in: int, c_out: int, kernel: int):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, (kernel, 3), padding=(0, 1))
+        self.norm = nn.BatchNorm2d(c_out)
+        self.context = kernel - 1
+
+    def forward(self, x: torch.Tensor, buf: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.cat([buf, x], dim=2)
+        y = F.relu(self.norm(self.conv(x)))
+        return F.avg_pool2d(y, (1, 2)), x[:, :, x.shape[2] - self.context :]
 
 
 class Tagger(nn.Module):
@@ -61,22 +80,24 @@ class Tagger(nn.Module):
         self.config = config
         c = config
         self.attention = c.arch == "attention"
-        self.pool, self.n_mels, self.channels, self.context = c.pool, c.n_mels, c.channels, c.kernel - 1
+        if len(c.channels) != 3 or c.n_mels % 8:
+            raise ValueError("the tagger front end has three blocks and needs n_mels divisible by 8")
+        self.pool, self.n_mels, self.context = c.pool, c.n_mels, c.kernel - 1
         self.hidden, self.heads, self.window = c.hidden, c.heads, c.window
         mel = mel_filterbank(c.stft.n_bins, c.stft.sample_rate, c.n_mels, fmin=50.0)
         self.register_buffer("mel", torch.from_numpy(mel).T.contiguous())  # (n_bins, n_mels)
-        self.conv1 = CausalConv(c.n_mels, c.channels, c.kernel)
-        self.conv2 = CausalConv(c.channels, c.channels, c.kernel)
+        widths = (1, *c.channels)
+        self.block_inputs = list(widths[:3])  # plain ints for the scripted paths
+        self.block1, self.block2, self.block3 = (CausalBlock(widths[i], widths[i + 1], c.kernel) for i in range(3))
+        self.proj = nn.Linear(c.channels[-1] * c.n_mels // 8, c.hidden)
         if self.attention:
-            self.proj = nn.Linear(c.channels, c.hidden)
             self.qkv = nn.Linear(c.hidden, 3 * c.hidden)
             self.att_out = nn.Linear(c.hidden, c.hidden)
             self.norm1 = nn.LayerNorm(c.hidden)
             self.ffn = nn.Sequential(nn.Linear(c.hidden, 2 * c.hidden), nn.GELU(), nn.Linear(2 * c.hidden, c.hidden))
             self.norm2 = nn.LayerNorm(c.hidden)
         else:
-            self.conv3 = CausalConv(c.channels, c.channels, c.kernel)
-            self.gru = nn.GRU(c.channels, c.hidden, batch_first=True)
+            self.gru = nn.GRU(c.hidden, c.hidden, batch_first=True)
         self.head = nn.Linear(c.hidden, len(c.labels))
         nn.init.constant_(self.head.bias, -2.0)  # start near the labels' low base rates
 
@@ -87,25 +108,24 @@ class Tagger(nn.Module):
 
     def init_state(self, batch: int = 1) -> State:
         dev = self.mel.device
-        buf1 = torch.zeros(batch, self.n_mels, self.context, device=dev)
-        buf2 = torch.zeros(batch, self.channels, self.context, device=dev)
+        bufs = [torch.zeros(batch, self.block_inputs[i], self.context, self.n_mels >> i, device=dev) for i in range(3)]
         if self.attention:
-            cache = torch.zeros(batch, self.window, self.hidden, device=dev)
-            return buf1, buf2, cache, cache.clone()
-        return buf1, buf2, torch.zeros(batch, self.channels, self.context, device=dev), torch.zeros(1, batch, self.hidden, device=dev)
+            return bufs[0], bufs[1], bufs[2], torch.zeros(batch, self.window, 2 * self.hidden, device=dev)
+        return bufs[0], bufs[1], bufs[2], torch.zeros(1, batch, self.hidden, device=dev)
 
     def features(self, spec: torch.Tensor) -> torch.Tensor:
-        """(B, T, n_bins, 2) -> pooled log-mel (B, T // pool, n_mels), about -1 (silence) to 3 (full scale)."""
+        """(B, T, n_bins, 2) -> pooled log-mel (B, T // pool, n_mels): (dB + 20) / 20, mean ~0 and std ~1 on training scenes."""
         power = spec.pow(2).sum(-1)
         b, t, n = power.shape
         power = power[:, : t // self.pool * self.pool].reshape(b, t // self.pool, self.pool, n).mean(2)
-        return (10.0 * torch.log10(power @ self.mel + 1e-10) + 60.0) / 30.0
+        return (10.0 * torch.log10(power @ self.mel + 1e-10) + 20.0) / 20.0
 
-    def _attend(self, x: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Causal self-attention over the last ``window`` frames: x (B, T, D) -> (B, T, D), new caches."""
+    def _attend(self, x: torch.Tensor, cache: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Causal self-attention over the last ``window`` frames: x (B, T, D), key/value cache (B, W, 2D) -> (B, T, D), new cache."""
         b, t, d = x.shape
         q, k, v = self.qkv(x).chunk(3, dim=2)
-        keys, values = torch.cat([k_cache, k], dim=1), torch.cat([v_cache, v], dim=1)  # (B, W + T, D)
+        kv = torch.cat([cache, torch.cat([k, v], dim=2)], dim=1)  # (B, W + T, 2D)
+        keys, values = kv[:, :, :d], kv[:, :, d:]
         hd = d // self.heads
         qh = q.reshape(b, t, self.heads, hd).transpose(1, 2)
         kh = keys.reshape(b, self.window + t, self.heads, hd).transpose(1, 2)
@@ -116,23 +136,22 @@ class Tagger(nn.Module):
         scores = (qh @ kh.transpose(2, 3)) / (hd**0.5)
         scores = scores.masked_fill(~allowed, float("-inf"))
         out = (scores.softmax(-1) @ vh).transpose(1, 2).reshape(b, t, d)
-        return self.att_out(out), keys[:, keys.shape[1] - self.window :], values[:, values.shape[1] - self.window :]
+        return self.att_out(out), kv[:, kv.shape[1] - self.window :]
 
     def forward_chunk(self, spec: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """Any whole number of tagger frames: (B, pool * T, n_bins, 2), state -> logits (B, T, labels), state."""
         s1, s2, s3, s4 = state
-        x = self.features(spec).transpose(1, 2)  # (B, n_mels, T)
-        x, s1 = self.conv1(x, s1)
-        x, s2 = self.conv2(F.relu(x), s2)
-        x = F.relu(x)
+        x = self.features(spec).unsqueeze(1)  # (B, 1, T, n_mels)
+        x, s1 = self.block1(x, s1)
+        x, s2 = self.block2(x, s2)
+        x, s3 = self.block3(x, s3)  # (B, C, T, n_mels // 8)
+        z = F.relu(self.proj(x.transpose(1, 2).flatten(2)))  # (B, T, hidden)
         if self.attention:
-            z = self.proj(x.transpose(1, 2))
-            a, s3, s4 = self._attend(z, s3, s4)
+            a, s4 = self._attend(z, s4)
             z = self.norm1(z + a)
             z = self.norm2(z + self.ffn(z))
         else:
-            x, s3 = self.conv3(x, s3)
-            z, s4 = self.gru(F.relu(x).transpose(1, 2), s4)
+            z, s4 = self.gru(z, s4)
         return self.head(z), (s1, s2, s3, s4)
 
     def forward(self, spec: torch.Tensor) -> torch.Tensor:

@@ -56,7 +56,7 @@ def save_confusion_png(matrix: np.ndarray, labels: tuple[str, ...], path: Path, 
 
     rows = np.flatnonzero(matrix.sum(1))
     norm = matrix[rows] / matrix[rows].sum(1, keepdims=True)
-    fig, ax = plt.subplots(figsize=(1 + 0.5 * len(labels), 1 + 0.45 * len(rows)))
+    fig, ax = plt.subplots(figsize=(1 + 0.5 * len(labels), max(3.0, 1 + 0.45 * len(rows))))
     ax.imshow(norm, cmap="Blues", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right")
     ax.set_yticks(range(len(rows)), [labels[r] for r in rows])

@@ -70,7 +70,7 @@ def test_attention_sees_a_bounded_window():
     changed[:, :2] = 5.0  # only the first tagger frame differs
     with torch.no_grad():
         a, b = model(spec), model(changed)
-    reach = 1 + 4 + 2 * model.context  # the window plus the convolutions' context
+    reach = 4 + 3 * model.context  # the window plus the three blocks' context
     assert not torch.allclose(a[:, :reach], b[:, :reach])
     torch.testing.assert_close(a[:, reach:], b[:, reach:])
 
