@@ -205,6 +205,18 @@ def cmd_train_tagger(args) -> None:
     print(f"best model: {train_tagger(tc, resume=args.resume)}")
 
 
+def _add_training_options(p: argparse.ArgumentParser, kind: str, *, steps: int, lr: float) -> None:
+    p.add_argument("--corpus", default="data/corpus", help="folder made by 'streamdl data build'")
+    p.add_argument("--out", default=f"runs/{kind}", help="folder for last.pt, best.pt and log.jsonl")
+    p.add_argument("--steps", type=int, default=steps, help="length of the learning-rate schedule")
+    p.add_argument("--minutes", type=float, default=0.0, help="stop after this many minutes (0: no limit)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=lr, help="peak learning rate")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--workers", type=int, default=1, help="data-loader processes")
+    p.add_argument("--seed", type=int, default=0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="streamdl", description="Real-time audio processing with deep learning.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__import__('streamdl').__version__}")
@@ -298,15 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a model").add_subparsers(dest="model", required=True)
     p = train.add_parser("denoiser", help="train the causal denoiser on a corpus")
-    p.add_argument("--corpus", default="data/corpus")
-    p.add_argument("--out", default="runs/denoiser", help="folder for last.pt, best.pt and log.jsonl")
-    p.add_argument("--steps", type=int, default=5000, help="length of the learning-rate schedule")
-    p.add_argument("--minutes", type=float, default=0.0, help="stop after this many minutes (0: no limit)")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    p.add_argument("--workers", type=int, default=1, help="data-loader processes")
-    p.add_argument("--seed", type=int, default=0)
+    _add_training_options(p, "denoiser", steps=5000, lr=1e-3)
     p.add_argument("--warmup", type=int, default=300, help="learning-rate warm-up steps")
     p.add_argument("--under-weight", type=float, default=1.0, help="extra loss weight on removed speech (higher: gentler)")
     p.add_argument("--init", metavar="MODEL", help="fine-tune: start from this model file's weights (e.g. the shipped one)")
@@ -314,16 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train_denoiser)
 
     p = train.add_parser("tagger", help="train the streaming sound tagger on a corpus")
-    p.add_argument("--corpus", default="data/corpus")
-    p.add_argument("--out", default="runs/tagger", help="folder for last.pt, best.pt and log.jsonl")
+    _add_training_options(p, "tagger", steps=3500, lr=3e-3)
     p.add_argument("--arch", default="crnn", choices=["crnn", "attention"], help="GRU or bounded causal self-attention")
-    p.add_argument("--steps", type=int, default=3000, help="length of the learning-rate schedule")
-    p.add_argument("--minutes", type=float, default=0.0, help="stop after this many minutes (0: no limit)")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    p.add_argument("--workers", type=int, default=1, help="data-loader processes")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.set_defaults(func=cmd_train_tagger)
     return parser

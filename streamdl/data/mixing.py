@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import scipy.signal as ss
 import soxr
-import torch
 
 from streamdl.errors import StreamdlError
 
@@ -161,28 +160,6 @@ class Mixer:
         gain = 10 ** (rng.uniform(*c.level_db) / 20) / rms(noisy)
         gain = min(gain, 0.99 / max(np.abs(noisy).max(), 1e-6))
         return (noisy * gain).astype(np.float32), (clean * gain).astype(np.float32)
-
-
-class MixDataset(torch.utils.data.IterableDataset):
-    """Endless (noisy, clean) float32 tensors (samples,); each worker and rank draws its own seed."""
-
-    def __init__(self, mixer_args: tuple, mixer_kwargs: dict, seed: int):
-        self.mixer_args, self.mixer_kwargs, self.seed = mixer_args, mixer_kwargs, seed
-
-    def __iter__(self):
-        info = torch.utils.data.get_worker_info()
-        rng = np.random.default_rng([self.seed, info.id if info else 0])
-        mixer = Mixer(*self.mixer_args, **self.mixer_kwargs)
-        while True:
-            noisy, clean = mixer.pair(rng)
-            yield torch.from_numpy(noisy), torch.from_numpy(clean)
-
-
-def fixed_pairs(mixer: Mixer, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """A reproducible set of pairs (count, samples) for validation or testing."""
-    rng = np.random.default_rng(seed)
-    pairs = [mixer.pair(rng) for _ in range(count)]
-    return torch.from_numpy(np.stack([p[0] for p in pairs])), torch.from_numpy(np.stack([p[1] for p in pairs]))
 
 
 def room_impulse_responses(count: int, sample_rate: int, seed: int) -> list[np.ndarray]:

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import scipy.signal as ss
 import soxr
-import torch
 
 from streamdl.data.mixing import Pool, lowpass, random_eq, rms, synthetic_noise
 from streamdl.data.tags import LABELS, labels_of, tagger_split
@@ -234,25 +233,3 @@ class SceneMaker:
         smooth_db = np.convolve(np.pad(mix_db, 2, mode="edge"), np.ones(5) / 5, mode="valid")  # no flicker at the threshold
         target[:, LABELS.index("silence")] = (smooth_db < -60) & (target.sum(1) == 0)
         return mix.astype(np.float32), target
-
-
-class SceneDataset(torch.utils.data.IterableDataset):
-    """Endless (audio (samples,), labels (frames, labels)) tensors; each worker draws its own seed."""
-
-    def __init__(self, maker_args: tuple, maker_kwargs: dict, seed: int):
-        self.maker_args, self.maker_kwargs, self.seed = maker_args, maker_kwargs, seed
-
-    def __iter__(self):
-        info = torch.utils.data.get_worker_info()
-        rng = np.random.default_rng([self.seed, info.id if info else 0])
-        maker = SceneMaker(*self.maker_args, **self.maker_kwargs)
-        while True:
-            audio, labels = maker.scene(rng)
-            yield torch.from_numpy(audio), torch.from_numpy(labels)
-
-
-def fixed_scenes(maker: SceneMaker, count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """A reproducible set of scenes (count, samples) and labels (count, frames, labels)."""
-    rng = np.random.default_rng(seed)
-    scenes = [maker.scene(rng) for _ in range(count)]
-    return torch.from_numpy(np.stack([s[0] for s in scenes])), torch.from_numpy(np.stack([s[1] for s in scenes]))

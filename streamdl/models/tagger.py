@@ -43,10 +43,12 @@ class TaggerConfig:
     hidden: int = 128  # GRU width, or attention model width
     heads: int = 4
     window: int = 32  # attention: past frames each frame may see (32 x 20 ms = 0.64 s)
+    thresholds: tuple[float, ...] = ()  # per-label decision thresholds calibrated on validation; () = 0.5 each
 
     @classmethod
     def from_dict(cls, d: dict) -> TaggerConfig:
-        return cls(**{**d, "stft": STFTConfig(**d["stft"]), "labels": tuple(d["labels"]), "channels": tuple(d["channels"])})
+        return cls(**{**d, "stft": STFTConfig(**d["stft"]), "labels": tuple(d["labels"]), "channels": tuple(d["channels"]),
+                      "thresholds": tuple(d.get("thresholds", ()))})  # fmt: skip
 
 
 class CausalBlock(nn.Module):

@@ -23,6 +23,7 @@ from streamdl.models.runtime import pick_backend, resolve_device
 from streamdl.tagging.events import EventConfig, EventDetector
 
 CLIP_TOP_FRACTION = 0.2  # a clip score is the mean of a label's highest 20% of frame probabilities
+OFF_MARGIN = 0.2  # a calibrated label's off threshold sits this far below its on threshold
 
 
 def default_tagger_path() -> Path:
@@ -36,7 +37,8 @@ class StreamingTagger:
     Args:
         model: a :class:`~streamdl.models.tagger.Tagger`, or None for the shipped weights.
         device: "cpu" or "cuda"; backend: "eager", "torchscript", "onnx" or "auto".
-        events: smoothing and thresholds of the event detector.
+        events: smoothing and thresholds of the event detector; labels it does not name use the
+            model's calibrated on thresholds (``config.thresholds``) with off = on - 0.2.
         keep_history: also keep every probability frame (for whole-file clip scores).
 
     Latency: 30 ms algorithmic (the STFT frame and the second hop of a pair), plus the event
@@ -53,7 +55,8 @@ class StreamingTagger:
         self.pool = self.model.config.pool
         stft = self.model.config.stft
         self.frame_s = self.pool * stft.hop / stft.sample_rate
-        self.detector = EventDetector(self.labels, dataclasses.replace(events, frame_s=self.frame_s))
+        calibrated = {label: (on, max(0.05, on - OFF_MARGIN)) for label, on in zip(self.labels, self.model.config.thresholds)}
+        self.detector = EventDetector(self.labels, dataclasses.replace(events, frame_s=self.frame_s, per_label={**calibrated, **events.per_label}))
         self._frames = np.zeros((1, *self.model.frame_shape), dtype=np.float32)
         self.keep_history = keep_history
         self.events: deque[dict] = deque(maxlen=10000)

@@ -14,7 +14,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -43,16 +43,18 @@ def lr_factor(step: int, warmup: int, total: int) -> float:
     return min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
 
 
-def fit(tc, model: torch.nn.Module, kind: str, batches: Callable[[int, int], Iterator], loss_fn: Callable, validate: Callable[[torch.nn.Module], dict],
-        *, resume: bool = False) -> Path:  # fmt: skip
+def fit(tc, model: torch.nn.Module, kind: str, train_data: Callable[[int], torch.utils.data.IterableDataset],
+        val_data: Callable[[], tuple[torch.Tensor, ...]], loss_fn: Callable, validate: Callable, *, resume: bool = False) -> Path:  # fmt: skip
     """Train ``model`` (already on its device) until tc.max_steps, tc.max_minutes or early stopping.
 
     ``tc`` carries out_dir, lr, weight_decay, warmup_steps, max_steps, max_minutes, val_every,
-    patience and device. ``batches(rank, step)`` gives an endless iterator of device tensors;
-    ``loss_fn(model, batch)`` the training loss; ``validate(model)`` a dict with "val_loss"
-    (lower is better) and any other numbers to log. Returns the path of best.pt.
+    patience, batch_size, workers and device. ``train_data(seed)`` gives an endless dataset of
+    example tuples; ``val_data()`` the fixed validation tensors (made once, on rank 0);
+    ``loss_fn(model, *batch)`` the training loss; ``validate(model, *val)`` a dict with
+    "val_loss" (lower is better) and any other numbers to log. Returns the path of best.pt.
     """
     rank, world = distributed()
+    device = device_of(tc.device)
     out = Path(tc.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
@@ -65,14 +67,16 @@ def fit(tc, model: torch.nn.Module, kind: str, batches: Callable[[int, int], Ite
     elif resume:
         raise StreamdlError(f"{out / 'last.pt'}: nothing to resume; drop --resume to start afresh")
     ddp = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    loader = batches(rank, step)
+    loader = iter(torch.utils.data.DataLoader(train_data(tc.seed * 1000 + rank * 100 + step), batch_size=tc.batch_size,
+                                              num_workers=tc.workers, persistent_workers=tc.workers > 0))  # fmt: skip
+    val = None
     start = time.time()
     bar = tqdm(total=tc.max_steps, initial=step, disable=rank != 0, desc=f"train {kind}", unit="step")
     while step < tc.max_steps:
-        batch = next(loader)
+        batch = [t.to(device) for t in next(loader)]
         for group in opt.param_groups:
             group["lr"] = tc.lr * lr_factor(step, tc.warmup_steps, tc.max_steps)
-        loss = loss_fn(ddp, batch)
+        loss = loss_fn(ddp, *batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -84,7 +88,8 @@ def fit(tc, model: torch.nn.Module, kind: str, batches: Callable[[int, int], Ite
         if rank == 0 and (step % tc.val_every == 0 or step == tc.max_steps or out_of_time):
             model.eval()
             with torch.no_grad():
-                stats = validate(model)
+                val = val if val is not None else [t.to(device) for t in val_data()]
+                stats = validate(model, *val)
             model.train()
             stale = 0 if stats["val_loss"] < best else stale + 1
             if stats["val_loss"] < best:
@@ -95,7 +100,7 @@ def fit(tc, model: torch.nn.Module, kind: str, batches: Callable[[int, int], Ite
             with open(out / "log.jsonl", "a") as log:
                 log.write(json.dumps({"step": step, "minutes": round((time.time() - start) / 60, 2), "train_loss": loss.item(), **stats}) + "\n")
             bar.write(f"step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in stats.items() if isinstance(v, float)))
-        stop = torch.tensor([bool(out_of_time) or stale >= tc.patience], device=device_of(tc.device))
+        stop = torch.tensor([bool(out_of_time) or stale >= tc.patience], device=device)
         if world > 1:
             torch.distributed.broadcast(stop, 0)
         if stop.item():

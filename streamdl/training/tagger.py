@@ -5,18 +5,22 @@ See :mod:`streamdl.training.loop` for the schedule, checkpoints, resume and DDP.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from streamdl.data.examples import RandomExamples, fixed_examples
 from streamdl.data.mixing import room_impulse_responses
-from streamdl.data.scenes import SceneConfig, SceneDataset, SceneMaker, fixed_scenes
+from streamdl.data.scenes import SceneConfig, SceneMaker
+from streamdl.models.checkpoint import load_model, save_model
 from streamdl.models.spectrum import Spectrum
 from streamdl.models.tagger import Tagger, TaggerConfig
-from streamdl.tagging.metrics import frame_metrics
-from streamdl.training.loop import device_of, fit
+from streamdl.tagging.metrics import f1, frame_metrics
+from streamdl.training.loop import device_of, distributed, fit
 
 
 @dataclass(frozen=True)
@@ -25,10 +29,10 @@ class TagTrainConfig:
     out_dir: str  # where last.pt, best.pt and log.jsonl go
     arch: str = "crnn"  # "crnn" or "attention"
     batch_size: int = 16
-    lr: float = 2e-3
+    lr: float = 3e-3
     weight_decay: float = 0.01
     warmup_steps: int = 200
-    max_steps: int = 6000
+    max_steps: int = 3500
     max_minutes: float = 0.0
     val_every: int = 250
     val_scenes: int = 96
@@ -54,8 +58,31 @@ def validate(model, spectrum: Spectrum, audio: torch.Tensor, labels: torch.Tenso
     return {"val_loss": float(F.binary_cross_entropy_with_logits(logits, target)), "mAP": scores["mAP"], "macro_f1": scores["macro_f1"]}
 
 
+def calibrate_thresholds(probs: np.ndarray, targets: np.ndarray, grid: np.ndarray = np.arange(0.2, 0.81, 0.05)) -> tuple[float, ...]:
+    """Per label, the threshold on frame probabilities (frames, labels) with the best F1 (0.5 without positives)."""
+    best = []
+    for i in range(probs.shape[1]):
+        t = targets[:, i] > 0.5
+        scores = [np.nan_to_num(f1(probs[:, i] >= g, t)) if t.any() else 0.0 for g in grid]
+        best.append(round(float(grid[int(np.argmax(scores))]), 2) if t.any() else 0.5)
+    return tuple(best)
+
+
+def calibrate_model_file(path: Path, corpus: Path, scenes: int = 96, seed: int = 4321) -> tuple[float, ...]:
+    """Calibrate the thresholds of a tagger file on validation scenes and store them in the file."""
+    model = load_model(path, "tagger")
+    spectrum = Spectrum(model.config.stft)
+    audio, labels = fixed_examples(SceneMaker(corpus, "val", SceneConfig()).scene, scenes, seed=seed)
+    with torch.no_grad():
+        probs = torch.cat([torch.sigmoid(model(spectrum.stft(audio[i : i + 16]))) for i in range(0, len(audio), 16)])
+    thresholds = calibrate_thresholds(probs.flatten(0, 1).numpy(), labels[:, : probs.shape[1]].flatten(0, 1).numpy())
+    model.config = dataclasses.replace(model.config, thresholds=thresholds)
+    save_model(path, model, "tagger")
+    return thresholds
+
+
 def train_tagger(tc: TagTrainConfig, *, resume: bool = False) -> Path:
-    """Train until max_steps, max_minutes or early stopping; return the path of best.pt."""
+    """Train until max_steps, max_minutes or early stopping, then calibrate best.pt's thresholds; return its path."""
     device = device_of(tc.device)
     corpus = Path(tc.corpus)
     torch.manual_seed(tc.seed)
@@ -64,20 +91,11 @@ def train_tagger(tc: TagTrainConfig, *, resume: bool = False) -> Path:
     scenes = SceneConfig(seconds=tc.seconds, sample_rate=model.config.stft.sample_rate)
     rirs = room_impulse_responses(tc.rirs, scenes.sample_rate, seed=tc.seed)
 
-    def batches(rank: int, step: int):
-        dataset = SceneDataset((corpus, "train", scenes), {"rirs": rirs}, seed=tc.seed * 1000 + rank * 100 + step)
-        loader = torch.utils.data.DataLoader(dataset, batch_size=tc.batch_size, num_workers=tc.workers, persistent_workers=tc.workers > 0)
-        return ([t.to(device) for t in batch] for batch in loader)
-
-    val = None
-
-    def validate_fn(m):
-        nonlocal val
-        if val is None:
-            val = [t.to(device) for t in fixed_scenes(SceneMaker(corpus, "val", scenes, rirs=rirs[: tc.rirs // 4]), tc.val_scenes, seed=1234)]
-        return validate(m, spectrum, *val, tc.batch_size)
-
-    def loss_fn(m, batch):
-        return tagger_loss(m, spectrum, *batch)
-
-    return fit(tc, model, "tagger", batches, loss_fn, validate_fn, resume=resume)
+    train_data = lambda seed: RandomExamples(SceneMaker, (corpus, "train", scenes), {"rirs": rirs}, "scene", seed)  # noqa: E731
+    val_data = lambda: fixed_examples(SceneMaker(corpus, "val", scenes, rirs=rirs[: tc.rirs // 4]).scene, tc.val_scenes, seed=1234)  # noqa: E731
+    loss_fn = lambda m, audio, labels: tagger_loss(m, spectrum, audio, labels)  # noqa: E731
+    validate_fn = lambda m, audio, labels: validate(m, spectrum, audio, labels, tc.batch_size)  # noqa: E731
+    best = fit(tc, model, "tagger", train_data, val_data, loss_fn, validate_fn, resume=resume)
+    if distributed()[0] == 0:
+        calibrate_model_file(best, corpus, scenes=tc.val_scenes)
+    return best

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from streamdl.data.mixing import MixConfig, MixDataset, Mixer, fixed_pairs, room_impulse_responses
+from streamdl.data.examples import RandomExamples, fixed_examples
+from streamdl.data.mixing import MixConfig, Mixer, room_impulse_responses
 from streamdl.models.checkpoint import load_model
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
 from streamdl.models.spectrum import Spectrum
@@ -72,20 +73,8 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
     mix = MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate)
     rirs = room_impulse_responses(tc.rirs, mc.stft.sample_rate, seed=tc.seed)
 
-    def batches(rank: int, step: int):
-        dataset = MixDataset((corpus, "train", mix), {"rirs": rirs}, seed=tc.seed * 1000 + rank * 100 + step)
-        loader = torch.utils.data.DataLoader(dataset, batch_size=tc.batch_size, num_workers=tc.workers, persistent_workers=tc.workers > 0)
-        return ([t.to(device) for t in batch] for batch in loader)
-
-    val = None
-
-    def validate_fn(m):
-        nonlocal val
-        if val is None:
-            val = [t.to(device) for t in fixed_pairs(Mixer(corpus, "val", mix, rirs=rirs[: tc.rirs // 4]), tc.val_pairs, seed=1234)]
-        return validate(m, spectrum, *val, tc.batch_size)
-
-    def loss_fn(m, batch):
-        return denoiser_loss(m, spectrum, *batch, tc.under_weight)
-
-    return fit(tc, model, "denoiser", batches, loss_fn, validate_fn, resume=resume)
+    train_data = lambda seed: RandomExamples(Mixer, (corpus, "train", mix), {"rirs": rirs}, "pair", seed)  # noqa: E731
+    val_data = lambda: fixed_examples(Mixer(corpus, "val", mix, rirs=rirs[: tc.rirs // 4]).pair, tc.val_pairs, seed=1234)  # noqa: E731
+    loss_fn = lambda m, noisy, clean: denoiser_loss(m, spectrum, noisy, clean, tc.under_weight)  # noqa: E731
+    validate_fn = lambda m, noisy, clean: validate(m, spectrum, noisy, clean, tc.batch_size)  # noqa: E731
+    return fit(tc, model, "denoiser", train_data, val_data, loss_fn, validate_fn, resume=resume)

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from streamdl.data.mixing import MixConfig, Mixer, fixed_pairs, synthetic_noise, write_evaluation_pairs
+from streamdl.data.examples import fixed_examples
+from streamdl.data.mixing import MixConfig, Mixer, synthetic_noise, write_evaluation_pairs
 from streamdl.errors import StreamdlError
 
 
@@ -18,7 +19,7 @@ def test_pairs_are_finite_bounded_and_consistent(tiny_corpus):
 def test_fixed_pairs_are_reproducible(tiny_corpus):
     corpus, _ = tiny_corpus
     mixer = Mixer(corpus, "val", MixConfig(seconds=0.5))
-    a, b = fixed_pairs(mixer, 3, seed=7), fixed_pairs(mixer, 3, seed=7)
+    a, b = fixed_examples(mixer.pair, 3, seed=7), fixed_examples(mixer.pair, 3, seed=7)
     assert np.array_equal(a[0].numpy(), b[0].numpy()) and a[0].shape == (3, 8000)
 
 

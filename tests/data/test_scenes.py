@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from streamdl.data.scenes import FRAME, SceneConfig, SceneMaker, fixed_scenes, synthetic_alarm, synthetic_wind
+from streamdl.data.examples import fixed_examples
+from streamdl.data.scenes import FRAME, SceneConfig, SceneMaker, synthetic_alarm, synthetic_wind
 from streamdl.data.tags import LABELS
 
 
@@ -41,6 +42,6 @@ def test_silence_is_labelled_when_nothing_plays(tiny_corpus):
 def test_fixed_scenes_are_reproducible(tiny_corpus):
     corpus, _ = tiny_corpus
     maker = SceneMaker(corpus, "val", SceneConfig(seconds=1.0))
-    a, la = fixed_scenes(maker, 3, seed=5)
-    b, lb = fixed_scenes(maker, 3, seed=5)
+    a, la = fixed_examples(maker.scene, 3, seed=5)
+    b, lb = fixed_examples(maker.scene, 3, seed=5)
     assert (a == b).all() and (la == lb).all() and a.shape == (3, 16000) and la.shape == (3, 50, len(LABELS))

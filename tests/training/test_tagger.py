@@ -19,3 +19,24 @@ def test_train_a_few_steps_then_resume(tiny_corpus, tmp_path):
     assert [r["step"] for r in log] == [2, 4] and all(0 <= r["mAP"] <= 1 for r in log)
     train_tagger(TagTrainConfig(**{**tc.__dict__, "max_steps": 6}), resume=True)
     assert [json.loads(line)["step"] for line in (tmp_path / "log.jsonl").read_text().splitlines()] == [2, 4, 6]
+
+
+def test_calibrated_thresholds_maximise_f1_and_land_in_the_model_file(tiny_corpus, tmp_path):
+    import numpy as np
+
+    from streamdl.models.checkpoint import save_model
+    from streamdl.models.tagger import Tagger
+    from streamdl.tagging.runtime import StreamingTagger
+    from streamdl.training.tagger import calibrate_model_file, calibrate_thresholds
+
+    probs = np.array([[0.9, 0.3], [0.7, 0.3], [0.4, 0.3], [0.1, 0.3]])
+    targets = np.array([[1, 0], [1, 0], [0, 0], [0, 0]])
+    on = calibrate_thresholds(probs, targets)
+    assert 0.4 < on[0] <= 0.7 and on[1] == 0.5
+    corpus, _ = tiny_corpus
+    save_model(tmp_path / "t.pt", Tagger(), "tagger")
+    thresholds = calibrate_model_file(tmp_path / "t.pt", corpus, scenes=4)
+    model = load_model(tmp_path / "t.pt", "tagger")
+    assert model.config.thresholds == thresholds and len(thresholds) == len(model.config.labels)
+    detector = StreamingTagger(model).detector
+    assert detector.thresholds[0] == (thresholds[0], max(0.05, thresholds[0] - 0.2))
