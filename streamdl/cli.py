@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -75,6 +76,26 @@ def cmd_eval_tagger(args) -> None:
         print(f"wrote {args.out}/report.json and {args.out}/confusion.png", file=sys.stderr)
 
 
+def cmd_codec_encode(args) -> None:
+    from streamdl.codec.runtime import encode_file, load_codec
+    from streamdl.engine.files import read_mono
+
+    model = load_codec(args.model)
+    rate = model.config.stft.sample_rate
+    info = encode_file(model, read_mono(args.input, rate), args.output, args.kbps)
+    size = Path(args.output).stat().st_size
+    print(f"wrote {args.output}: {info.frames} frames, {info.bitrate / 1000:g} kbps of codes, {size} bytes")
+
+
+def cmd_codec_decode(args) -> None:
+    from streamdl.codec.runtime import decode_file, load_codec
+    from streamdl.io.audiofile import write_audio
+
+    audio, info = decode_file(load_codec(args.model), args.input)
+    write_audio(args.output, audio, info.sample_rate)
+    print(f"wrote {args.output}: {len(audio) / info.sample_rate:.2f} s at {info.sample_rate} Hz")
+
+
 def cmd_denoise(args) -> None:
     from streamdl.engine.chain import Chain
     from streamdl.engine.files import process_files
@@ -111,7 +132,12 @@ def cmd_run(args) -> None:
     from streamdl.engine.live import LiveEngine
 
     tagger = _tagger(args) if args.tag else None
-    chain = Chain(stages=[] if args.no_denoise else [_denoiser_stage(args)], taps=[tagger] if tagger else [])
+    stages = [] if args.no_denoise else [_denoiser_stage(args)]
+    if args.codec:
+        from streamdl.codec.runtime import StreamingCodec, load_codec
+
+        stages.append(StreamingCodec(load_codec(args.codec_model), kbps=args.codec, device=args.device))
+    chain = Chain(stages=stages, taps=[tagger] if tagger else [])
     source = read_mono(args.input, chain.config.sample_rate) if args.input and Path(args.input).is_file() else None
     engine = LiveEngine(chain, input_device=None if source is not None else args.input, output_device=args.output,
                         play=not args.no_play, input_channel=args.channel, blocksize=args.blocksize, record=args.record,
@@ -217,6 +243,15 @@ def _add_training_options(p: argparse.ArgumentParser, kind: str, *, steps: int, 
     p.add_argument("--seed", type=int, default=0)
 
 
+def cmd_train_codec(args) -> None:
+    from streamdl.training.codec import CodecTrainConfig, train_codec
+
+    tc = CodecTrainConfig(corpus=args.corpus, out_dir=args.out, batch_size=args.batch_size, lr=args.lr, max_steps=args.steps,
+                          max_minutes=args.minutes, device=args.device, workers=args.workers, seed=args.seed,
+                          adversarial_from=args.adversarial_from)  # fmt: skip
+    print(f"best model: {train_codec(tc, resume=args.resume)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="streamdl", description="Real-time audio processing with deep learning.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__import__('streamdl').__version__}")
@@ -256,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tag", action="store_true", help="also tag sounds and print events as they start and end")
     p.add_argument("--json", action="store_true", help="with --tag: one JSON object per event and line")
     p.add_argument("--tagger-model", help="tagger model file (default: the shipped weights)")
+    p.add_argument("--codec", type=float, metavar="KBPS", help="play the neural codec's round trip at this bitrate (3, 6, 12)")
+    p.add_argument("--codec-model", help="codec model file (default: the shipped weights)")
     _add_denoiser_options(p)
     p.set_defaults(func=cmd_run)
 
@@ -308,6 +345,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.set_defaults(func=cmd_eval_tagger)
 
+    codec = sub.add_parser("codec", help="neural speech codec: audio <-> .sdlc files").add_subparsers(dest="codec_command", required=True)
+    p = codec.add_parser("encode", help="audio file -> .sdlc codes")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--kbps", type=float, default=6.0, help="bitrate: 3, 6 or 12 (default 6)")
+    p.add_argument("--model", help="codec model file (default: the shipped weights)")
+    p.set_defaults(func=cmd_codec_encode)
+    p = codec.add_parser("decode", help=".sdlc codes -> audio file (16 kHz)")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--model", help="codec model file (default: the shipped weights)")
+    p.set_defaults(func=cmd_codec_decode)
+
     train = sub.add_parser("train", help="train a model").add_subparsers(dest="model", required=True)
     p = train.add_parser("denoiser", help="train the causal denoiser on a corpus")
     _add_training_options(p, "denoiser", steps=5000, lr=1e-3)
@@ -322,10 +372,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arch", default="crnn", choices=["crnn", "attention"], help="GRU or bounded causal self-attention")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.set_defaults(func=cmd_train_tagger)
+
+    p = train.add_parser("codec", help="train the streaming speech codec (reconstruction, then adversarial)")
+    _add_training_options(p, "codec", steps=20000, lr=1e-3)
+    p.add_argument("--adversarial-from", type=int, default=2000, help="step at which the discriminators join (-1: never)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.set_defaults(func=cmd_train_codec)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    warnings.formatwarning = lambda message, *_args, **_kwargs: f"streamdl: warning: {message}\n"
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

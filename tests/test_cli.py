@@ -118,3 +118,37 @@ def test_unknown_device_is_a_one_line_error():
 def test_version_and_help():
     assert streamdl("--version").stdout.startswith("streamdl ")
     assert "denoise" in streamdl("--help").stdout
+
+
+def test_codec_encode_decode_and_damaged_files(tmp_path):
+    import torch
+
+    from streamdl.models.checkpoint import save_model
+    from streamdl.models.codec import Codec, CodecConfig
+
+    torch.manual_seed(0)
+    save_model(tmp_path / "codec.pt", Codec(CodecConfig(hidden=32, latent=8)), "codec")
+    model = ["--model", str(tmp_path / "codec.pt")]
+    sf.write(tmp_path / "in.wav", 0.1 * np.random.default_rng(0).standard_normal((3 * 44100, 2)), 44100)
+    result = streamdl("codec", "encode", str(tmp_path / "in.wav"), str(tmp_path / "a.sdlc"), "--kbps", "3", *model)
+    assert result.returncode == 0, result.stderr
+    assert abs((tmp_path / "a.sdlc").stat().st_size - 3 * 3000 / 8) < 100  # 3 s at 3 kbps, plus header and CRCs
+    result = streamdl("codec", "decode", str(tmp_path / "a.sdlc"), str(tmp_path / "out.wav"), *model)
+    assert result.returncode == 0, result.stderr
+    assert sf.info(tmp_path / "out.wav").samplerate == 16000 and sf.info(tmp_path / "out.wav").frames == 3 * 16000
+    data = (tmp_path / "a.sdlc").read_bytes()
+    (tmp_path / "cut.sdlc").write_bytes(data[: len(data) // 2])
+    result = streamdl("codec", "decode", str(tmp_path / "cut.sdlc"), str(tmp_path / "cut.wav"), *model)
+    assert result.returncode == 0 and result.stderr.count("\n") == 1 and "warning: " in result.stderr and "cut short" in result.stderr
+    assert 0 < sf.info(tmp_path / "cut.wav").frames < 3 * 16000
+    (tmp_path / "bad.sdlc").write_bytes(data[:60] + bytes([data[60] ^ 1]) + data[61:])
+    for name, message in (("bad.sdlc", "damaged data"), ("in.wav", "not a streamdl codec file")):
+        result = streamdl("codec", "decode", str(tmp_path / name), str(tmp_path / "x.wav"), *model)
+        assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    result = streamdl("codec", "encode", str(tmp_path / "in.wav"), str(tmp_path / "b.sdlc"), "--kbps", "50", *model)
+    assert result.returncode == 2 and "outside this codec's range" in result.stderr
+    from streamdl.codec.runtime import default_codec_path
+
+    if not default_codec_path().is_file():  # until trained weights ship, the default says how to get some
+        result = streamdl("codec", "encode", str(tmp_path / "in.wav"), str(tmp_path / "b.sdlc"))
+        assert result.returncode == 2 and "train codec" in result.stderr

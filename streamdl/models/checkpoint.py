@@ -13,11 +13,12 @@ from pathlib import Path
 import torch
 
 from streamdl.errors import StreamdlError
+from streamdl.models.codec import Codec, CodecConfig
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
 from streamdl.models.tagger import Tagger, TaggerConfig
 
 FORMAT = "streamdl-model-1"
-KINDS = {"denoiser": (Denoiser, DenoiserConfig), "tagger": (Tagger, TaggerConfig)}
+KINDS = {"denoiser": (Denoiser, DenoiserConfig), "tagger": (Tagger, TaggerConfig), "codec": (Codec, CodecConfig)}
 
 
 def model_dict(model: torch.nn.Module, kind: str) -> dict:

@@ -44,7 +44,8 @@ def lr_factor(step: int, warmup: int, total: int) -> float:
 
 
 def fit(tc, model: torch.nn.Module, kind: str, train_data: Callable[[int], torch.utils.data.IterableDataset],
-        val_data: Callable[[], tuple[torch.Tensor, ...]], loss_fn: Callable, validate: Callable, *, resume: bool = False) -> Path:  # fmt: skip
+        val_data: Callable[[], tuple[torch.Tensor, ...]], loss_fn: Callable, validate: Callable, *, resume: bool = False,
+        adversary=None, adversary_from: int = 0) -> Path:  # fmt: skip
     """Train ``model`` (already on its device) until tc.max_steps, tc.max_minutes or early stopping.
 
     ``tc`` carries out_dir, lr, weight_decay, warmup_steps, max_steps, max_minutes, val_every,
@@ -52,6 +53,10 @@ def fit(tc, model: torch.nn.Module, kind: str, train_data: Callable[[int], torch
     example tuples; ``val_data()`` the fixed validation tensors (made once, on rank 0);
     ``loss_fn(model, *batch)`` the training loss; ``validate(model, *val)`` a dict with
     "val_loss" (lower is better) and any other numbers to log. Returns the path of best.pt.
+
+    With an ``adversary`` (:class:`~streamdl.training.adversarial.Adversary`), ``loss_fn`` returns
+    (loss, generated waveform, real waveform); from step ``adversary_from`` on, each step first
+    updates the discriminators, then adds their generator loss. Its state is checkpointed too.
     """
     rank, world = distributed()
     device = device_of(tc.device)
@@ -64,6 +69,8 @@ def fit(tc, model: torch.nn.Module, kind: str, train_data: Callable[[int], torch
         model.load_state_dict(ck["state_dict"])
         opt.load_state_dict(ck["optimizer"])
         step, best, stale = ck["step"], ck["best"], ck["stale"]
+        if adversary is not None and "adversary" in ck:
+            adversary.load_state_dict(ck["adversary"])
     elif resume:
         raise StreamdlError(f"{out / 'last.pt'}: nothing to resume; drop --resume to start afresh")
     ddp = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
@@ -76,14 +83,21 @@ def fit(tc, model: torch.nn.Module, kind: str, train_data: Callable[[int], torch
         batch = [t.to(device) for t in next(loader)]
         for group in opt.param_groups:
             group["lr"] = tc.lr * lr_factor(step, tc.warmup_steps, tc.max_steps)
-        loss = loss_fn(ddp, *batch)
+        d_loss = None
+        if adversary is None:
+            loss = loss_fn(ddp, *batch)
+        else:
+            loss, fake, real = loss_fn(ddp, *batch)
+            if step >= adversary_from:
+                d_loss = adversary.discriminator_step(fake, real)
+                loss = loss + adversary.generator_loss(fake, real)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
         bar.update()
-        bar.set_postfix(loss=f"{loss.item():.4f}")
+        bar.set_postfix(loss=f"{loss.item():.4f}", **({"d_loss": f"{d_loss:.3f}"} if d_loss is not None else {}))
         out_of_time = tc.max_minutes and time.time() - start > tc.max_minutes * 60
         if rank == 0 and (step % tc.val_every == 0 or step == tc.max_steps or out_of_time):
             model.eval()
@@ -95,10 +109,12 @@ def fit(tc, model: torch.nn.Module, kind: str, train_data: Callable[[int], torch
             if stats["val_loss"] < best:
                 best = stats["val_loss"]
                 save_model(out / "best.pt", model, kind)
+            extra = {"adversary": adversary.state_dict()} if adversary is not None else {}
             torch.save({**model_dict(model, kind), "optimizer": opt.state_dict(), "step": step, "best": best, "stale": stale,
-                        "train_config": dataclasses.asdict(tc)}, out / "last.pt")  # fmt: skip
+                        "train_config": dataclasses.asdict(tc), **extra}, out / "last.pt")  # fmt: skip
             with open(out / "log.jsonl", "a") as log:
-                log.write(json.dumps({"step": step, "minutes": round((time.time() - start) / 60, 2), "train_loss": loss.item(), **stats}) + "\n")
+                d = {"d_loss": d_loss} if d_loss is not None else {}
+                log.write(json.dumps({"step": step, "minutes": round((time.time() - start) / 60, 2), "train_loss": loss.item(), **d, **stats}) + "\n")
             bar.write(f"step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in stats.items() if isinstance(v, float)))
         stop = torch.tensor([bool(out_of_time) or stale >= tc.patience], device=device)
         if world > 1:

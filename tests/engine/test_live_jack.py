@@ -136,3 +136,28 @@ def test_a_file_plays_through_the_chain_to_an_output_port(jack_env, jack_probe, 
     heard = probe.recorded[np.abs(probe.recorded) > 0.01]
     assert 0.5 * JACK_RATE < len(heard) <= JACK_RATE + JACK_PERIOD
     assert abs(np.abs(heard).max() - 0.4) < 0.01
+
+
+def test_live_tagging_prints_events_while_a_talker_plays_into_the_microphone(jack_env, jack_probe):
+    from streamdl.cli import sample_path
+    from streamdl.engine.files import read_mono
+
+    played = read_mono(sample_path(), JACK_RATE)[: 8 * JACK_RATE]  # speech over a vacuum cleaner
+    silence = np.zeros(2 * JACK_RATE, np.float32)  # then quiet: open events end
+    cmd = [sys.executable, "-m", "streamdl", "run", "--no-denoise", "--channel", "0", "--seconds", "120", "--tag", "--json"]
+    proc = subprocess.Popen(cmd, env=jack_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        probe = jack_probe(np.concatenate([played, silence]), record_seconds=0.5)
+        with probe:
+            probe.connect_to_other_client()
+            probe.play(timeout=60)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    events = [json.loads(line) for line in out.splitlines()]
+    started = [e for e in events if "offset_s" not in e]
+    ended = [e for e in events if "offset_s" in e]
+    assert any(e["label"] == "speech" for e in started), events
+    assert any(e["label"] == "speech" and e["offset_s"] > e["onset_s"] for e in ended), events

@@ -1,0 +1,127 @@
+"""Using the codec: files to ``.sdlc`` and back, and a live stage that plays the decoded round trip.
+
+Files are coded with the model's chunk functions over the whole signal (equal to frame-by-frame
+streaming, see the tests); the live stage runs the exported round-trip ``step`` once per codec
+frame (two hops) and so delays the chain by one hop more: 30 ms algorithmic in all.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from streamdl.codec.bitstream import StreamInfo, read_stream, write_stream
+from streamdl.errors import StreamdlError
+from streamdl.models.checkpoint import load_model
+from streamdl.models.export import as_backend_state, step_function, uses_numpy
+from streamdl.models.runtime import pick_backend, resolve_device
+from streamdl.models.spectrum import Spectrum
+
+KBPS_CHOICES = (3.0, 6.0, 12.0)
+
+
+def default_codec_path() -> Path:
+    """The weights shipped in the package (see streamdl/assets/codec.md)."""
+    return Path(str(resources.files("streamdl") / "assets" / "codec.pt"))
+
+
+def load_codec(path: str | Path | None = None) -> torch.nn.Module:
+    """The codec in ``path``, or the shipped one; a clear error while none ships."""
+    if path is None and not default_codec_path().is_file():
+        raise StreamdlError("this streamdl ships no trained codec yet; train one with 'streamdl train codec' and pass --model FILE")
+    return load_model(path or default_codec_path(), "codec")
+
+
+@torch.no_grad()
+def encode(model, x: np.ndarray, kbps: float) -> tuple[np.ndarray, StreamInfo]:
+    """Mono float32 (samples,) at the model's rate -> codes (frames, quantizers), header info."""
+    c = model.config
+    try:
+        n = c.quantizers_for(kbps)
+    except ValueError as e:
+        raise StreamdlError(str(e)) from None
+    frame = c.pool * c.stft.hop
+    delay = c.stft.n_fft - c.stft.hop
+    padded = np.pad(np.asarray(x, np.float32), (0, delay + -(len(x) + delay) % frame))  # flush the analysis delay, whole frames
+    spec = Spectrum(c.stft).stft(torch.from_numpy(padded)[None])
+    s1, s2, _, _ = model.init_state(1)
+    codes = model.encode_chunk(spec, s1, s2, n)[0][0].numpy()
+    bitrate = n * c.bits_per_code * c.stft.sample_rate // frame
+    return codes, StreamInfo(c.stft.sample_rate, bitrate, c.bits_per_code, n, frame, len(codes), len(x))
+
+
+@torch.no_grad()
+def decode(model, codes: np.ndarray, info: StreamInfo) -> np.ndarray:
+    """Codes (frames, quantizers) -> mono float32 (info.samples,), aligned with the encoded input."""
+    c = model.config
+    if info.sample_rate != c.stft.sample_rate or info.bits != c.bits_per_code:
+        raise StreamdlError(f"this file was made by another codec ({info.sample_rate} Hz, {info.bits}-bit codes); decode it with that model")
+    if info.quantizers > c.quantizers:
+        raise StreamdlError(f"this file uses {info.quantizers} quantizers; the model has {c.quantizers}")
+    _, _, s3, s4 = model.init_state(1)
+    spec = model.decode_chunk(torch.from_numpy(codes)[None], s3, s4)[0]
+    y = Spectrum(c.stft).istft(spec)[0].numpy()
+    delay = c.stft.n_fft - c.stft.hop
+    return np.clip(np.pad(y[delay:], (0, max(0, info.samples - len(y) + delay)))[: info.samples], -1.0, 1.0)
+
+
+def encode_file(model, x: np.ndarray, path: str | Path, kbps: float) -> StreamInfo:
+    codes, info = encode(model, x, kbps)
+    write_stream(path, codes, info)
+    return info
+
+
+def decode_file(model, path: str | Path) -> tuple[np.ndarray, StreamInfo]:
+    codes, info = read_stream(path)
+    return decode(model, codes, info), info
+
+
+class StreamingCodec:
+    """Spectral stage: each STFT frame in, the decoded round trip out, one hop later.
+
+    Frames are coded in pairs (a 20 ms codec frame); the stage returns the previous decoded
+    frame while it waits for the second frame of a pair, so it adds exactly one hop of delay.
+    """
+
+    def __init__(self, model: torch.nn.Module | None = None, *, kbps: float = 6.0, device: str = "cpu", backend: str = "auto"):
+        self.device = resolve_device(device)
+        self.model = (model if model is not None else load_codec()).to(self.device).eval()
+        try:
+            self.model.set_bitrate(kbps)
+        except ValueError as e:
+            raise StreamdlError(str(e)) from None
+        self.kbps = kbps
+        self.backend = pick_backend(self.device) if backend == "auto" else backend
+        self._step = step_function(self.model, self.backend)
+        self.pool = self.model.config.pool
+        if self.pool != 2:
+            raise StreamdlError("the live codec stage handles codec frames of two hops")
+        self._frames = np.zeros((1, *self.model.frame_shape), np.float32)
+        self.delay_hops = 1
+        self.reset()
+
+    def reset(self) -> None:
+        self._state = as_backend_state(self.model.init_state(1), self.backend)
+        self._count = 0
+        self._decoded = np.zeros((self.pool, self.model.config.stft.n_bins), np.complex64)
+        self._out = np.zeros(self.model.config.stft.n_bins, np.complex64)
+
+    @torch.inference_mode()
+    def __call__(self, spec: np.ndarray) -> np.ndarray:
+        self._frames[0, self._count] = spec.view(np.float32).reshape(-1, 2)
+        self._count += 1
+        if self._count < self.pool:
+            self._out[:] = self._decoded[-1]  # the last frame of the previous pair
+            return self._out
+        self._count = 0
+        if uses_numpy(self.backend):
+            out, *self._state = self._step(self._frames, *self._state)
+        else:
+            out, *self._state = self._step(torch.from_numpy(self._frames).to(self.device), *self._state)
+            out = out.cpu().numpy()
+        self._decoded = np.ascontiguousarray(np.asarray(out, np.float32)[0]).view(np.complex64)[..., 0]
+        self._out[:] = self._decoded[0]  # the pair's first frame, one hop late
+        return self._out

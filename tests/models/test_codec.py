@@ -1,0 +1,96 @@
+"""The codec model: residual VQ, bitrates, chunked == whole at both ends, causal, exports == eager."""
+
+import numpy as np
+import pytest
+import torch
+
+from streamdl.models.codec import Codec, CodecConfig, ResidualVQ
+from streamdl.models.export import as_backend_state, step_function, uses_numpy
+
+SMALL = CodecConfig(hidden=64, latent=16, codebook_size=64, quantizers=12)
+
+
+def _model(config=SMALL):
+    torch.manual_seed(0)
+    return Codec(config).eval()
+
+
+def _spectrum(frames=40, seed=0):
+    return 0.3 * torch.randn(2, frames, 161, 2, generator=torch.Generator().manual_seed(seed))
+
+
+def test_bitrates_map_to_quantizers():
+    c = CodecConfig()
+    assert c.bits_per_code == 10 and [c.quantizers_for(k) for k in (3, 6, 12)] == [6, 12, 24]
+    with pytest.raises(ValueError, match="outside"):
+        c.quantizers_for(24)
+
+
+def test_residual_vq_error_shrinks_with_more_quantizers():
+    torch.manual_seed(0)
+    rvq = ResidualVQ(8, 256, 8)
+    x = torch.randn(4, 50, 8)
+    errors = []
+    for n in (1, 2, 4, 8):
+        q, codes, _ = rvq(x, n)
+        assert codes.shape == (4, 50, n)
+        torch.testing.assert_close(rvq.decode(codes), q)
+        errors.append(float((q - x).pow(2).mean()))
+    assert errors == sorted(errors, reverse=True)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 20])
+@torch.no_grad()
+def test_encoder_and_decoder_stream_chunk_by_chunk(chunk):
+    model, spec = _model(), _spectrum()
+    s1, s2, s3, s4 = model.init_state(2)
+    whole_codes = model.encode_chunk(spec, s1, s2, 6)[0]
+    whole_out = model.decode_chunk(whole_codes, s3, s4)[0]
+    codes, outs = [], []
+    for t in range(0, 20, chunk):
+        c, s1, s2 = model.encode_chunk(spec[:, 2 * t : 2 * (t + chunk)], s1, s2, 6)
+        o, s3, s4 = model.decode_chunk(c, s3, s4)
+        codes.append(c)
+        outs.append(o)
+    assert torch.equal(torch.cat(codes, 1), whole_codes)
+    torch.testing.assert_close(torch.cat(outs, 1), whole_out, atol=1e-5, rtol=1e-4)
+    model.set_bitrate(3.0)  # this small model's codes have 6 bits: 3 kbps = 10 codes a frame
+    assert model.active == 10
+
+
+@torch.no_grad()
+def test_step_is_the_round_trip_and_training_forward_agrees():
+    model, spec = _model(), _spectrum(frames=8)
+    model.active = 6
+    state, outs = model.init_state(2), []
+    for t in range(0, 8, 2):
+        out, state = model.step(spec[:, t : t + 2], state)
+        outs.append(out)
+    rec, vq_loss = model(spec, 6)
+    torch.testing.assert_close(torch.cat(outs, 1), rec, atol=1e-5, rtol=1e-4)
+    assert vq_loss >= 0
+
+
+@torch.no_grad()
+def test_causal():
+    model, spec = _model(), _spectrum()
+    changed = spec.clone()
+    changed[:, 30:] = 3.0
+    a, b = model(spec, 6)[0], model(changed, 6)[0]
+    torch.testing.assert_close(a[:, :30], b[:, :30])
+    assert not torch.allclose(a[:, 30:], b[:, 30:])
+
+
+@pytest.mark.parametrize("backend", ["torchscript", "onnx"])
+@torch.no_grad()
+def test_exports_equal_eager(backend):
+    if backend == "onnx":
+        pytest.importorskip("onnxruntime")
+    model, spec = _model(), _spectrum(seed=2)[:1]
+    step = step_function(model, backend)
+    state, eager_state = as_backend_state(model.init_state(1), backend), model.init_state(1)
+    for t in range(0, 12, 2):
+        frame = spec[:, t : t + 2]
+        ref, eager_state = model.step(frame, eager_state)
+        out, *state = step(frame.numpy() if uses_numpy(backend) else frame, *state)
+        np.testing.assert_allclose(np.asarray(out), ref.numpy(), atol=1e-5)
