@@ -219,7 +219,8 @@ def cmd_train_denoiser(args) -> None:
 
     tc = TrainConfig(corpus=args.corpus, out_dir=args.out, batch_size=args.batch_size, lr=args.lr, max_steps=args.steps,
                      max_minutes=args.minutes, device=args.device, workers=args.workers, seed=args.seed,
-                     warmup_steps=args.warmup, under_weight=args.under_weight, init=args.init or "")  # fmt: skip
+                     warmup_steps=args.warmup, under_weight=args.under_weight, init=args.init or "",
+                     adversarial_from=args.adversarial_from)  # fmt: skip
     print(f"best model: {train_denoiser(tc, resume=args.resume)}")
 
 
@@ -364,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=300, help="learning-rate warm-up steps")
     p.add_argument("--under-weight", type=float, default=1.0, help="extra loss weight on removed speech (higher: gentler)")
     p.add_argument("--init", metavar="MODEL", help="fine-tune: start from this model file's weights (e.g. the shipped one)")
+    p.add_argument("--adversarial-from", type=int, default=-1, help="add STFT discriminators from this step on (-1: never)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.set_defaults(func=cmd_train_denoiser)
 

@@ -15,6 +15,7 @@ from streamdl.data.mixing import MixConfig, Mixer, room_impulse_responses
 from streamdl.models.checkpoint import load_model
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
 from streamdl.models.spectrum import Spectrum
+from streamdl.training.adversarial import Adversary
 from streamdl.training.loop import device_of, fit
 from streamdl.training.losses import compressed_spectral_loss, multires_stft_loss, si_sdr
 
@@ -38,14 +39,18 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     under_weight: float = 1.0  # extra cost of removing speech vs leaving noise (see compressed_spectral_loss)
+    adversarial_from: int = -1  # step at which multi-resolution STFT discriminators join (-1: never)
     init: str = ""  # start from this model file's weights (fine-tuning); fresh optimizer and schedule
 
 
-def denoiser_loss(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor, under_weight: float = 1.0) -> torch.Tensor:
-    """Compressed spectral loss plus multi-resolution STFT loss on the resynthesised waveform."""
+def denoiser_loss(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor, under_weight: float = 1.0, *, waves: bool = False):
+    """Compressed spectral loss plus multi-resolution STFT loss on the resynthesised waveform;
+    with ``waves``, (loss, enhanced waveform, clean waveform) for adversarial training."""
     est = model(spectrum.stft(noisy))
     ref = spectrum.stft(clean)
-    return compressed_spectral_loss(est, ref, under_weight=under_weight) + multires_stft_loss(spectrum.istft(est), spectrum.istft(ref))
+    est_wave, ref_wave = spectrum.istft(est), spectrum.istft(ref)
+    loss = compressed_spectral_loss(est, ref, under_weight=under_weight) + multires_stft_loss(est_wave, ref_wave)
+    return (loss, est_wave, ref_wave) if waves else loss
 
 
 def validate(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor, batch: int) -> dict:
@@ -75,6 +80,8 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
 
     train_data = lambda seed: RandomExamples(Mixer, (corpus, "train", mix), {"rirs": rirs}, "pair", seed)  # noqa: E731
     val_data = lambda: fixed_examples(Mixer(corpus, "val", mix, rirs=rirs[: tc.rirs // 4]).pair, tc.val_pairs, seed=1234)  # noqa: E731
-    loss_fn = lambda m, noisy, clean: denoiser_loss(m, spectrum, noisy, clean, tc.under_weight)  # noqa: E731
+    loss_fn = lambda m, noisy, clean: denoiser_loss(m, spectrum, noisy, clean, tc.under_weight, waves=adversary is not None)  # noqa: E731
     validate_fn = lambda m, noisy, clean: validate(m, spectrum, noisy, clean, tc.batch_size)  # noqa: E731
-    return fit(tc, model, "denoiser", train_data, val_data, loss_fn, validate_fn, resume=resume)
+    adversary = Adversary(device) if tc.adversarial_from >= 0 else None
+    return fit(tc, model, "denoiser", train_data, val_data, loss_fn, validate_fn, resume=resume, adversary=adversary,
+               adversary_from=max(tc.adversarial_from, 0))  # fmt: skip
