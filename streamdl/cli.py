@@ -114,7 +114,13 @@ def cmd_bench(args) -> None:
 
     stages = {} if args.no_denoise else {"denoiser": _denoiser_stage(args)}
     taps = {} if args.no_tag else {"tagger": _tagger(args, backend=args.backend)}
-    report = run_bench(args.seconds, stages, taps=taps)
+    codec = None
+    if not args.no_codec:
+        from streamdl.codec.runtime import default_codec_path, load_codec
+        from streamdl.models.codec import Codec
+
+        codec = load_codec(args.codec_model) if args.codec_model or default_codec_path().is_file() else Codec().eval()  # cost only
+    report = run_bench(args.seconds, stages, taps=taps, codec=codec)
     print(json.dumps(report) if args.json else format_table(report))
 
 
@@ -271,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-denoise", action="store_true", help="leave the denoiser out")
     p.add_argument("--no-tag", action="store_true", help="leave the tagger out")
     p.add_argument("--tagger-model", help="tagger model file (default: the shipped weights)")
+    p.add_argument("--no-codec", action="store_true", help="leave the codec out")
+    p.add_argument("--codec-model", help="codec model file (default: the shipped one, or an untrained one: cost does not depend on weights)")
     _add_denoiser_options(p)
     p.set_defaults(func=cmd_bench)
 

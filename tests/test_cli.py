@@ -72,7 +72,7 @@ def test_bench_json_contract():
     report = json.loads(result.stdout)
     for key in ("sample_rate", "hop", "hop_ms", "algorithmic_latency_ms", "stages", "total", "rtf"):
         assert key in report
-    for stage in ("stft", "istft", "denoiser", "tagger"):
+    for stage in ("stft", "istft", "denoiser", "tagger", "codec_encode", "codec_decode"):
         assert set(report["stages"][stage]) == {"median_us", "p99_us"}
     assert set(report["total"]) == {"median_us", "p99_us"}
 

@@ -27,12 +27,22 @@ from streamdl.tagging.runtime import StreamingTagger, tag_signal
 CLIP_GOAL_LABELS = ("speech", "music", "water", "wind", "vehicle", "crowd")  # the issue's top-1 accuracy goal
 
 
-def reference_events(labels: np.ndarray, names: tuple[str, ...], frame_s: float, min_frames: int = 3) -> list[dict]:
-    """Runs of 1s per label in frame labels (frames, labels) -> [{"label", "onset_s"}], runs >= min_frames."""
+def reference_events(labels: np.ndarray, names: tuple[str, ...], frame_s: float, min_frames: int = 3, max_gap: int = 10) -> list[dict]:
+    """Runs of 1s per label in frame labels (frames, labels) -> [{"label", "onset_s"}].
+
+    Runs less than ``max_gap`` frames apart are one event (pauses between words, between
+    footsteps), as an annotator would mark them; events shorter than ``min_frames`` are dropped.
+    """
     events = []
     for i, name in enumerate(names):
-        on = np.flatnonzero(np.diff(np.concatenate([[0], labels[:, i], [0]])) != 0).reshape(-1, 2)
-        events += [{"label": name, "onset_s": round(a * frame_s, 3)} for a, b in on if b - a >= min_frames]
+        runs = np.flatnonzero(np.diff(np.concatenate([[0], labels[:, i], [0]])) != 0).reshape(-1, 2).tolist()
+        merged = []
+        for a, b in runs:
+            if merged and a - merged[-1][1] < max_gap:
+                merged[-1][1] = b
+            else:
+                merged.append([a, b])
+        events += [{"label": name, "onset_s": round(a * frame_s, 3)} for a, b in merged if b - a >= min_frames]
     return events
 
 

@@ -10,12 +10,15 @@ from streamdl.tagging.evaluate import evaluate_tagger, format_report, reference_
 from streamdl.tagging.runtime import StreamingTagger
 
 
-def test_reference_events_are_runs_of_each_label():
-    labels = np.zeros((20, 2))
+def test_reference_events_are_runs_of_each_label_with_short_gaps_bridged():
+    labels = np.zeros((60, 2))
     labels[2:8, 0] = 1
-    labels[10:11, 0] = 1  # too short
+    labels[12:15, 0] = 1  # 4 frames after the first run: the same event
+    labels[40:41, 0] = 1  # alone and too short
     labels[5:20, 1] = 1
-    assert reference_events(labels, ("a", "b"), 0.02) == [{"label": "a", "onset_s": 0.04}, {"label": "b", "onset_s": 0.1}]
+    labels[35:60, 1] = 1  # 15 frames later: a new event
+    assert reference_events(labels, ("a", "b"), 0.02) == [
+        {"label": "a", "onset_s": 0.04}, {"label": "b", "onset_s": 0.1}, {"label": "b", "onset_s": 0.7}]
 
 
 def test_report_on_a_tiny_corpus(tiny_corpus, tmp_path):
