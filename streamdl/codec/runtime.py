@@ -16,7 +16,7 @@ import torch
 from streamdl.codec.bitstream import StreamInfo, read_stream, write_stream
 from streamdl.errors import StreamdlError
 from streamdl.models.checkpoint import load_model
-from streamdl.models.export import as_backend_state, step_function, uses_numpy
+from streamdl.models.export import StreamStep
 from streamdl.models.runtime import pick_backend, resolve_device
 from streamdl.models.spectrum import Spectrum
 
@@ -95,7 +95,7 @@ class StreamingCodec:
             raise StreamdlError(str(e)) from None
         self.kbps = kbps
         self.backend = pick_backend(self.device) if backend == "auto" else backend
-        self._step = step_function(self.model, self.backend)
+        self._step = StreamStep(self.model, self.backend, self.device)
         self.pool = self.model.config.pool
         if self.pool != 2:
             raise StreamdlError("the live codec stage handles codec frames of two hops")
@@ -104,7 +104,7 @@ class StreamingCodec:
         self.reset()
 
     def reset(self) -> None:
-        self._state = as_backend_state(self.model.init_state(1), self.backend)
+        self._step.reset()
         self._count = 0
         self._decoded = np.zeros((self.pool, self.model.config.stft.n_bins), np.complex64)
         self._out = np.zeros(self.model.config.stft.n_bins, np.complex64)
@@ -117,11 +117,7 @@ class StreamingCodec:
             self._out[:] = self._decoded[-1]  # the last frame of the previous pair
             return self._out
         self._count = 0
-        if uses_numpy(self.backend):
-            out, *self._state = self._step(self._frames, *self._state)
-        else:
-            out, *self._state = self._step(torch.from_numpy(self._frames).to(self.device), *self._state)
-            out = out.cpu().numpy()
+        out = self._step(self._frames)
         self._decoded = np.ascontiguousarray(np.asarray(out, np.float32)[0]).view(np.complex64)[..., 0]
         self._out[:] = self._decoded[0]  # the pair's first frame, one hop late
         return self._out

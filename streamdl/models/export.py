@@ -86,3 +86,26 @@ def uses_numpy(backend: str) -> bool:
 
 def as_backend_state(state: tuple[torch.Tensor, ...], backend: str) -> tuple:
     return tuple(np.ascontiguousarray(s.cpu().numpy()) for s in state) if uses_numpy(backend) else state
+
+
+class StreamStep:
+    """A model's exported ``step`` together with its stream state, on numpy float32 frames.
+
+    ``StreamStep(model, backend, device)(frame)`` takes one step input (1, *model.frame_shape)
+    and returns the output as a numpy array; ``reset()`` starts a new stream.
+    """
+
+    def __init__(self, model: torch.nn.Module, backend: str, device: str = "cpu"):
+        self.model, self.backend, self.device = model, backend, device
+        self._step = step_function(model, backend)
+        self.reset()
+
+    def reset(self) -> None:
+        self._state = as_backend_state(self.model.init_state(1), self.backend)
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        if uses_numpy(self.backend):
+            out, *self._state = self._step(frame, *self._state)
+            return np.asarray(out)
+        out, *self._state = self._step(torch.from_numpy(frame).to(self.device), *self._state)
+        return out.cpu().numpy()

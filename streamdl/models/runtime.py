@@ -11,7 +11,7 @@ import torch
 
 from streamdl.errors import StreamdlError
 from streamdl.models.checkpoint import load_model
-from streamdl.models.export import as_backend_state, step_function, uses_numpy
+from streamdl.models.export import StreamStep
 
 
 def default_denoiser_path() -> Path:
@@ -51,7 +51,7 @@ class StreamingDenoiser:
         self.device = resolve_device(device)
         self.model = (model if model is not None else load_model(default_denoiser_path(), "denoiser")).to(self.device).eval()
         self.backend = pick_backend(self.device) if backend == "auto" else backend
-        self._step = step_function(self.model, self.backend)
+        self._step = StreamStep(self.model, self.backend, self.device)
         self.n_bins = self.model.config.stft.n_bins
         self.set_controls(attenuation_limit_db=attenuation_limit_db, mix=mix)
         self._out = np.zeros(self.n_bins, dtype=np.complex64)
@@ -67,16 +67,12 @@ class StreamingDenoiser:
         self.wet = np.float32(min(mix, 1.0 - floor))
 
     def reset(self) -> None:
-        self._state = as_backend_state(self.model.init_state(1), self.backend)
+        self._step.reset()
 
     @torch.inference_mode()
     def __call__(self, spec: np.ndarray) -> np.ndarray:
         frame = spec.view(np.float32).reshape(1, self.n_bins, 2)
-        if uses_numpy(self.backend):
-            out, *self._state = self._step(frame, *self._state)
-        else:
-            out, *self._state = self._step(torch.from_numpy(frame).to(self.device), *self._state)
-            out = out.cpu().numpy()
+        out = self._step(frame)
         enhanced = out.reshape(-1).view(np.complex64)
         np.multiply(enhanced, self.wet, out=self._out)
         self._out += (1 - self.wet) * spec

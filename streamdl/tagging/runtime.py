@@ -18,7 +18,7 @@ import torch
 
 from streamdl.engine.chain import Chain, process_signal
 from streamdl.models.checkpoint import load_model
-from streamdl.models.export import as_backend_state, step_function, uses_numpy
+from streamdl.models.export import StreamStep
 from streamdl.models.runtime import pick_backend, resolve_device
 from streamdl.tagging.events import EventConfig, EventDetector
 
@@ -51,7 +51,7 @@ class StreamingTagger:
         self.model = (model if model is not None else load_model(default_tagger_path(), "tagger")).to(self.device).eval()
         self.labels = self.model.config.labels
         self.backend = pick_backend(self.device) if backend == "auto" else backend
-        self._step = step_function(self.model, self.backend)
+        self._step = StreamStep(self.model, self.backend, self.device)
         self.pool = self.model.config.pool
         stft = self.model.config.stft
         self.frame_s = self.pool * stft.hop / stft.sample_rate
@@ -66,7 +66,7 @@ class StreamingTagger:
     def reset(self) -> None:
         """A break in the stream (the chain resets after dropping hops): fresh model state, open
         events end; the clock, the history and unread events stay."""
-        self._state = as_backend_state(self.model.init_state(1), self.backend)
+        self._step.reset()
         self._count = 0
         self.probs = np.zeros(len(self.labels), dtype=np.float32)
         self.finish()
@@ -87,11 +87,7 @@ class StreamingTagger:
         if self._count < self.pool:
             return
         self._count = 0
-        if uses_numpy(self.backend):
-            out, *self._state = self._step(self._frames, *self._state)
-        else:
-            out, *self._state = self._step(torch.from_numpy(self._frames).to(self.device), *self._state)
-            out = out.cpu().numpy()
+        out = self._step(self._frames)
         self.probs = np.asarray(out, dtype=np.float32).reshape(-1)
         if self.keep_history:
             self.history.append(self.probs)

@@ -17,28 +17,18 @@ from streamdl.data.mixing import MixConfig, Mixer, room_impulse_responses
 from streamdl.models.codec import Codec, CodecConfig
 from streamdl.models.spectrum import Spectrum
 from streamdl.training.adversarial import Adversary
-from streamdl.training.loop import device_of, fit
+from streamdl.training.loop import LoopConfig, device_of, fit
 from streamdl.training.losses import compressed_spectral_loss, multires_stft_loss, si_sdr
 
 
 @dataclass(frozen=True)
-class CodecTrainConfig:
-    corpus: str  # folder made by 'streamdl data build' (its speech pools are used)
-    out_dir: str
-    batch_size: int = 16
-    lr: float = 1e-3
+class CodecTrainConfig(LoopConfig):
     weight_decay: float = 0.0
     warmup_steps: int = 200
-    max_steps: int = 20000
-    max_minutes: float = 0.0
-    val_every: int = 250
-    val_clips: int = 32
+    val_examples: int = 32
     patience: int = 20
     seconds: float = 2.0
-    workers: int = 1
     rirs: int = 16
-    seed: int = 0
-    device: str = "cpu"
     adversarial_from: int = 2000  # steps of reconstruction-only training before the discriminators join (-1: never)
     kbps_choices: tuple[float, ...] = (3.0, 6.0, 12.0)  # quantizer dropout draws one per batch
 
@@ -77,7 +67,7 @@ def train_codec(tc: CodecTrainConfig, mc: CodecConfig = CodecConfig(), *, resume
         return RandomExamples(Mixer, (corpus, "train", speech), {"rirs": rirs}, "pair", seed)
 
     def val_data():
-        return fixed_examples(Mixer(corpus, "val", speech).pair, tc.val_clips, seed=1234)[1:]
+        return fixed_examples(Mixer(corpus, "val", speech).pair, tc.val_examples, seed=1234)[1:]
 
     def loss_fn(m, noisy, clean):
         return codec_loss(m, spectrum, clean, rng.choice(choices))

@@ -20,28 +20,19 @@ from streamdl.models.checkpoint import load_model, save_model
 from streamdl.models.spectrum import Spectrum
 from streamdl.models.tagger import Tagger, TaggerConfig
 from streamdl.tagging.metrics import f1, frame_metrics
-from streamdl.training.loop import device_of, distributed, fit
+from streamdl.training.loop import LoopConfig, device_of, distributed, fit
 
 
 @dataclass(frozen=True)
-class TagTrainConfig:
-    corpus: str  # folder made by 'streamdl data build'
-    out_dir: str  # where last.pt, best.pt and log.jsonl go
+class TagTrainConfig(LoopConfig):
     arch: str = "crnn"  # "crnn" or "attention"
-    batch_size: int = 16
     lr: float = 3e-3
-    weight_decay: float = 0.01
     warmup_steps: int = 200
     max_steps: int = 3500
-    max_minutes: float = 0.0
-    val_every: int = 250
-    val_scenes: int = 96
+    val_examples: int = 96
     patience: int = 10
     seconds: float = 6.0  # length of training scenes
-    workers: int = 1
     rirs: int = 32
-    seed: int = 0
-    device: str = "cpu"
 
 
 def tagger_loss(model, spectrum: Spectrum, audio: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -92,10 +83,10 @@ def train_tagger(tc: TagTrainConfig, *, resume: bool = False) -> Path:
     rirs = room_impulse_responses(tc.rirs, scenes.sample_rate, seed=tc.seed)
 
     train_data = lambda seed: RandomExamples(SceneMaker, (corpus, "train", scenes), {"rirs": rirs}, "scene", seed)  # noqa: E731
-    val_data = lambda: fixed_examples(SceneMaker(corpus, "val", scenes, rirs=rirs[: tc.rirs // 4]).scene, tc.val_scenes, seed=1234)  # noqa: E731
+    val_data = lambda: fixed_examples(SceneMaker(corpus, "val", scenes, rirs=rirs[: tc.rirs // 4]).scene, tc.val_examples, seed=1234)  # noqa: E731
     loss_fn = lambda m, audio, labels: tagger_loss(m, spectrum, audio, labels)  # noqa: E731
     validate_fn = lambda m, audio, labels: validate(m, spectrum, audio, labels, tc.batch_size)  # noqa: E731
     best = fit(tc, model, "tagger", train_data, val_data, loss_fn, validate_fn, resume=resume)
     if distributed()[0] == 0:
-        calibrate_model_file(best, corpus, scenes=tc.val_scenes)
+        calibrate_model_file(best, corpus, scenes=tc.val_examples)
     return best

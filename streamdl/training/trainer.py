@@ -16,30 +16,13 @@ from streamdl.models.checkpoint import load_model
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
 from streamdl.models.spectrum import Spectrum
 from streamdl.training.adversarial import Adversary
-from streamdl.training.loop import device_of, fit
+from streamdl.training.loop import LoopConfig, device_of, fit
 from streamdl.training.losses import compressed_spectral_loss, multires_stft_loss, si_sdr
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    corpus: str  # folder made by 'streamdl data build'
-    out_dir: str  # where last.pt, best.pt and log.jsonl go
-    batch_size: int = 16
-    lr: float = 1e-3  # peak learning rate
-    weight_decay: float = 0.01
-    warmup_steps: int = 300
-    max_steps: int = 20000  # the cosine schedule ends here
-    max_minutes: float = 0.0  # stop after this much wall time (0: no limit)
-    val_every: int = 250  # steps between validations
-    val_pairs: int = 48
-    patience: int = 12  # validations without improvement before early stopping
-    seconds: float = 3.0  # length of training pairs
-    workers: int = 1  # data-loader processes per rank
-    rirs: int = 64  # simulated room responses for reverberation
-    seed: int = 0
-    device: str = "cpu"
+class TrainConfig(LoopConfig):
     under_weight: float = 1.0  # extra cost of removing speech vs leaving noise (see compressed_spectral_loss)
-    adversarial_from: int = -1  # step at which multi-resolution STFT discriminators join (-1: never)
     init: str = ""  # start from this model file's weights (fine-tuning); fresh optimizer and schedule
 
 
@@ -79,7 +62,7 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
     rirs = room_impulse_responses(tc.rirs, mc.stft.sample_rate, seed=tc.seed)
 
     train_data = lambda seed: RandomExamples(Mixer, (corpus, "train", mix), {"rirs": rirs}, "pair", seed)  # noqa: E731
-    val_data = lambda: fixed_examples(Mixer(corpus, "val", mix, rirs=rirs[: tc.rirs // 4]).pair, tc.val_pairs, seed=1234)  # noqa: E731
+    val_data = lambda: fixed_examples(Mixer(corpus, "val", mix, rirs=rirs[: tc.rirs // 4]).pair, tc.val_examples, seed=1234)  # noqa: E731
     loss_fn = lambda m, noisy, clean: denoiser_loss(m, spectrum, noisy, clean, tc.under_weight, waves=adversary is not None)  # noqa: E731
     validate_fn = lambda m, noisy, clean: validate(m, spectrum, noisy, clean, tc.batch_size)  # noqa: E731
     adversary = Adversary(device) if tc.adversarial_from >= 0 else None

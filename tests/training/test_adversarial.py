@@ -26,7 +26,7 @@ def test_codec_gan_training_checkpoints_and_resumes(tiny_corpus, tmp_path):
 
     corpus, _ = tiny_corpus
     torch.set_num_threads(1)
-    tc = CodecTrainConfig(corpus=str(corpus), out_dir=str(tmp_path), batch_size=2, max_steps=4, val_every=2, val_clips=2, seconds=0.5,
+    tc = CodecTrainConfig(corpus=str(corpus), out_dir=str(tmp_path), batch_size=2, max_steps=4, val_every=2, val_examples=2, seconds=0.5,
                           workers=0, rirs=2, adversarial_from=2)  # fmt: skip
     small = CodecConfig(hidden=32, latent=8)
     train_codec(tc, small)

@@ -12,7 +12,7 @@ def test_train_a_few_steps_then_resume(tiny_corpus, tmp_path):
     corpus, _ = tiny_corpus
     torch.set_num_threads(1)
     tc = TagTrainConfig(corpus=str(corpus), out_dir=str(tmp_path), arch="attention", batch_size=2, max_steps=4, val_every=2,
-                        val_scenes=4, seconds=1.0, workers=0, rirs=2)  # fmt: skip
+                        val_examples=4, seconds=1.0, workers=0, rirs=2)  # fmt: skip
     best = train_tagger(tc)
     assert load_model(best, "tagger").config.arch == "attention"
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]

@@ -12,7 +12,7 @@ SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=16, gru_hidden=16
 
 def test_train_a_few_steps_then_resume(tiny_corpus, tmp_path):
     corpus, _ = tiny_corpus
-    tc = TrainConfig(corpus=str(corpus), out_dir=str(tmp_path), batch_size=2, max_steps=4, val_every=2, val_pairs=2,
+    tc = TrainConfig(corpus=str(corpus), out_dir=str(tmp_path), batch_size=2, max_steps=4, val_every=2, val_examples=2,
                      seconds=0.5, workers=0, rirs=2, warmup_steps=1)  # fmt: skip
     best = train_denoiser(tc, SMALL)
     assert load_model(best, "denoiser").config == SMALL
