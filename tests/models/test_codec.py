@@ -1,11 +1,10 @@
 """The codec model: residual VQ, bitrates, chunked == whole at both ends, causal, exports == eager."""
 
-import numpy as np
 import pytest
 import torch
 
 from streamdl.models.codec import Codec, CodecConfig, ResidualVQ
-from streamdl.models.export import as_backend_state, step_function, uses_numpy
+from tests.models.parity import assert_export_equals_eager
 
 SMALL = CodecConfig(hidden=64, latent=16, codebook_size=64, quantizers=12)
 
@@ -84,13 +83,5 @@ def test_causal():
 @pytest.mark.parametrize("backend", ["torchscript", "onnx"])
 @torch.no_grad()
 def test_exports_equal_eager(backend):
-    if backend == "onnx":
-        pytest.importorskip("onnxruntime")
-    model, spec = _model(), _spectrum(seed=2)[:1]
-    step = step_function(model, backend)
-    state, eager_state = as_backend_state(model.init_state(1), backend), model.init_state(1)
-    for t in range(0, 12, 2):
-        frame = spec[:, t : t + 2]
-        ref, eager_state = model.step(frame, eager_state)
-        out, *state = step(frame.numpy() if uses_numpy(backend) else frame, *state)
-        np.testing.assert_allclose(np.asarray(out), ref.numpy(), atol=1e-5)
+    spec = _spectrum(seed=2)[:1]
+    assert_export_equals_eager(_model(), [spec[:, t : t + 2] for t in range(0, 12, 2)], backend)

@@ -1,9 +1,9 @@
-import numpy as np
 import pytest
 import torch
 
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
-from streamdl.models.export import BACKENDS, as_backend_state, step_function, uses_numpy
+from streamdl.models.export import BACKENDS, step_function
+from tests.models.parity import assert_export_equals_eager
 
 SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=24)
 
@@ -54,18 +54,7 @@ def test_causal(model, spec):
 @pytest.mark.parametrize("backend", BACKENDS)
 @torch.no_grad()
 def test_exported_step_equals_eager_over_several_chunks(model, spec, backend):
-    if backend == "onnx":
-        pytest.importorskip("onnxruntime")
-    step = step_function(model, backend)
-    state = as_backend_state(model.init_state(1), backend)
-    eager_state = model.init_state(1)
-    for t in range(12):
-        frame = spec[:1, t]
-        out, *state = step(frame.numpy() if uses_numpy(backend) else frame, *state)
-        ref, eager_state = model.step(frame, eager_state)
-        torch.testing.assert_close(torch.as_tensor(out), ref, atol=1e-5, rtol=1e-4)
-    for s, ref in zip(state, eager_state):  # the states agree too, not only the outputs
-        torch.testing.assert_close(torch.as_tensor(np.asarray(s)), ref, atol=1e-5, rtol=1e-4)
+    assert_export_equals_eager(model, [spec[:1, t] for t in range(12)], backend, atol=1e-5)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

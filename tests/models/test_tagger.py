@@ -1,11 +1,11 @@
 """The tagger: one definition, chunked == whole for both architectures, causal, exports == eager."""
 
-import numpy as np
 import pytest
 import torch
 
-from streamdl.models.export import as_backend_state, step_function, uses_numpy
+from streamdl.models.export import step_function
 from streamdl.models.tagger import Tagger, TaggerConfig
+from tests.models.parity import assert_export_equals_eager
 
 ARCHS = ["crnn", "attention"]
 
@@ -79,19 +79,8 @@ def test_attention_sees_a_bounded_window():
 @pytest.mark.parametrize("backend", ["torchscript", "onnx"])
 @torch.no_grad()
 def test_exports_equal_eager(arch, backend):
-    if backend == "onnx":
-        pytest.importorskip("onnxruntime")
-    model = _model(arch)
-    step = step_function(model, backend)
     spec = _spectrum(batch=1, frames=24, seed=3)
-    state, eager_state = as_backend_state(model.init_state(1), backend), model.init_state(1)
-    for t in range(0, 24, 2):
-        frame = spec[:, t : t + 2]
-        ref, eager_state = model.step(frame, eager_state)
-        out, *state = step(frame.numpy() if uses_numpy(backend) else frame, *state)
-        np.testing.assert_allclose(np.asarray(out), ref.numpy(), atol=2e-5)
-    for s, e in zip(state, eager_state):
-        np.testing.assert_allclose(np.asarray(s), e.numpy(), atol=2e-5)
+    assert_export_equals_eager(_model(arch), [spec[:, t : t + 2] for t in range(0, 24, 2)], backend)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

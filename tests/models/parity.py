@@ -1,0 +1,22 @@
+"""Shared check: an exported step equals the eager model's step, outputs and states, frame after frame."""
+
+import numpy as np
+import pytest
+import torch
+
+from streamdl.models.export import as_backend_state, step_function, uses_numpy
+
+
+@torch.no_grad()
+def assert_export_equals_eager(model, frames: list[torch.Tensor], backend: str, atol: float = 2e-5) -> None:
+    """``frames``: step inputs (1, *model.frame_shape), fed in order to both."""
+    if backend == "onnx":
+        pytest.importorskip("onnxruntime")
+    step = step_function(model, backend)
+    state, eager_state = as_backend_state(model.init_state(1), backend), model.init_state(1)
+    for frame in frames:
+        ref, eager_state = model.step(frame, eager_state)
+        out, *state = step(frame.numpy() if uses_numpy(backend) else frame, *state)
+        np.testing.assert_allclose(np.asarray(out), ref.numpy(), atol=atol, rtol=1e-4)
+    for s, e in zip(state, eager_state):  # the states agree too, not only the outputs
+        np.testing.assert_allclose(np.asarray(s), e.numpy(), atol=atol, rtol=1e-4)
