@@ -42,10 +42,10 @@ def _tagger(args, **kwargs):
     return StreamingTagger(model, device=args.device, **kwargs)
 
 
-def _format_event(event: dict) -> str:
-    if "offset_s" in event:
-        return f"{event['onset_s']:8.2f} - {event['offset_s']:8.2f} s  {event['label']:<10} {event['score']:.2f}"
-    return f"{event['onset_s']:8.2f} s {'':>10} {event['label']:<10} started"
+def _print_event(event: dict, as_json: bool, prefix: str = "") -> None:
+    from streamdl.tagging.events import describe
+
+    print(json.dumps(event) if as_json else prefix + describe(event), flush=True)
 
 
 def cmd_tag(args) -> None:
@@ -64,7 +64,7 @@ def cmd_tag(args) -> None:
         top = sorted(result["clip_scores"].items(), key=lambda kv: -kv[1])[:3]
         print(f"{path}  ({result['duration_s']:.1f} s)  " + ", ".join(f"{label} {score:.2f}" for label, score in top))
         for event in result["events"]:
-            print("  " + _format_event(event))
+            _print_event(event, False, "  ")
 
 
 def cmd_eval_tagger(args) -> None:
@@ -116,10 +116,11 @@ def cmd_bench(args) -> None:
     taps = {} if args.no_tag else {"tagger": _tagger(args, backend=args.backend)}
     codec = None
     if not args.no_codec:
-        from streamdl.codec.runtime import default_codec_path, load_codec
+        from streamdl.codec.runtime import load_codec
+        from streamdl.models.checkpoint import shipped_model_path
         from streamdl.models.codec import Codec
 
-        codec = load_codec(args.codec_model) if args.codec_model or default_codec_path().is_file() else Codec().eval()  # cost only
+        codec = load_codec(args.codec_model) if args.codec_model or shipped_model_path("codec").is_file() else Codec().eval()  # cost only
     report = run_bench(args.seconds, stages, taps=taps, codec=codec)
     print(json.dumps(report) if args.json else format_table(report))
 
@@ -156,8 +157,7 @@ def cmd_run(args) -> None:
             if engine.error is not None:
                 raise StreamdlError(f"processing stopped: {type(engine.error).__name__}: {engine.error}")
             while tagger is not None and tagger.events:
-                event = tagger.events.popleft()
-                print(json.dumps(event) if args.json else ("\r" if tty else "") + _format_event(event), flush=True)
+                _print_event(tagger.events.popleft(), args.json, "\r" if tty else "")
             if tty and time.monotonic() - shown > 0.5:
                 shown = time.monotonic()
                 print("\r" + engine.status_line(), end="", file=sys.stderr, flush=True)
@@ -166,7 +166,7 @@ def cmd_run(args) -> None:
         if tagger is not None:
             tagger.finish()
             for event in tagger.events:
-                print(json.dumps(event) if args.json else _format_event(event), flush=True)
+                _print_event(event, args.json)
         if tty:
             print(file=sys.stderr)
         stats = engine.stats()
@@ -223,9 +223,7 @@ def cmd_data_pairs(args) -> None:
 def cmd_train_denoiser(args) -> None:
     from streamdl.training.trainer import TrainConfig, train_denoiser
 
-    tc = TrainConfig(corpus=args.corpus, out_dir=args.out, batch_size=args.batch_size, lr=args.lr, max_steps=args.steps,
-                     max_minutes=args.minutes, device=args.device, workers=args.workers, seed=args.seed,
-                     warmup_steps=args.warmup, under_weight=args.under_weight, init=args.init or "",
+    tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, init=args.init or "",
                      adversarial_from=args.adversarial_from)  # fmt: skip
     print(f"best model: {train_denoiser(tc, resume=args.resume)}")
 
@@ -233,8 +231,7 @@ def cmd_train_denoiser(args) -> None:
 def cmd_train_tagger(args) -> None:
     from streamdl.training.tagger import TagTrainConfig, train_tagger
 
-    tc = TagTrainConfig(corpus=args.corpus, out_dir=args.out, arch=args.arch, batch_size=args.batch_size, lr=args.lr, max_steps=args.steps,
-                        max_minutes=args.minutes, device=args.device, workers=args.workers, seed=args.seed)  # fmt: skip
+    tc = TagTrainConfig(**_loop_options(args), arch=args.arch)
     print(f"best model: {train_tagger(tc, resume=args.resume)}")
 
 
@@ -248,14 +245,19 @@ def _add_training_options(p: argparse.ArgumentParser, kind: str, *, steps: int, 
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--workers", type=int, default=1, help="data-loader processes")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+
+
+def _loop_options(args) -> dict:
+    """The LoopConfig fields that _add_training_options put on the command line."""
+    return {"corpus": args.corpus, "out_dir": args.out, "batch_size": args.batch_size, "lr": args.lr, "max_steps": args.steps,
+            "max_minutes": args.minutes, "device": args.device, "workers": args.workers, "seed": args.seed}  # fmt: skip
 
 
 def cmd_train_codec(args) -> None:
     from streamdl.training.codec import CodecTrainConfig, train_codec
 
-    tc = CodecTrainConfig(corpus=args.corpus, out_dir=args.out, batch_size=args.batch_size, lr=args.lr, max_steps=args.steps,
-                          max_minutes=args.minutes, device=args.device, workers=args.workers, seed=args.seed,
-                          adversarial_from=args.adversarial_from)  # fmt: skip
+    tc = CodecTrainConfig(**_loop_options(args), adversarial_from=args.adversarial_from)
     print(f"best model: {train_codec(tc, resume=args.resume)}")
 
 
@@ -374,19 +376,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--under-weight", type=float, default=1.0, help="extra loss weight on removed speech (higher: gentler)")
     p.add_argument("--init", metavar="MODEL", help="fine-tune: start from this model file's weights (e.g. the shipped one)")
     p.add_argument("--adversarial-from", type=int, default=-1, help="add STFT discriminators from this step on (-1: never)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.set_defaults(func=cmd_train_denoiser)
 
     p = train.add_parser("tagger", help="train the streaming sound tagger on a corpus")
     _add_training_options(p, "tagger", steps=3500, lr=3e-3)
     p.add_argument("--arch", default="crnn", choices=["crnn", "attention"], help="GRU or bounded causal self-attention")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.set_defaults(func=cmd_train_tagger)
 
     p = train.add_parser("codec", help="train the streaming speech codec (reconstruction, then adversarial)")
     _add_training_options(p, "codec", steps=20000, lr=1e-3)
     p.add_argument("--adversarial-from", type=int, default=2000, help="step at which the discriminators join (-1: never)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.set_defaults(func=cmd_train_codec)
     return parser
 

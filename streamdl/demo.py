@@ -20,6 +20,7 @@ from streamdl.engine.live import LiveEngine
 from streamdl.engine.monitor import FLOOR_DB, SpectrumMonitor
 from streamdl.errors import StreamdlError
 from streamdl.models.runtime import StreamingDenoiser
+from streamdl.tagging.events import describe
 from streamdl.tagging.runtime import StreamingTagger
 
 EVENT_LOG_LINES = 200
@@ -201,11 +202,7 @@ class DemoWindow:
         tagger = session.tagger
         self.bars.setOpts(width=tagger.probs if tagger.enabled else [0.0] * len(tagger.labels))
         while tagger.events:
-            e = tagger.events.popleft()
-            if "offset_s" in e:
-                self.event_log.appendPlainText(f"{e['offset_s']:8.2f} s  {e['label']:<10} ended   ({e['offset_s'] - e['onset_s']:.1f} s, peak {e['score']:.2f})")
-            else:
-                self.event_log.appendPlainText(f"{e['onset_s']:8.2f} s  {e['label']:<10} started")
+            self.event_log.appendPlainText(describe(tagger.events.popleft()))
         if engine is None:
             return
         if engine.error is not None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from streamdl.models.runtime import default_denoiser_path
+from streamdl.models.checkpoint import shipped_model_path
 
 
 def streamdl(*args, cwd=None, env=None):
@@ -50,7 +50,7 @@ def test_denoise_a_folder_keeps_rates_and_lengths(tmp_path):
         (["denoise", "--device", "cuda", "ok.wav", "out.wav"], "CUDA"),
         (["tag", "bad.wav"], "not a readable audio file"),
         (["tag", "--tagger-model", "ok.wav", "ok.wav"], "not a streamdl model file"),
-        (["tag", "--tagger-model", str(default_denoiser_path()), "ok.wav"], "this is a denoiser model, not a tagger"),
+        (["tag", "--tagger-model", str(shipped_model_path("denoiser")), "ok.wav"], "this is a denoiser model, not a tagger"),
     ],
 )
 def test_user_mistakes_get_one_line(tmp_path, args, message):
@@ -147,8 +147,8 @@ def test_codec_encode_decode_and_damaged_files(tmp_path):
         assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     result = streamdl("codec", "encode", str(tmp_path / "in.wav"), str(tmp_path / "b.sdlc"), "--kbps", "50", *model)
     assert result.returncode == 2 and "outside this codec's range" in result.stderr
-    from streamdl.codec.runtime import default_codec_path
+    from streamdl.models.checkpoint import shipped_model_path
 
-    if not default_codec_path().is_file():  # until trained weights ship, the default says how to get some
+    if not shipped_model_path("codec").is_file():  # until trained weights ship, the default says how to get some
         result = streamdl("codec", "encode", str(tmp_path / "in.wav"), str(tmp_path / "b.sdlc"))
         assert result.returncode == 2 and "train codec" in result.stderr

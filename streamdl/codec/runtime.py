@@ -7,7 +7,6 @@ frame (two hops) and so delays the chain by one hop more: 30 ms algorithmic in a
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -15,24 +14,17 @@ import torch
 
 from streamdl.codec.bitstream import StreamInfo, read_stream, write_stream
 from streamdl.errors import StreamdlError
-from streamdl.models.checkpoint import load_model
+from streamdl.models.checkpoint import load_model, shipped_model_path
 from streamdl.models.export import StreamStep
 from streamdl.models.runtime import pick_backend, resolve_device
 from streamdl.models.spectrum import Spectrum
 
-KBPS_CHOICES = (3.0, 6.0, 12.0)
-
-
-def default_codec_path() -> Path:
-    """The weights shipped in the package (see streamdl/assets/codec.md)."""
-    return Path(str(resources.files("streamdl") / "assets" / "codec.pt"))
-
 
 def load_codec(path: str | Path | None = None) -> torch.nn.Module:
     """The codec in ``path``, or the shipped one; a clear error while none ships."""
-    if path is None and not default_codec_path().is_file():
+    if path is None and not shipped_model_path("codec").is_file():
         raise StreamdlError("this streamdl ships no trained codec yet; train one with 'streamdl train codec' and pass --model FILE")
-    return load_model(path or default_codec_path(), "codec")
+    return load_model(path or shipped_model_path("codec"), "codec")
 
 
 @torch.no_grad()
@@ -43,8 +35,7 @@ def encode(model, x: np.ndarray, kbps: float) -> tuple[np.ndarray, StreamInfo]:
         n = c.quantizers_for(kbps)
     except ValueError as e:
         raise StreamdlError(str(e)) from None
-    frame = c.pool * c.stft.hop
-    delay = c.stft.n_fft - c.stft.hop
+    frame, delay = c.pool * c.stft.hop, c.stft.delay_samples
     padded = np.pad(np.asarray(x, np.float32), (0, delay + -(len(x) + delay) % frame))  # flush the analysis delay, whole frames
     spec = Spectrum(c.stft).stft(torch.from_numpy(padded)[None])
     s1, s2, _, _ = model.init_state(1)
@@ -64,7 +55,7 @@ def decode(model, codes: np.ndarray, info: StreamInfo) -> np.ndarray:
     _, _, s3, s4 = model.init_state(1)
     spec = model.decode_chunk(torch.from_numpy(codes)[None], s3, s4)[0]
     y = Spectrum(c.stft).istft(spec)[0].numpy()
-    delay = c.stft.n_fft - c.stft.hop
+    delay = c.stft.delay_samples
     return np.clip(np.pad(y[delay:], (0, max(0, info.samples - len(y) + delay)))[: info.samples], -1.0, 1.0)
 
 
@@ -80,10 +71,11 @@ def decode_file(model, path: str | Path) -> tuple[np.ndarray, StreamInfo]:
 
 
 class StreamingCodec:
-    """Spectral stage: each STFT frame in, the decoded round trip out, one hop later.
+    """Spectral stage: each STFT frame in, the decoded round trip out, ``pool - 1`` hops later.
 
-    Frames are coded in pairs (a 20 ms codec frame); the stage returns the previous decoded
-    frame while it waits for the second frame of a pair, so it adds exactly one hop of delay.
+    Frames are coded in groups of ``pool`` (a 20 ms codec frame of two hops by default); while a
+    group fills, the stage plays the previous group's decoded frames, so it adds exactly
+    ``pool - 1`` hops of delay (10 ms by default).
     """
 
     def __init__(self, model: torch.nn.Module | None = None, *, kbps: float = 6.0, device: str = "cpu", backend: str = "auto"):
@@ -93,14 +85,10 @@ class StreamingCodec:
             self.model.set_bitrate(kbps)
         except ValueError as e:
             raise StreamdlError(str(e)) from None
-        self.kbps = kbps
         self.backend = pick_backend(self.device) if backend == "auto" else backend
         self._step = StreamStep(self.model, self.backend, self.device)
         self.pool = self.model.config.pool
-        if self.pool != 2:
-            raise StreamdlError("the live codec stage handles codec frames of two hops")
         self._frames = np.zeros((1, *self.model.frame_shape), np.float32)
-        self.delay_hops = 1
         self.reset()
 
     def reset(self) -> None:
@@ -113,11 +101,8 @@ class StreamingCodec:
     def __call__(self, spec: np.ndarray) -> np.ndarray:
         self._frames[0, self._count] = spec.view(np.float32).reshape(-1, 2)
         self._count += 1
-        if self._count < self.pool:
-            self._out[:] = self._decoded[-1]  # the last frame of the previous pair
-            return self._out
-        self._count = 0
-        out = self._step(self._frames)
-        self._decoded = np.ascontiguousarray(np.asarray(out, np.float32)[0]).view(np.complex64)[..., 0]
-        self._out[:] = self._decoded[0]  # the pair's first frame, one hop late
+        if self._count == self.pool:
+            self._count = 0
+            self._decoded = np.ascontiguousarray(self._step(self._frames)[0]).view(np.complex64)[..., 0]
+        self._out[:] = self._decoded[self._count]  # the frame pool - 1 hops back
         return self._out

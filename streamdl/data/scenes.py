@@ -50,6 +50,8 @@ class ClipBank:
     """Corpus clips by label for one split: {label or "": [(pool, start, end)]}."""
 
     def __init__(self, corpus: Path, split: str):
+        if split not in ("train", "val"):
+            raise StreamdlError(f"tagger splits are train and val, not {split!r}")
         self.by_label: dict[str, list[tuple[Pool, int, int]]] = defaultdict(list)
         for role in ("noise", "events"):
             for file_split in ("train", "val", "test"):
@@ -60,8 +62,6 @@ class ClipBank:
                         if tagger_split(str(name)) == split:
                             for label in labels_of(str(name)) or ("",):
                                 self.by_label[label].append((pool, int(pool.offsets[i]), int(pool.offsets[i + 1])))
-        if split not in ("train", "val"):
-            raise StreamdlError(f"tagger splits are train and val, not {split!r}")
         for role in ("speech", "music"):
             path = corpus / f"{role}_{split}.npz"
             if path.is_file():
@@ -156,7 +156,7 @@ class SceneMaker:
     def _event(self, rng: np.random.Generator, label: str, n: int) -> np.ndarray | None:
         """A short sound (or a sequence of hits) placed at a random time in n samples."""
         c, sr = self.config, self.config.sample_rate
-        if label in ("alarm",) and rng.random() < c.p_synthetic:
+        if label == "alarm" and rng.random() < c.p_synthetic:
             body = synthetic_alarm(rng, int(sr * rng.uniform(0.8, 3.0)), sr)
         elif label in REPEATED:
             gap = REPEATED[label]

@@ -141,11 +141,14 @@ class Codec(nn.Module):
         mag = x.pow(2).sum(-1, keepdim=True).clamp_min(1e-12)
         return x * mag.pow((1.0 / self.compress - 1.0) / 2.0)
 
-    def encode_chunk(self, spec: torch.Tensor, s1: torch.Tensor, s2: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(B, pool * T, n_bins, 2), encoder state, n quantizers -> codes (B, T, n) int64, new state."""
+    def _encode_latent(self, spec: torch.Tensor, s1: torch.Tensor, s2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x, s1 = self.enc1(self._squash(spec).transpose(1, 2), s1)
         x, s2 = self.enc2(F.relu(x), s2)
-        z = self.to_latent(F.relu(x).transpose(1, 2))
+        return self.to_latent(F.relu(x).transpose(1, 2)), s1, s2
+
+    def encode_chunk(self, spec: torch.Tensor, s1: torch.Tensor, s2: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, pool * T, n_bins, 2), encoder state, n quantizers -> codes (B, T, n) int64, new state."""
+        z, s1, s2 = self._encode_latent(spec, s1, s2)
         return self.rvq(z, n)[1], s1, s2
 
     def decode_chunk(self, codes: torch.Tensor, s3: torch.Tensor, s4: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -160,9 +163,7 @@ class Codec(nn.Module):
     def forward(self, spec: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Training pass: (B, T, n_bins, 2), n quantizers -> reconstructed spectrum, VQ loss."""
         s1, s2, s3, s4 = self.init_state(spec.shape[0])
-        x, _ = self.enc1(self._squash(spec).transpose(1, 2), s1)
-        x, _ = self.enc2(F.relu(x), s2)
-        q, _, vq_loss = self.rvq(self.to_latent(F.relu(x).transpose(1, 2)), n)
+        q, _, vq_loss = self.rvq(self._encode_latent(spec, s1, s2)[0], n)
         return self._decode_latent(q, s3, s4)[0], vq_loss
 
     def step(self, frame: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from streamdl.errors import StreamdlError
-from streamdl.models.checkpoint import load_model
+from streamdl.models.checkpoint import load_model, shipped_model_path
 from streamdl.models.export import StreamStep
-
-
-def default_denoiser_path() -> Path:
-    """The weights shipped in the package (see streamdl/assets/denoiser.md)."""
-    return Path(str(resources.files("streamdl") / "assets" / "denoiser.pt"))
 
 
 def pick_backend(device: str) -> str:
@@ -49,7 +42,7 @@ class StreamingDenoiser:
     def __init__(self, model: torch.nn.Module | None = None, *, device: str = "cpu", backend: str = "auto",
                  attenuation_limit_db: float | None = None, mix: float = 1.0):  # fmt: skip
         self.device = resolve_device(device)
-        self.model = (model if model is not None else load_model(default_denoiser_path(), "denoiser")).to(self.device).eval()
+        self.model = (model if model is not None else load_model(shipped_model_path("denoiser"), "denoiser")).to(self.device).eval()
         self.backend = pick_backend(self.device) if backend == "auto" else backend
         self._step = StreamStep(self.model, self.backend, self.device)
         self.n_bins = self.model.config.stft.n_bins

@@ -33,6 +33,13 @@ class _Track:
     peak: float = 0.0
 
 
+def describe(event: dict) -> str:
+    """One line for people: ``"  1.20 s  dog        started"`` or ``"  2.40 s  dog        ended (1.2 s, peak 0.91)"``."""
+    if "offset_s" in event:
+        return f"{event['offset_s']:8.2f} s  {event['label']:<10} ended   ({event['offset_s'] - event['onset_s']:.1f} s, peak {event['score']:.2f})"
+    return f"{event['onset_s']:8.2f} s  {event['label']:<10} started"
+
+
 class EventDetector:
     """Feed probability frames in order; get events as they start and end.
 

@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from streamdl.engine.chain import Chain, process_signal
-from streamdl.models.checkpoint import load_model
+from streamdl.models.checkpoint import load_model, shipped_model_path
 from streamdl.models.export import StreamStep
 from streamdl.models.runtime import pick_backend, resolve_device
 from streamdl.tagging.events import EventConfig, EventDetector
 
 CLIP_TOP_FRACTION = 0.2  # a clip score is the mean of a label's highest 20% of frame probabilities
 OFF_MARGIN = 0.2  # a calibrated label's off threshold sits this far below its on threshold
-
-
-def default_tagger_path() -> Path:
-    """The weights shipped in the package (see streamdl/assets/tagger.md)."""
-    return Path(str(resources.files("streamdl") / "assets" / "tagger.pt"))
 
 
 class StreamingTagger:
@@ -48,7 +41,7 @@ class StreamingTagger:
     def __init__(self, model: torch.nn.Module | None = None, *, device: str = "cpu", backend: str = "auto",
                  events: EventConfig = EventConfig(), keep_history: bool = False):  # fmt: skip
         self.device = resolve_device(device)
-        self.model = (model if model is not None else load_model(default_tagger_path(), "tagger")).to(self.device).eval()
+        self.model = (model if model is not None else load_model(shipped_model_path("tagger"), "tagger")).to(self.device).eval()
         self.labels = self.model.config.labels
         self.backend = pick_backend(self.device) if backend == "auto" else backend
         self._step = StreamStep(self.model, self.backend, self.device)

@@ -41,9 +41,14 @@ def tagger_loss(model, spectrum: Spectrum, audio: torch.Tensor, labels: torch.Te
     return F.binary_cross_entropy_with_logits(logits, labels[:, : logits.shape[1]])
 
 
+def predict(model, spectrum: Spectrum, audio: torch.Tensor, batch: int = 16) -> torch.Tensor:
+    """Logits (N, frames, labels) for scenes (N, samples), ``batch`` at a time."""
+    return torch.cat([model(spectrum.stft(audio[i : i + batch])) for i in range(0, len(audio), batch)])
+
+
 def validate(model, spectrum: Spectrum, audio: torch.Tensor, labels: torch.Tensor, batch: int) -> dict:
     """Validation loss, frame mAP and macro-F1 over fixed scenes."""
-    logits = torch.cat([model(spectrum.stft(audio[i : i + batch])) for i in range(0, len(audio), batch)])
+    logits = predict(model, spectrum, audio, batch)
     target = labels[:, : logits.shape[1]]
     scores = frame_metrics(torch.sigmoid(logits).flatten(0, 1).cpu().numpy(), target.flatten(0, 1).cpu().numpy(), model.config.labels)
     return {"val_loss": float(F.binary_cross_entropy_with_logits(logits, target)), "mAP": scores["mAP"], "macro_f1": scores["macro_f1"]}
@@ -65,7 +70,7 @@ def calibrate_model_file(path: Path, corpus: Path, scenes: int = 96, seed: int =
     spectrum = Spectrum(model.config.stft)
     audio, labels = fixed_examples(SceneMaker(corpus, "val", SceneConfig()).scene, scenes, seed=seed)
     with torch.no_grad():
-        probs = torch.cat([torch.sigmoid(model(spectrum.stft(audio[i : i + 16]))) for i in range(0, len(audio), 16)])
+        probs = torch.sigmoid(predict(model, spectrum, audio))
     thresholds = calibrate_thresholds(probs.flatten(0, 1).numpy(), labels[:, : probs.shape[1]].flatten(0, 1).numpy())
     model.config = dataclasses.replace(model.config, thresholds=thresholds)
     save_model(path, model, "tagger")

@@ -4,9 +4,8 @@ import pytest
 import torch
 
 from streamdl.errors import StreamdlError
-from streamdl.models.checkpoint import load_model, save_model
+from streamdl.models.checkpoint import load_model, save_model, shipped_model_path
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
-from streamdl.models.runtime import default_denoiser_path
 
 SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=24)
 
@@ -21,7 +20,7 @@ def test_a_saved_model_rebuilds_itself(tmp_path):
 
 
 def test_the_shipped_weights_load():
-    model = load_model(default_denoiser_path(), "denoiser")
+    model = load_model(shipped_model_path("denoiser"), "denoiser")
     assert not model.training
 
 
