@@ -34,10 +34,10 @@ class _Track:
 
 
 def describe(event: dict) -> str:
-    """One line for people: ``"  1.20 s  dog        started"`` or ``"  2.40 s  dog        ended (1.2 s, peak 0.91)"``."""
+    """One line for people: ``"    1.20 s           dog        started"`` or ``"    1.20 -     2.40 s  dog        ended (peak 0.91)"``."""
     if "offset_s" in event:
-        return f"{event['offset_s']:8.2f} s  {event['label']:<10} ended   ({event['offset_s'] - event['onset_s']:.1f} s, peak {event['score']:.2f})"
-    return f"{event['onset_s']:8.2f} s  {event['label']:<10} started"
+        return f"{event['onset_s']:8.2f} - {event['offset_s']:8.2f} s  {event['label']:<10} ended (peak {event['score']:.2f})"
+    return f"{event['onset_s']:8.2f} s {'':>10} {event['label']:<10} started"
 
 
 class EventDetector:
