@@ -82,6 +82,7 @@ class LiveEngine:
         ring = max(int(ring_seconds * self.rate), 4 * self.blocksize)
         self._in_ring = RingBuffer(ring, self._in_channels)
         self._out_ring = RingBuffer(ring, max(self._out_channels, 1))
+        self._in_block = np.zeros((self.hop_device, self._in_channels), np.float32)  # worker's read buffer
         self.prefill = prefill_blocks * self.blocksize + (self.hop_device if self.rate != self.model_rate else 0)
         self._streamer = Streamer(chain)
         self._to_model = StreamResampler(self.rate, self.model_rate)
@@ -118,10 +119,11 @@ class LiveEngine:
         self._in_ring.write(indata[:, : self._in_channels])
         if outdata is None:
             return
-        # Every input frame owns one output slot. Frames lost on the way in (ring overflow, hops the
-        # worker dropped) leave slots that must be played as silence; slots already played as silence
-        # because the worker was late leave frames that must be skipped when they arrive.
-        owed = self._missing_out - self._in_ring.overflow_frames - self.worker_skipped - self._skipped_out
+        # Every input frame owns one output slot. The worker queues zeros in place of the hops it drops,
+        # so the output ring stays in input order; frames the input ring could not store leave slots
+        # that must be played as silence; slots already played as silence because the worker was late
+        # leave frames that must be skipped when they arrive.
+        owed = self._missing_out - self._in_ring.overflow_frames - self._skipped_out
         if owed > 0:
             self._skipped_out += self._out_ring.skip(owed)
         silence = min(frames, -owed) if owed < 0 else 0
@@ -157,19 +159,26 @@ class LiveEngine:
             self.error = e
 
     def _feed_from_input(self) -> None:
-        block = np.zeros((self.hop_device, self._in_channels), np.float32)
-        max_backlog = max(4 * self.hop_device, 2 * self.blocksize)
         while not self._stop.is_set():
-            backlog = self._in_ring.readable
-            if backlog > max_backlog:  # fell behind: drop whole hops, keep the newest, forget stale audio
-                self.worker_skipped += self._in_ring.skip((backlog - self.hop_device) // self.hop_device * self.hop_device)
-                self._streamer.reset()
-            if self._in_ring.readable < self.hop_device:
+            if not self._pump_input():
                 time.sleep(0.0005)
-                continue
-            self._in_ring.read(block)
-            mono = block[:, self.input_channel] if self.input_channel is not None else block.mean(axis=1)
-            self._process(self._to_model(mono))
+
+    def _pump_input(self) -> bool:
+        """Process one hop of captured input; False when less than a hop is waiting. A worker that
+        fell behind drops whole hops first (keeping the newest) and queues silence in their place."""
+        backlog = self._in_ring.readable
+        if backlog > max(4 * self.hop_device, 2 * self.blocksize):
+            dropped = self._in_ring.skip((backlog - self.hop_device) // self.hop_device * self.hop_device)
+            self.worker_skipped += dropped
+            self._streamer.reset()
+            if self.play:  # behind the late output already queued, so the ring stays in input order
+                self._out_ring.write(np.zeros((dropped, self._out_ring.channels), np.float32))
+        if self._in_ring.readable < self.hop_device:
+            return False
+        self._in_ring.read(self._in_block)
+        mono = self._in_block[:, self.input_channel] if self.input_channel is not None else self._in_block.mean(axis=1)
+        self._process(self._to_model(mono))
+        return True
 
     def _feed_from_source(self) -> None:
         """Play the source at the output's pace, keeping ``prefill`` frames queued; without an

@@ -119,6 +119,57 @@ def test_a_stalling_worker_drops_hops_but_never_adds_delay(portaudio_on_jack, ja
         assert sum(d == expected for d in delays) >= len(delays) / 2, (delays, stats)
 
 
+class _AudioRunsDuringStall:
+    """A spectral stage that, on frame ``at``, lets ``callbacks`` audio callbacks run before it returns:
+    the worker late by that many blocks, deterministically (no threads, no clock)."""
+
+    def __init__(self, at: int, callbacks: int):
+        self.at, self.callbacks, self.frames, self.run_callback = at, callbacks, 0, None
+
+    def __call__(self, spec):
+        self.frames += 1
+        if self.frames == self.at:
+            for _ in range(self.callbacks):
+                self.run_callback()
+        return spec
+
+
+@pytest.mark.parametrize("stall_at", [40, 41, 42, 43])  # some hop whose output holds a click is late
+def test_hops_dropped_after_a_stall_keep_their_place_behind_the_late_output(portaudio_on_jack, stall_at):
+    """The late hop still queued when the worker drops the backlog is skipped, not played late."""
+    from types import SimpleNamespace
+
+    from streamdl.engine.live import LiveEngine
+
+    stall = _AudioRunsDuringStall(at=stall_at, callbacks=12)
+    engine = LiveEngine(Chain(stages=[stall]), input_channel=0, blocksize=JACK_PERIOD)
+    engine._streamer.reset()
+    engine._out_ring.write(np.zeros((engine.prefill, engine._out_ring.channels), np.float32))
+    clicks = np.zeros(100 * JACK_PERIOD, np.float32)
+    clicks[JACK_PERIOD // 2 :: 7 * JACK_PERIOD // 2] = 0.9  # every 3.5 blocks: some click is in every hop pattern
+    blocks = iter(clicks.reshape(-1, JACK_PERIOD, 1))
+    played, flags = [], SimpleNamespace(input_overflow=False, output_underflow=False)
+
+    def callback() -> bool:
+        block = next(blocks, None)
+        if block is None:
+            return False
+        out = np.zeros((JACK_PERIOD, engine._out_ring.channels), np.float32)
+        engine._callback(block, out, JACK_PERIOD, None, flags)
+        played.append(out[:, 0])
+        return True
+
+    stall.run_callback = callback
+    while callback():
+        while engine._pump_input():
+            pass
+    out = np.concatenate(played)
+    delay = engine.prefill + engine.chain.delay_samples
+    sent, heard = np.flatnonzero(clicks), np.flatnonzero(out > 0.45)
+    assert engine.worker_skipped > 0 and len(heard) < len(sent)  # the stall dropped clicks
+    assert set(heard - delay) <= set(sent)  # every click heard is on time: none late, none early
+
+
 def test_a_file_plays_through_the_chain_to_an_output_port(jack_env, jack_probe, tmp_path):
     import soundfile as sf
 
