@@ -36,7 +36,7 @@ class CodecConfig:
     stft: STFTConfig = field(default_factory=STFTConfig)
     pool: int = 2  # STFT hops per codec frame (20 ms)
     hidden: int = 256
-    latent: int = 64  # dimension of the quantized vectors
+    latent: int = 32  # dimension of the quantized vectors (24 codebooks of 1024 x 32 floats: 3 MB)
     codebook_size: int = 1024  # 10 bits per code
     quantizers: int = 24  # the most that are ever sent (12 kbps)
     compress: float = 0.3  # magnitude compression of the spectra the networks see and produce
@@ -60,35 +60,88 @@ class CodecConfig:
 
 
 class ResidualVQ(nn.Module):
-    """Residual vector quantization with straight-through gradients.
+    """Residual vector quantization: x (B, T, D) -> quantized (B, T, D), codes (B, T, n) int64.
 
-    x (B, T, D) -> quantized (B, T, D), codes (B, T, n) int64, commitment loss; n quantizers used.
+    Quantizer k codes what quantizers 0..k-1 left over. Codebooks are not trained by gradients but
+    as moving averages of the vectors assigned to each entry (decay ``decay``), started from the
+    first batch's vectors; an entry that goes unused is restarted on a vector of the batch
+    (SoundStream's recipe: it keeps every entry, so every bit, in use). The gradient passes
+    straight through to the encoder, which a commitment loss pulls towards its codes.
     """
 
-    def __init__(self, quantizers: int, codebook_size: int, dim: int):
+    def __init__(self, quantizers: int, codebook_size: int, dim: int, decay: float = 0.99):
         super().__init__()
-        self.codebooks = nn.Parameter(torch.randn(quantizers, codebook_size, dim) * 0.1)
+        self.decay = decay
+        self.register_buffer("codebooks", torch.randn(quantizers, codebook_size, dim) * 0.1)
+        self.register_buffer("norms", self.codebooks.pow(2).sum(-1))  # (n, K): |entry|^2 for the search
+        self.register_buffer("usage", torch.ones(quantizers, codebook_size))  # moving-average counts
+        self.register_buffer("sums", self.codebooks.clone())  # moving-average sums of assigned vectors
+        self.register_buffer("started", torch.zeros(quantizers, dtype=torch.bool))
+
+    def _nearest(self, residual: torch.Tensor, k: int) -> torch.Tensor:
+        """Index of the entry of codebook k nearest to each vector (N, D) -> (N,)."""
+        return torch.addmm(self.norms[k], residual, self.codebooks[k].T, alpha=-2.0).argmin(-1)
+
+    def encode(self, x: torch.Tensor, n: int) -> torch.Tensor:
+        """x (B, T, D) -> codes (B, T, n): the search alone, for streaming."""
+        codes = []
+        residual = x.reshape(-1, x.shape[-1])
+        for k in range(n):
+            idx = self._nearest(residual, k)
+            residual = residual - self.codebooks[k].index_select(0, idx)
+            codes.append(idx)
+        return torch.stack(codes, -1).reshape(x.shape[0], x.shape[1], n)
 
     def forward(self, x: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        residual, quantized = x, torch.zeros_like(x)
+        """Training pass: (quantized with straight-through gradient, codes, commitment loss)."""
+        flat = x.reshape(-1, x.shape[-1])
+        residual, quantized = flat, torch.zeros_like(flat)
         codes, loss = [], x.new_zeros(())
         for k in range(n):
-            book = self.codebooks[k]  # (K, D)
-            dist = residual.pow(2).sum(-1, keepdim=True) - 2 * residual @ book.T + book.pow(2).sum(-1)
-            idx = dist.argmin(-1)
-            chosen = F.embedding(idx, book)
-            loss = loss + F.mse_loss(chosen, residual.detach()) + 0.25 * F.mse_loss(residual, chosen.detach())
+            if self.training and not torch.jit.is_scripting():  # exports never learn
+                with torch.no_grad():
+                    self._update(k, residual.detach())
+            idx = self._nearest(residual.detach(), k)
+            chosen = self.codebooks[k].index_select(0, idx)
+            loss = loss + F.mse_loss(residual, chosen)
             quantized = quantized + chosen
-            residual = residual - chosen.detach()
+            residual = residual - chosen
             codes.append(idx)
-        return x + (quantized - x).detach(), torch.stack(codes, -1), loss
+        quantized = quantized.reshape(x.shape)
+        return x + (quantized - x).detach(), torch.stack(codes, -1).reshape(x.shape[0], x.shape[1], n), loss
+
+    def _update(self, k: int, residual: torch.Tensor) -> None:
+        """One moving-average step of codebook k towards the vectors it is assigned (N, D)."""
+        vectors = residual.reshape(-1, residual.shape[-1])
+        size = self.codebooks.shape[1]
+        if not self.started[k]:  # start from the data: entries are random vectors of the first batch
+            self._restart(k, torch.ones(size, dtype=torch.bool, device=vectors.device), vectors)
+            self.started[k] = True
+        idx = self._nearest(vectors, k)
+        counts = torch.bincount(idx, minlength=size).to(vectors.dtype)
+        sums = torch.zeros_like(self.sums[k]).index_add_(0, idx, vectors)
+        self.usage[k].mul_(self.decay).add_(counts, alpha=1 - self.decay)
+        self.sums[k].mul_(self.decay).add_(sums, alpha=1 - self.decay)
+        total = self.usage[k].sum()
+        smoothed = (self.usage[k] + 1e-5) / (total + size * 1e-5) * total  # no division by zero
+        self.codebooks[k] = self.sums[k] / smoothed[:, None]
+        self._restart(k, self.usage[k] < 1e-3 * total / size, vectors)  # entries nearly never chosen
+
+    def _restart(self, k: int, dead: torch.Tensor, vectors: torch.Tensor) -> None:
+        """Put the ``dead`` entries of codebook k on random vectors of the batch, then refresh its norms."""
+        count = int(dead.sum())
+        if count:
+            pick = torch.randint(len(vectors), (count,), device=vectors.device)
+            self.codebooks[k][dead] = vectors[pick]
+            self.sums[k][dead] = vectors[pick]
+            self.usage[k][dead] = 1.0
+        self.norms[k] = self.codebooks[k].pow(2).sum(-1)
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         """codes (B, T, n) -> the sum of the chosen vectors (B, T, D)."""
-        out = F.embedding(codes[..., 0], self.codebooks[0])
-        for k in range(1, codes.shape[-1]):
-            out = out + F.embedding(codes[..., k], self.codebooks[k])
-        return out
+        n, size = codes.shape[-1], self.codebooks.shape[1]
+        offsets = torch.arange(n, device=codes.device) * size  # entry j of codebook k is row k * size + j
+        return F.embedding(codes + offsets, self.codebooks[:n].reshape(n * size, -1)).sum(-2)
 
 
 class Codec(nn.Module):
@@ -149,7 +202,7 @@ class Codec(nn.Module):
     def encode_chunk(self, spec: torch.Tensor, s1: torch.Tensor, s2: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(B, pool * T, n_bins, 2), encoder state, n quantizers -> codes (B, T, n) int64, new state."""
         z, s1, s2 = self._encode_latent(spec, s1, s2)
-        return self.rvq(z, n)[1], s1, s2
+        return self.rvq.encode(z, n), s1, s2
 
     def decode_chunk(self, codes: torch.Tensor, s3: torch.Tensor, s4: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """codes (B, T, n), decoder state -> spectrum (B, pool * T, n_bins, 2), new state."""

@@ -17,7 +17,7 @@ from torch import nn
 class STFTDiscriminator(nn.Module):
     """One resolution: 2-D convolutions over the compressed magnitude spectrogram (B, samples) -> logits, features."""
 
-    def __init__(self, n_fft: int, channels: int = 32):
+    def __init__(self, n_fft: int, channels: int = 16):
         super().__init__()
         self.n_fft = n_fft
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
@@ -48,13 +48,21 @@ class Adversary:
         lr: discriminator learning rate.
         weight: weight of the adversarial term in the generator loss.
         feature_weight: weight of feature matching (L1 between discriminator features of real and generated).
+        segment: samples of each example the discriminators judge (one random crop per batch, the same
+            for generated and real): the discriminators dominate a step's cost, and this bounds it.
     """
 
     def __init__(self, device: torch.device, n_ffts: tuple[int, ...] = (256, 512, 1024), lr: float = 2e-4, weight: float = 1.0,
-                 feature_weight: float = 2.0):  # fmt: skip
+                 feature_weight: float = 2.0, segment: int = 8000):  # fmt: skip
         self.discriminator = nn.ModuleList([STFTDiscriminator(n) for n in n_ffts]).to(device)
         self.opt = torch.optim.AdamW(self.discriminator.parameters(), lr=lr, betas=(0.5, 0.9))
-        self.weight, self.feature_weight = weight, feature_weight
+        self.weight, self.feature_weight, self.segment = weight, feature_weight, segment
+
+    def crop(self, fake: torch.Tensor, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The same random ``segment`` of generated and real waveforms (B, samples)."""
+        n = min(fake.shape[-1], real.shape[-1])
+        start = int(torch.randint(max(n - self.segment, 0) + 1, ()))
+        return fake[..., start : start + self.segment], real[..., start : start + self.segment]
 
     def discriminator_step(self, fake: torch.Tensor, real: torch.Tensor) -> float:
         """One hinge-loss update of every discriminator on waveforms (B, samples); returns the loss."""

@@ -113,6 +113,7 @@ def fit(tc, model: torch.nn.Module, kind: str, train_data: Callable[[int], torch
         else:
             loss, fake, real = loss_fn(ddp, *batch)
             if step >= adversary_from:
+                fake, real = adversary.crop(fake, real)
                 d_loss = adversary.discriminator_step(fake, real)
                 loss = loss + adversary.generator_loss(fake, real)
         opt.zero_grad(set_to_none=True)

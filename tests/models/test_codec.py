@@ -38,6 +38,25 @@ def test_residual_vq_error_shrinks_with_more_quantizers():
     assert errors == sorted(errors, reverse=True)
 
 
+def test_residual_vq_codebooks_learn_the_data_and_keep_every_entry_in_use():
+    torch.manual_seed(0)
+    centres = torch.randn(64, 8) * 3
+    data = lambda: centres[torch.randint(64, (32, 16))] + 0.05 * torch.randn(32, 16, 8)  # noqa: E731
+    rvq = ResidualVQ(2, 64, 8, decay=0.9)
+    x = data()
+    before = float((rvq.eval()(x, 2)[0] - x).pow(2).mean())
+    rvq.train()
+    for _ in range(100):
+        rvq(data(), 2)
+    rvq.eval()
+    x = data()
+    q, codes, _ = rvq(x, 2)
+    assert float((q - x).pow(2).mean()) < 0.05 * before  # started from the data, then followed it
+    torch.testing.assert_close(rvq.norms, rvq.codebooks.pow(2).sum(-1))  # the search's cache is current
+    assert len(torch.unique(rvq.encode(data(), 1))) > 0.9 * 64  # dead entries were restarted
+    assert torch.equal(rvq.encode(x, 2), codes)  # the streaming search finds the training pass's codes
+
+
 @pytest.mark.parametrize("chunk", [1, 2, 5, 20])
 @torch.no_grad()
 def test_encoder_and_decoder_stream_chunk_by_chunk(chunk):
