@@ -40,32 +40,36 @@ def _summary(times_s: list[float]) -> dict:
     return {"median_us": round(float(np.median(us)), 2), "p99_us": round(float(np.percentile(us, 99)), 2)}
 
 
-def _codec_times(codec, spectra: list[np.ndarray], kbps: float = 6.0) -> dict[str, list[float]]:
-    """Per-hop seconds of the codec's encoder and decoder (eager), each run once per codec frame."""
-    c = codec.config
-    n = c.quantizers_for(kbps)
-    s1, s2, s3, s4 = codec.init_state(1)
+def _codec_times(codec, spectra: list[np.ndarray], backend: str, kbps: float = 6.0) -> dict[str, list[float]]:
+    """Per-hop seconds of the codec's exported encoder and decoder (``backend``), each run once per
+    codec frame, at ``kbps``."""
+    from streamdl.models.codec import CodecDecoder, CodecEncoder
+    from streamdl.models.export import StreamStep
+
+    codec.set_bitrate(kbps)
+    encoder, decoder = StreamStep(CodecEncoder(codec), backend), StreamStep(CodecDecoder(codec), backend)
+    pool = codec.config.pool
     times = {"codec_encode": [], "codec_decode": []}
     clock = time.perf_counter
     with torch.inference_mode():
-        for i in range(0, len(spectra) - c.pool + 1, c.pool):
-            pair = torch.from_numpy(np.stack(spectra[i : i + c.pool]).view(np.float32).reshape(1, c.pool, -1, 2))
+        for i in range(0, len(spectra) - pool + 1, pool):
+            frame = np.stack(spectra[i : i + pool]).view(np.float32).reshape(1, pool, -1, 2)
             t0 = clock()
-            codes, s1, s2 = codec.encode_chunk(pair, s1, s2, n)
+            codes = encoder(frame)
             t1 = clock()
-            _, s3, s4 = codec.decode_chunk(codes, s3, s4)
-            times["codec_encode"].append((t1 - t0) / c.pool)
-            times["codec_decode"].append((clock() - t1) / c.pool)
+            decoder(codes)
+            times["codec_encode"].append((t1 - t0) / pool)
+            times["codec_decode"].append((clock() - t1) / pool)
     return times
 
 
 def run_bench(seconds: float = 10.0, stages: dict | None = None, config: STFTConfig = STFTConfig(), seed: int = 0,
-              taps: dict | None = None, codec=None) -> dict:  # fmt: skip
+              taps: dict | None = None, codec=None, codec_backend: str = "onnx") -> dict:  # fmt: skip
     """Time the chain on ``seconds`` of noise; ``stages`` maps names to spectral stages (e.g. "denoiser"),
     ``taps`` names to input taps (e.g. "tagger"). A tap that works once every ``tap.pool`` hops is
     reported per hop as the cost of each group of ``pool`` hops divided by ``pool``. A ``codec``
-    model adds "codec_encode" and "codec_decode" (6 kbps, per hop), timed on the same spectra
-    outside the chain's total.
+    model adds "codec_encode" and "codec_decode" (6 kbps, per hop, exported for ``codec_backend``),
+    timed on the same spectra outside the chain's total.
     """
     torch.set_num_threads(1)
     stages, taps = stages or {}, taps or {}
@@ -107,7 +111,7 @@ def run_bench(seconds: float = 10.0, stages: dict | None = None, config: STFTCon
         times["numpy_stft"].append(t1 - t0)
         times["numpy_istft"].append(clock() - t1)
     if codec is not None:
-        times.update(_codec_times(codec, spectra))
+        times.update(_codec_times(codec, spectra, codec_backend))
     for name, tap in taps.items():
         pool = getattr(tap, "pool", 1)
         t = np.asarray(times[name])

@@ -121,7 +121,10 @@ def cmd_bench(args) -> None:
         from streamdl.models.codec import Codec
 
         codec = load_codec(args.codec_model) if args.codec_model or shipped_model_path("codec").is_file() else Codec().eval()  # cost only
-    report = run_bench(args.seconds, stages, taps=taps, codec=codec)
+    from streamdl.models.runtime import pick_backend
+
+    codec_backend = pick_backend("cpu") if args.backend == "auto" else args.backend
+    report = run_bench(args.seconds, stages, taps=taps, codec=codec, codec_backend=codec_backend)
     print(json.dumps(report) if args.json else format_table(report))
 
 

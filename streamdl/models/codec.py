@@ -225,3 +225,54 @@ class Codec(nn.Module):
         codes, s1, s2 = self.encode_chunk(frame, s1, s2, self.active)
         out, s3, s4 = self.decode_chunk(codes, s3, s4)
         return out, (s1, s2, s3, s4)
+
+
+class CodecEncoder(nn.Module):
+    """The codec's sending end as a streaming model of its own, for export and timing:
+    ``step`` (B, pool, n_bins, 2) spectrum frames -> codes (B, 1, active) int64 at the set bitrate.
+    Its state is the codec's whole state; the decoder's part passes through untouched."""
+
+    __jit_unused_properties__ = ["frame_shape"]
+
+    def __init__(self, codec: Codec):
+        super().__init__()
+        self.codec = codec
+
+    @property
+    def frame_shape(self) -> tuple[int, int, int]:
+        return self.codec.frame_shape
+
+    def init_state(self, batch: int = 1) -> State:
+        return self.codec.init_state(batch)
+
+    def step(self, frame: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        s1, s2, s3, s4 = state
+        codes, s1, s2 = self.codec.encode_chunk(frame, s1, s2, self.codec.active)
+        return codes, (s1, s2, s3, s4)
+
+
+class CodecDecoder(nn.Module):
+    """The receiving end: ``step`` codes (B, 1, active) int64 -> (B, pool, n_bins, 2) spectrum frames.
+    Its state is the codec's whole state; the encoder's part passes through untouched."""
+
+    __jit_unused_properties__ = ["frame_shape", "frame_dtype"]
+
+    def __init__(self, codec: Codec):
+        super().__init__()
+        self.codec = codec
+
+    @property
+    def frame_shape(self) -> tuple[int, int]:
+        return (1, self.codec.active)
+
+    @property
+    def frame_dtype(self) -> torch.dtype:
+        return torch.int64
+
+    def init_state(self, batch: int = 1) -> State:
+        return self.codec.init_state(batch)
+
+    def step(self, codes: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        s1, s2, s3, s4 = state
+        out, s3, s4 = self.codec.decode_chunk(codes, s3, s4)
+        return out, (s1, s2, s3, s4)

@@ -41,7 +41,8 @@ def to_torchscript(model: torch.nn.Module) -> torch.jit.ScriptModule:
 
 def to_onnx_bytes(model: torch.nn.Module) -> bytes:
     """The step function as an ONNX model (CPU), serialised."""
-    example = (torch.zeros(1, *model.frame_shape), *model.init_state(1))
+    frame = torch.zeros(1, *model.frame_shape, dtype=getattr(model, "frame_dtype", torch.float32))
+    example = (frame, *model.init_state(1))
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from streamdl.models.codec import Codec, CodecConfig, ResidualVQ
+from streamdl.models.codec import Codec, CodecConfig, CodecDecoder, CodecEncoder, ResidualVQ
 from tests.models.parity import assert_export_equals_eager
 
 SMALL = CodecConfig(hidden=64, latent=16, codebook_size=64, quantizers=12)
@@ -104,3 +104,16 @@ def test_causal():
 def test_exports_equal_eager(backend):
     spec = _spectrum(seed=2)[:1]
     assert_export_equals_eager(_model(), [spec[:, t : t + 2] for t in range(0, 12, 2)], backend)
+
+
+@pytest.mark.parametrize("backend", ["torchscript", "onnx"])
+@torch.no_grad()
+def test_encoder_and_decoder_export_apart_and_equal_eager(backend):
+    """What the bench times: each end exported on its own, at the bitrate set before export."""
+    model, spec = _model(), _spectrum(seed=3)[:1]
+    model.set_bitrate(3.0)
+    frames = [spec[:, t : t + 2] for t in range(0, 12, 2)]
+    assert_export_equals_eager(CodecEncoder(model), frames, backend)
+    s1, s2, _, _ = model.init_state(1)
+    codes = model.encode_chunk(spec[:, :12], s1, s2, model.active)[0]  # (1, 6, active): the stream's codes
+    assert_export_equals_eager(CodecDecoder(model), [codes[:, t : t + 1] for t in range(6)], backend)
