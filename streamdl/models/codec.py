@@ -75,7 +75,6 @@ class ResidualVQ(nn.Module):
         self.register_buffer("codebooks", torch.randn(quantizers, codebook_size, dim) * 0.1)
         self.register_buffer("norms", self.codebooks.pow(2).sum(-1))  # (n, K): |entry|^2 for the search
         self.register_buffer("usage", torch.ones(quantizers, codebook_size))  # moving-average counts
-        self.register_buffer("sums", self.codebooks.clone())  # moving-average sums of assigned vectors
         self.register_buffer("started", torch.zeros(quantizers, dtype=torch.bool))
 
     def _nearest(self, residual: torch.Tensor, k: int) -> torch.Tensor:
@@ -119,13 +118,16 @@ class ResidualVQ(nn.Module):
             self.started[k] = True
         idx = self._nearest(vectors, k)
         counts = torch.bincount(idx, minlength=size).to(vectors.dtype)
-        sums = torch.zeros_like(self.sums[k]).index_add_(0, idx, vectors)
+        sums = self.codebooks[k] * self._smoothed(k)[:, None]  # the moving-average sum each entry stands for
+        sums.mul_(self.decay).add_(torch.zeros_like(sums).index_add_(0, idx, vectors), alpha=1 - self.decay)
         self.usage[k].mul_(self.decay).add_(counts, alpha=1 - self.decay)
-        self.sums[k].mul_(self.decay).add_(sums, alpha=1 - self.decay)
-        total = self.usage[k].sum()
-        smoothed = (self.usage[k] + 1e-5) / (total + size * 1e-5) * total  # no division by zero
-        self.codebooks[k] = self.sums[k] / smoothed[:, None]
-        self._restart(k, self.usage[k] < 1e-3 * total / size, vectors)  # entries nearly never chosen
+        self.codebooks[k] = sums / self._smoothed(k)[:, None]
+        self._restart(k, self.usage[k] < 1e-3 * self.usage[k].sum() / size, vectors)  # entries nearly never chosen
+
+    def _smoothed(self, k: int) -> torch.Tensor:
+        """Usage of codebook k kept away from zero (Laplace smoothing), same total."""
+        total, size = self.usage[k].sum(), self.usage.shape[1]
+        return (self.usage[k] + 1e-5) / (total + size * 1e-5) * total
 
     def _restart(self, k: int, dead: torch.Tensor, vectors: torch.Tensor) -> None:
         """Put the ``dead`` entries of codebook k on random vectors of the batch, then refresh its norms."""
@@ -133,7 +135,6 @@ class ResidualVQ(nn.Module):
         if count:
             pick = torch.randint(len(vectors), (count,), device=vectors.device)
             self.codebooks[k][dead] = vectors[pick]
-            self.sums[k][dead] = vectors[pick]
             self.usage[k][dead] = 1.0
         self.norms[k] = self.codebooks[k].pow(2).sum(-1)
 
