@@ -92,12 +92,16 @@ class StreamingTagger:
 
 
 def clip_scores(history: np.ndarray, labels: tuple[str, ...]) -> dict[str, float]:
-    """Per label, the mean of its highest ``CLIP_TOP_FRACTION`` of frame probabilities (frames, labels)."""
+    """Clip scores from frame probabilities (frames, labels): a sound is in a clip if it is heard
+    anywhere, so each label scores the mean of its highest ``CLIP_TOP_FRACTION`` of frames; a clip
+    is silent only if it is silent throughout, so "silence" scores its mean over the whole clip."""
     if len(history) == 0:
         return dict.fromkeys(labels, 0.0)
     k = max(1, int(round(len(history) * CLIP_TOP_FRACTION)))
-    top = np.sort(history, axis=0)[-k:]
-    return {label: round(float(v), 4) for label, v in zip(labels, top.mean(axis=0))}
+    scores = np.sort(history, axis=0)[-k:].mean(axis=0)
+    if "silence" in labels:
+        scores[labels.index("silence")] = history[:, labels.index("silence")].mean()
+    return {label: round(float(v), 4) for label, v in zip(labels, scores)}
 
 
 def tag_signal(tagger: StreamingTagger, x: np.ndarray, sample_rate: int = 16000) -> dict:

@@ -43,7 +43,8 @@ def test_tag_signal_reports_scores_and_events_in_range():
     assert again == result
 
 
-def test_clip_scores_average_the_top_fifth():
-    history = np.zeros((10, 2), np.float32)
-    history[:2, 0] = 1.0
-    assert clip_scores(history, ("a", "b")) == {"a": 1.0, "b": 0.0}
+def test_clip_scores_average_the_top_fifth_of_a_sound_and_all_of_the_silence():
+    history = np.zeros((10, 3), np.float32)
+    history[:2, 0] = 1.0  # a short sound ...
+    history[2:, 2] = 1.0  # ... in an otherwise silent clip
+    assert clip_scores(history, ("a", "b", "silence")) == {"a": 1.0, "b": 0.0, "silence": 0.8}
