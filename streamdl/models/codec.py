@@ -69,9 +69,9 @@ class ResidualVQ(nn.Module):
     straight through to the encoder, which a commitment loss pulls towards its codes.
     """
 
-    def __init__(self, quantizers: int, codebook_size: int, dim: int, decay: float = 0.99):
+    def __init__(self, quantizers: int, codebook_size: int, dim: int, decay: float = 0.99, commitment: float = 0.1):
         super().__init__()
-        self.decay = decay
+        self.decay, self.commitment = decay, commitment
         self.register_buffer("codebooks", torch.randn(quantizers, codebook_size, dim) * 0.1)
         self.register_buffer("norms", self.codebooks.pow(2).sum(-1))  # (n, K): |entry|^2 for the search
         self.register_buffer("usage", torch.ones(quantizers, codebook_size))  # moving-average counts
@@ -92,26 +92,27 @@ class ResidualVQ(nn.Module):
         return torch.stack(codes, -1).reshape(x.shape[0], x.shape[1], n)
 
     def forward(self, x: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Training pass: (quantized with straight-through gradient, codes, commitment loss)."""
-        flat = x.reshape(-1, x.shape[-1])
+        """Training pass: (quantized with straight-through gradient, codes, commitment loss
+        ``commitment`` * |x - quantized|^2 / |x|^2, which pulls the encoder towards its codes)."""
+        flat = x.detach().reshape(-1, x.shape[-1])
         residual, quantized = flat, torch.zeros_like(flat)
-        codes, loss = [], x.new_zeros(())
+        codes = []
         for k in range(n):
             if self.training and not torch.jit.is_scripting():  # exports never learn
-                with torch.no_grad():
-                    self._update(k, residual.detach())
-            idx = self._nearest(residual.detach(), k)
+                self._update(k, residual)
+            idx = self._nearest(residual, k)
             chosen = self.codebooks[k].index_select(0, idx)
-            loss = loss + F.mse_loss(residual, chosen)
             quantized = quantized + chosen
             residual = residual - chosen
             codes.append(idx)
         quantized = quantized.reshape(x.shape)
+        loss = self.commitment * (x - quantized).pow(2).mean() / x.detach().pow(2).mean().clamp_min(1e-8)
         return x + (quantized - x).detach(), torch.stack(codes, -1).reshape(x.shape[0], x.shape[1], n), loss
 
+    @torch.no_grad()
     def _update(self, k: int, residual: torch.Tensor) -> None:
         """One moving-average step of codebook k towards the vectors it is assigned (N, D)."""
-        vectors = residual.reshape(-1, residual.shape[-1])
+        vectors = residual
         size = self.codebooks.shape[1]
         if not self.started[k]:  # start from the data: entries are random vectors of the first batch
             self._restart(k, torch.ones(size, dtype=torch.bool, device=vectors.device), vectors)

@@ -34,11 +34,16 @@ class CodecTrainConfig(LoopConfig):
 
 
 def codec_loss(model, spectrum: Spectrum, clean: torch.Tensor, quantizers: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(loss, decoded waveform, reference waveform) for clean speech (B, samples)."""
+    """(loss, decoded waveform, reference waveform) for clean speech (B, samples).
+
+    Magnitudes only: at a few kbps the codes cannot carry each bin's phase, and a loss that asks
+    for it is best met by shrinking every uncertain bin towards zero (a muffled, quiet decoder).
+    The decoder makes its own phase, held to consistency by the multi-resolution STFT loss.
+    """
     ref = spectrum.stft(clean)
     rec, vq_loss = model(ref, quantizers)
     wave, ref_wave = spectrum.istft(rec), spectrum.istft(ref)
-    return compressed_spectral_loss(rec, ref) + multires_stft_loss(wave, ref_wave) + vq_loss, wave, ref_wave
+    return compressed_spectral_loss(rec, ref, complex_weight=0.0) + multires_stft_loss(wave, ref_wave) + vq_loss, wave, ref_wave
 
 
 def validate(model, spectrum: Spectrum, clean: torch.Tensor, batch: int, quantizers: int) -> dict:

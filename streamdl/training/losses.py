@@ -5,8 +5,10 @@ from __future__ import annotations
 import torch
 
 
-def compressed_spectral_loss(est: torch.Tensor, ref: torch.Tensor, *, power: float = 0.3, under_weight: float = 1.0) -> torch.Tensor:
-    """Distance of power-law compressed spectra (B, T, n_bins, 2), magnitude and complex.
+def compressed_spectral_loss(est: torch.Tensor, ref: torch.Tensor, *, power: float = 0.3, under_weight: float = 1.0,
+                             complex_weight: float = 1.0) -> torch.Tensor:  # fmt: skip
+    """Distance of power-law compressed spectra (B, T, n_bins, 2): magnitude plus ``complex_weight``
+    times the complex distance (which also asks for the reference's phase).
 
     Estimated magnitudes below the reference (speech removed) cost ``1 + under_weight`` times
     more than the same error above it (noise left in): cutting speech is the worse mistake.
@@ -17,7 +19,7 @@ def compressed_spectral_loss(est: torch.Tensor, ref: torch.Tensor, *, power: flo
     err = est_c - ref_c
     mag_loss = (err.pow(2) + under_weight * torch.relu(-err).pow(2)).mean()
     complex_loss = (est * (est_c / est_mag).unsqueeze(-1) - ref * (ref_c / ref_mag).unsqueeze(-1)).pow(2).sum(-1).mean()
-    return mag_loss + complex_loss
+    return mag_loss + complex_weight * complex_loss
 
 
 def multires_stft_loss(est: torch.Tensor, ref: torch.Tensor, sizes: tuple[int, ...] = (256, 512, 1024)) -> torch.Tensor:
