@@ -211,9 +211,12 @@ def cmd_eval(args) -> None:
         print(json.dumps(report))
         return
     print(f"{report.pop('pairs')} pairs")
+    by_snr = report.pop("by_snr", {})
     print(f"{'':<10}{'PESQ-WB':>9}{'STOI':>8}{'SI-SDR':>9}")
     for name, m in report.items():
         print(f"{name:<10}{m['pesq_wb']:>9.3f}{m['stoi']:>8.3f}{m['si_sdr']:>9.2f}")
+    for snr, systems in by_snr.items():
+        print(f"input SNR {snr} dB: " + ", ".join(f"{name} {m['pesq_wb']:.3f} / {m['stoi']:.3f}" for name, m in systems.items()) + " (PESQ-WB / STOI)")
 
 
 def cmd_data_pairs(args) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from streamdl.io.audiofile import find_audio_files, read_audio
 
 METRICS = ("pesq_wb", "stoi", "si_sdr")
 SCORE_RATE = 16000  # PESQ wide-band is defined at 16 kHz
+SNR_TAG = re.compile(r"_snr(-?\d+(?:\.\d+)?)")  # the names 'streamdl data pairs' writes: pair007_snr5.wav
 
 
 def si_sdr_db(est: np.ndarray, ref: np.ndarray) -> float:
@@ -49,19 +51,26 @@ def evaluate_folders(clean_dir: Path, noisy_dir: Path, systems: dict[str, Callab
     """Mean scores of the noisy input and of each system's output over every pair.
 
     ``systems`` maps a name to ``f(noisy (samples,), rate) -> output (samples,)`` (mono,
-    delay-compensated). Returns {"pairs": n, "noisy": {metric: mean}, name: {metric: mean}, ...}.
+    delay-compensated). Returns {"pairs": n, "noisy": {metric: mean}, name: {metric: mean}, ...};
+    when every file name carries its SNR (``_snr5``), also "by_snr": {snr: {name: {metric: mean}}}.
     """
-    totals: dict[str, list[dict]] = {"noisy": [], **{name: [] for name in systems}}
+    rows: list[tuple[str | None, dict[str, dict]]] = []  # (snr tag, {system: scores}) per pair
     pairs = paired_files(clean_dir, noisy_dir)
     for clean_path, noisy_path in pairs:
         (clean, rate), (noisy, noisy_rate) = read_audio(clean_path), read_audio(noisy_path)
         if rate != noisy_rate or len(clean) != len(noisy):
             raise StreamdlError(f"{noisy_path}: differs from {clean_path} in rate or length; pairs must match")
         clean, noisy = clean.mean(axis=1), noisy.mean(axis=1)
-        totals["noisy"].append(score(clean, noisy, rate))
-        for name, system in systems.items():
-            totals[name].append(score(clean, system(noisy, rate), rate))
-    summary = {"pairs": len(pairs)}
-    for name, rows in totals.items():
-        summary[name] = {m: round(float(np.nanmean([r[m] for r in rows])), 4) for m in METRICS}
+        scores = {"noisy": score(clean, noisy, rate), **{name: score(clean, system(noisy, rate), rate) for name, system in systems.items()}}
+        tag = SNR_TAG.search(noisy_path.stem)
+        rows.append((tag.group(1) if tag else None, scores))
+    summary = {"pairs": len(pairs), **_means([r for _, r in rows])}
+    snrs = sorted({snr for snr, _ in rows}, key=lambda v: float(v)) if all(snr is not None for snr, _ in rows) else []
+    if len(snrs) > 1:
+        summary["by_snr"] = {snr: _means([r for s, r in rows if s == snr]) for snr in snrs}
     return summary
+
+
+def _means(rows: list[dict[str, dict]]) -> dict[str, dict]:
+    """{system: {metric: mean over rows}} (NaN scores left out)."""
+    return {name: {m: round(float(np.nanmean([r[name][m] for r in rows])), 4) for m in METRICS} for name in rows[0]}

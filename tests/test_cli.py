@@ -152,3 +152,16 @@ def test_codec_encode_decode_and_damaged_files(tmp_path):
     if not shipped_model_path("codec").is_file():  # until trained weights ship, the default says how to get some
         result = streamdl("codec", "encode", str(tmp_path / "in.wav"), str(tmp_path / "b.sdlc"))
         assert result.returncode == 2 and "train codec" in result.stderr
+
+
+def test_eval_scores_the_denoiser_against_its_input_overall_and_by_snr(tiny_corpus, tmp_path):
+    from streamdl.data.mixing import write_evaluation_pairs
+
+    write_evaluation_pairs(tiny_corpus[0], tmp_path, count=3, seconds=1.0)
+    result = streamdl("eval", "--clean", str(tmp_path / "clean"), "--noisy", str(tmp_path / "noisy"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "3 pairs" and lines[2].startswith("noisy") and lines[3].startswith("streamdl")
+    assert [line.split(":")[0] for line in lines[4:]] == ["input SNR 0 dB", "input SNR 5 dB", "input SNR 10 dB"]
+    report = json.loads(streamdl("eval", "--clean", str(tmp_path / "clean"), "--noisy", str(tmp_path / "noisy"), "--json").stdout)
+    assert set(report["by_snr"]["5"]) == {"noisy", "streamdl"}

@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+
+from streamdl.data.mixing import write_evaluation_pairs
+from streamdl.errors import StreamdlError
+from streamdl.evaluation import evaluate_folders, score
+from streamdl.io.audiofile import write_audio
+
+
+def test_a_perfect_output_scores_the_top_of_each_scale():
+    x = (0.1 * np.random.default_rng(0).standard_normal(32000)).astype(np.float32)
+    s = score(x, x, 16000)
+    assert s["pesq_wb"] > 4.6 and s["stoi"] > 0.999 and s["si_sdr"] > 60
+
+
+def test_pairs_are_scored_overall_and_by_their_input_snr(tiny_corpus, tmp_path):
+    corpus, _ = tiny_corpus
+    write_evaluation_pairs(corpus, tmp_path, count=6, seconds=1.0)  # SNRs 0, 5, 10 dB, two each
+    report = evaluate_folders(tmp_path / "clean", tmp_path / "noisy", {"pass-through": lambda x, rate: x})
+    assert report["pairs"] == 6 and report["pass-through"] == report["noisy"]
+    assert list(report["by_snr"]) == ["0", "5", "10"]
+    stoi = [report["by_snr"][snr]["noisy"]["stoi"] for snr in ("0", "5", "10")]
+    assert stoi == sorted(stoi)  # less noise, more intelligible
+    means = [np.mean([report["by_snr"][snr]["noisy"][m] for snr in ("0", "5", "10")]) for m in ("stoi", "si_sdr")]
+    assert means == pytest.approx([report["noisy"]["stoi"], report["noisy"]["si_sdr"]], abs=1e-3)  # equal groups
+
+
+def test_folders_without_namesakes_are_refused(tmp_path):
+    for sub, name in (("clean", "a.wav"), ("noisy", "b.wav")):
+        (tmp_path / sub).mkdir()
+        write_audio(tmp_path / sub / name, np.zeros(1600, np.float32), 16000)
+    with pytest.raises(StreamdlError, match="matched by name"):
+        evaluate_folders(tmp_path / "clean", tmp_path / "noisy", {})
