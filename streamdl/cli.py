@@ -203,20 +203,20 @@ def cmd_data_build(args) -> None:
 def cmd_eval(args) -> None:
     from streamdl.engine.chain import Chain
     from streamdl.engine.files import process_array
-    from streamdl.evaluation import evaluate_folders
+    from streamdl.evaluation import evaluate_folders, snr_lines
 
     chain = Chain(stages=[_denoiser_stage(args)])
     report = evaluate_folders(Path(args.clean), Path(args.noisy), {"streamdl": lambda x, rate: process_array(chain, x[:, None], rate)[:, 0]})
     if args.json:
         print(json.dumps(report))
         return
-    print(f"{report.pop('pairs')} pairs")
-    by_snr = report.pop("by_snr", {})
+    print(f"{report['pairs']} pairs")
     print(f"{'':<10}{'PESQ-WB':>9}{'STOI':>8}{'SI-SDR':>9}")
-    for name, m in report.items():
+    for name in ["noisy", "streamdl"]:
+        m = report[name]
         print(f"{name:<10}{m['pesq_wb']:>9.3f}{m['stoi']:>8.3f}{m['si_sdr']:>9.2f}")
-    for snr, systems in by_snr.items():
-        print(f"input SNR {snr} dB: " + ", ".join(f"{name} {m['pesq_wb']:.3f} / {m['stoi']:.3f}" for name, m in systems.items()) + " (PESQ-WB / STOI)")
+    for line in snr_lines(report):
+        print(line)
 
 
 def cmd_data_pairs(args) -> None:

@@ -74,3 +74,9 @@ def evaluate_folders(clean_dir: Path, noisy_dir: Path, systems: dict[str, Callab
 def _means(rows: list[dict[str, dict]]) -> dict[str, dict]:
     """{system: {metric: mean over rows}} (NaN scores left out)."""
     return {name: {m: round(float(np.nanmean([r[name][m] for r in rows])), 4) for m in METRICS} for name in rows[0]}
+
+
+def snr_lines(report: dict) -> list[str]:
+    """One line a group of ``report["by_snr"]`` (absent: none): PESQ-WB / STOI of every system."""
+    return [f"input SNR {snr} dB: " + ", ".join(f"{name} {m['pesq_wb']:.3f} / {m['stoi']:.3f}" for name, m in systems.items()) + " (PESQ-WB / STOI)"
+            for snr, systems in report.get("by_snr", {}).items()]  # fmt: skip

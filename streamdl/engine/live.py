@@ -83,6 +83,7 @@ class LiveEngine:
         self._in_ring = RingBuffer(ring, self._in_channels)
         self._out_ring = RingBuffer(ring, max(self._out_channels, 1))
         self._in_block = np.zeros((self.hop_device, self._in_channels), np.float32)  # worker's read buffer
+        self._max_backlog = max(4 * self.hop_device, 2 * self.blocksize)  # more waiting: the worker fell behind
         self.prefill = prefill_blocks * self.blocksize + (self.hop_device if self.rate != self.model_rate else 0)
         self._streamer = Streamer(chain)
         self._to_model = StreamResampler(self.rate, self.model_rate)
@@ -167,7 +168,7 @@ class LiveEngine:
         """Process one hop of captured input; False when less than a hop is waiting. A worker that
         fell behind drops whole hops first (keeping the newest) and queues silence in their place."""
         backlog = self._in_ring.readable
-        if backlog > max(4 * self.hop_device, 2 * self.blocksize):
+        if backlog > self._max_backlog:
             dropped = self._in_ring.skip((backlog - self.hop_device) // self.hop_device * self.hop_device)
             self.worker_skipped += dropped
             self._streamer.reset()

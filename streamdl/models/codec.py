@@ -81,38 +81,34 @@ class ResidualVQ(nn.Module):
         """Index of the entry of codebook k nearest to each vector (N, D) -> (N,)."""
         return torch.addmm(self.norms[k], residual, self.codebooks[k].T, alpha=-2.0).argmin(-1)
 
-    def encode(self, x: torch.Tensor, n: int) -> torch.Tensor:
-        """x (B, T, D) -> codes (B, T, n): the search alone, for streaming."""
-        codes = []
-        residual = x.reshape(-1, x.shape[-1])
+    def _search(self, flat: torch.Tensor, n: int, learn: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Vectors (N, D) -> codes (N, n) and what the n quantizers leave over (N, D); with ``learn``,
+        each codebook first takes a moving-average step towards the residuals it codes."""
+        residual, codes = flat, []
         for k in range(n):
+            if learn and not torch.jit.is_scripting():  # exports never learn
+                self._update(k, residual)
             idx = self._nearest(residual, k)
             residual = residual - self.codebooks[k].index_select(0, idx)
             codes.append(idx)
-        return torch.stack(codes, -1).reshape(x.shape[0], x.shape[1], n)
+        return torch.stack(codes, -1), residual
+
+    def encode(self, x: torch.Tensor, n: int) -> torch.Tensor:
+        """x (B, T, D) -> codes (B, T, n): the search alone, for streaming."""
+        return self._search(x.reshape(-1, x.shape[-1]), n, False)[0].reshape(x.shape[0], x.shape[1], n)
 
     def forward(self, x: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Training pass: (quantized with straight-through gradient, codes, commitment loss
         ``commitment`` * |x - quantized|^2 / |x|^2, which pulls the encoder towards its codes)."""
         flat = x.detach().reshape(-1, x.shape[-1])
-        residual, quantized = flat, torch.zeros_like(flat)
-        codes = []
-        for k in range(n):
-            if self.training and not torch.jit.is_scripting():  # exports never learn
-                self._update(k, residual)
-            idx = self._nearest(residual, k)
-            chosen = self.codebooks[k].index_select(0, idx)
-            quantized = quantized + chosen
-            residual = residual - chosen
-            codes.append(idx)
-        quantized = quantized.reshape(x.shape)
+        codes, residual = self._search(flat, n, self.training)
+        quantized = (flat - residual).reshape(x.shape)
         loss = self.commitment * (x - quantized).pow(2).mean() / x.detach().pow(2).mean().clamp_min(1e-8)
-        return x + (quantized - x).detach(), torch.stack(codes, -1).reshape(x.shape[0], x.shape[1], n), loss
+        return x + (quantized - x).detach(), codes.reshape(x.shape[0], x.shape[1], n), loss
 
     @torch.no_grad()
-    def _update(self, k: int, residual: torch.Tensor) -> None:
+    def _update(self, k: int, vectors: torch.Tensor) -> None:
         """One moving-average step of codebook k towards the vectors it is assigned (N, D)."""
-        vectors = residual
         size = self.codebooks.shape[1]
         if not self.started[k]:  # start from the data: entries are random vectors of the first batch
             self._restart(k, torch.ones(size, dtype=torch.bool, device=vectors.device), vectors)
@@ -229,23 +225,27 @@ class Codec(nn.Module):
         return out, (s1, s2, s3, s4)
 
 
-class CodecEncoder(nn.Module):
-    """The codec's sending end as a streaming model of its own, for export and timing:
-    ``step`` (B, pool, n_bins, 2) spectrum frames -> codes (B, 1, active) int64 at the set bitrate.
-    Its state is the codec's whole state; the decoder's part passes through untouched."""
+class _CodecEnd(nn.Module):
+    """One end of a codec as a streaming model of its own, for export and timing. Its state is the
+    codec's whole state; the other end's part passes through untouched."""
 
-    __jit_unused_properties__ = ["frame_shape"]
+    __jit_unused_properties__ = ["frame_shape", "frame_dtype"]
 
     def __init__(self, codec: Codec):
         super().__init__()
         self.codec = codec
 
+    def init_state(self, batch: int = 1) -> State:
+        return self.codec.init_state(batch)
+
+
+class CodecEncoder(_CodecEnd):
+    """The sending end: ``step`` (B, pool, n_bins, 2) spectrum frames -> codes (B, 1, active) int64
+    at the set bitrate."""
+
     @property
     def frame_shape(self) -> tuple[int, int, int]:
         return self.codec.frame_shape
-
-    def init_state(self, batch: int = 1) -> State:
-        return self.codec.init_state(batch)
 
     def step(self, frame: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         s1, s2, s3, s4 = state
@@ -253,15 +253,8 @@ class CodecEncoder(nn.Module):
         return codes, (s1, s2, s3, s4)
 
 
-class CodecDecoder(nn.Module):
-    """The receiving end: ``step`` codes (B, 1, active) int64 -> (B, pool, n_bins, 2) spectrum frames.
-    Its state is the codec's whole state; the encoder's part passes through untouched."""
-
-    __jit_unused_properties__ = ["frame_shape", "frame_dtype"]
-
-    def __init__(self, codec: Codec):
-        super().__init__()
-        self.codec = codec
+class CodecDecoder(_CodecEnd):
+    """The receiving end: ``step`` codes (B, 1, active) int64 -> (B, pool, n_bins, 2) spectrum frames."""
 
     @property
     def frame_shape(self) -> tuple[int, int]:
@@ -270,9 +263,6 @@ class CodecDecoder(nn.Module):
     @property
     def frame_dtype(self) -> torch.dtype:
         return torch.int64
-
-    def init_state(self, batch: int = 1) -> State:
-        return self.codec.init_state(batch)
 
     def step(self, codes: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         s1, s2, s3, s4 = state

@@ -18,6 +18,8 @@ def compressed_spectral_loss(est: torch.Tensor, ref: torch.Tensor, *, power: flo
     est_c, ref_c = est_mag.pow(power), ref_mag.pow(power)
     err = est_c - ref_c
     mag_loss = (err.pow(2) + under_weight * torch.relu(-err).pow(2)).mean()
+    if not complex_weight:
+        return mag_loss
     complex_loss = (est * (est_c / est_mag).unsqueeze(-1) - ref * (ref_c / ref_mag).unsqueeze(-1)).pow(2).sum(-1).mean()
     return mag_loss + complex_weight * complex_loss
 
