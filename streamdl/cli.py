@@ -68,9 +68,14 @@ def cmd_tag(args) -> None:
 
 
 def cmd_eval_tagger(args) -> None:
-    from streamdl.tagging.evaluate import evaluate_tagger, format_report
+    from streamdl.tagging.evaluate import evaluate_tagger, folder_clips, format_report, score_clips, write_report
 
-    report = evaluate_tagger(_tagger(args), Path(args.corpus), Path(args.out) if args.out else None, scenes=args.scenes)
+    if args.clips:
+        report = score_clips(_tagger(args), folder_clips(Path(args.clips)))
+        if args.out:
+            write_report(report, Path(args.out))
+    else:
+        report = evaluate_tagger(_tagger(args), Path(args.corpus), Path(args.out) if args.out else None, scenes=args.scenes)
     print(json.dumps(report) if args.json else format_report(report))
     if args.out:
         print(f"wrote {args.out}/report.json and {args.out}/confusion.png", file=sys.stderr)
@@ -229,8 +234,7 @@ def cmd_data_pairs(args) -> None:
 def cmd_train_denoiser(args) -> None:
     from streamdl.training.trainer import TrainConfig, train_denoiser
 
-    tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, init=args.init or "",
-                     adversarial_from=args.adversarial_from)  # fmt: skip
+    tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, adversarial_from=args.adversarial_from)
     print(f"best model: {train_denoiser(tc, resume=args.resume)}")
 
 
@@ -252,12 +256,13 @@ def _add_training_options(p: argparse.ArgumentParser, kind: str, *, steps: int, 
     p.add_argument("--workers", type=int, default=1, help="data-loader processes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--init", metavar="MODEL", default="", help="fine-tune: start from this model file's weights (e.g. the shipped one)")
 
 
 def _loop_options(args) -> dict:
     """The LoopConfig fields that _add_training_options put on the command line."""
     return {"corpus": args.corpus, "out_dir": args.out, "batch_size": args.batch_size, "lr": args.lr, "max_steps": args.steps,
-            "max_minutes": args.minutes, "device": args.device, "workers": args.workers, "seed": args.seed}  # fmt: skip
+            "max_minutes": args.minutes, "device": args.device, "workers": args.workers, "seed": args.seed, "init": args.init}  # fmt: skip
 
 
 def cmd_train_codec(args) -> None:
@@ -357,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", default="data/corpus", help="corpus folder ('streamdl data build'); its held-out splits are used")
     p.add_argument("--out", metavar="DIR", help="write report.json and confusion.png here")
     p.add_argument("--scenes", type=int, default=100, help="held-out scenes to score (6 s each)")
+    p.add_argument("--clips", metavar="DIR", help="instead, score top-1 on your own recordings: DIR/LABEL/*.wav (one subfolder per label)")
     p.add_argument("--json", action="store_true", help="print the whole report as JSON")
     p.add_argument("--tagger-model", help="tagger model file (default: the shipped weights)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -380,7 +386,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(p, "denoiser", steps=5000, lr=1e-3)
     p.add_argument("--warmup", type=int, default=300, help="learning-rate warm-up steps")
     p.add_argument("--under-weight", type=float, default=1.0, help="extra loss weight on removed speech (higher: gentler)")
-    p.add_argument("--init", metavar="MODEL", help="fine-tune: start from this model file's weights (e.g. the shipped one)")
     p.add_argument("--adversarial-from", type=int, default=-1, help="add STFT discriminators from this step on (-1: never)")
     p.set_defaults(func=cmd_train_denoiser)
 

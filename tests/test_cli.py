@@ -51,6 +51,7 @@ def test_denoise_a_folder_keeps_rates_and_lengths(tmp_path):
         (["tag", "bad.wav"], "not a readable audio file"),
         (["tag", "--tagger-model", "ok.wav", "ok.wav"], "not a streamdl model file"),
         (["tag", "--tagger-model", str(shipped_model_path("denoiser")), "ok.wav"], "this is a denoiser model, not a tagger"),
+        (["eval-tagger", "--clips", "ok.wav"], "not a folder"),
     ],
 )
 def test_user_mistakes_get_one_line(tmp_path, args, message):
@@ -152,6 +153,18 @@ def test_codec_encode_decode_and_damaged_files(tmp_path):
     if not shipped_model_path("codec").is_file():  # until trained weights ship, the default says how to get some
         result = streamdl("codec", "encode", str(tmp_path / "in.wav"), str(tmp_path / "b.sdlc"))
         assert result.returncode == 2 and "train codec" in result.stderr
+
+
+def test_eval_tagger_scores_a_folder_of_labelled_recordings(tmp_path):
+    (tmp_path / "clips" / "speech").mkdir(parents=True)
+    clean, rate = sf.read(shipped_model_path("denoiser").parent / "sample_clean.flac")
+    sf.write(tmp_path / "clips" / "speech" / "sample.wav", clean, rate)
+    result = streamdl("eval-tagger", "--clips", str(tmp_path / "clips"), "--out", str(tmp_path / "report"), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["clip_per_label"] == {"speech": {"clips": 1, "top1": 1.0}}
+    assert report["clips"][0]["name"] == "speech/sample.wav"
+    assert (tmp_path / "report" / "confusion.png").is_file()
 
 
 def test_eval_scores_the_denoiser_against_its_input_overall_and_by_snr(tiny_corpus, tmp_path):

@@ -43,7 +43,7 @@ class SceneConfig:
     floor_db: tuple[float, float] = (-95.0, -58.0)  # the noise floor under everything
     p_reverb: float = 0.3
     p_lowpass: float = 0.15
-    p_synthetic: float = 0.25  # synthetic wind, alarms and babble instead of recorded clips
+    p_synthetic: float = 0.25  # synthetic wind, alarms, babble, water and traffic instead of recorded clips
 
 
 class ClipBank:
@@ -93,6 +93,65 @@ def synthetic_wind(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     return (x / rms(x)).astype(np.float32)
 
 
+def _shaped_noise(rng: np.random.Generator, n: int, sr: int, slope: float, band: tuple[float, float]) -> np.ndarray:
+    """Noise with spectral slope ``slope`` (0 white, -1 pink) limited to ``band`` Hz (unit RMS)."""
+    f = np.maximum(np.fft.rfftfreq(n, 1 / sr), 20.0)
+    shape = f ** (slope / 2) / (1 + (band[0] / f) ** 4) / (1 + (f / band[1]) ** 4)
+    x = np.fft.irfft(np.fft.rfft(rng.standard_normal(n)) * shape, n)
+    return x / rms(x)
+
+
+def _bubbles(rng: np.random.Generator, n: int, sr: int, rate: float, freq: tuple[float, float]) -> np.ndarray:
+    """Rising, decaying sine chirps (bubbles, drops) at ``rate`` per second, pitches log-uniform in ``freq`` Hz."""
+    out = np.zeros(n)
+    for _ in range(24):  # 24 templates, each placed at its own random times with random gains
+        f0 = np.exp(rng.uniform(*np.log(freq)))
+        tau = rng.uniform(0.003, 0.012) * (1000 / f0) ** 0.5
+        t = np.arange(int(5 * tau * sr)) / sr
+        template = np.sin(2 * np.pi * f0 * (t + rng.uniform(0.5, 3.0) * t**2 / (2 * tau))) * np.exp(-t / tau)
+        hits = np.zeros(n)
+        count = rng.poisson(rate * n / sr / 24)
+        hits[rng.integers(0, n, count)] = rng.lognormal(0, 0.7, count)
+        out += ss.fftconvolve(hits, template)[:n]
+    return out / (rms(out) + 1e-12)
+
+
+def synthetic_water(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """Rain (dense drops and impacts), a stream (bubbling over a rushing bed) or surf (swelling foam)."""
+    kind = rng.choice(["rain", "stream", "surf"])
+    if kind == "rain":
+        drops = _bubbles(rng, n, sr, rng.uniform(200, 3000), (1500, 6000))
+        bed = _shaped_noise(rng, n, sr, rng.uniform(-0.5, 0.5), (rng.uniform(300, 1500), rng.uniform(5000, 8000)))
+        x = drops + rng.uniform(0.3, 1.5) * bed
+    elif kind == "stream":
+        drops = _bubbles(rng, n, sr, rng.uniform(30, 600), (300, 3000))
+        bed = _shaped_noise(rng, n, sr, rng.uniform(-1.2, 0.0), (rng.uniform(80, 300), rng.uniform(2000, 6000)))
+        x = drops + rng.uniform(0.2, 1.5) * bed
+    else:
+        period = rng.uniform(4, 10)
+        swell = 0.15 + np.clip(np.sin(2 * np.pi * (np.arange(n) / sr / period + rng.uniform())), 0, None) ** 2
+        fizz = _bubbles(rng, n, sr, rng.uniform(500, 3000), (2000, 7000))
+        bed = _shaped_noise(rng, n, sr, rng.uniform(-1.5, -0.5), (rng.uniform(40, 200), rng.uniform(3000, 7000)))
+        x = (bed + rng.uniform(0.2, 0.8) * fizz) * swell
+    return (x / rms(x)).astype(np.float32)
+
+
+def synthetic_traffic(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """Road traffic: engines (low harmonic series whose pitch glides) and tyre noise, in pass-bys."""
+    t = np.arange(n) / sr
+    x = 0.3 * _shaped_noise(rng, n, sr, -1.5, (30, rng.uniform(800, 3000)))  # distant rumble
+    for _ in range(int(rng.integers(1, 6))):
+        centre, width = rng.uniform(-1, n / sr + 1), rng.uniform(0.8, 4.0)
+        near = np.exp(-0.5 * ((t - centre) / width) ** 2)
+        doppler = 1 + rng.uniform(0.02, 0.08) * np.tanh((centre - t) / width * 2)  # pitch falls as it passes
+        f0 = rng.uniform(25, 120) * doppler
+        phase = 2 * np.pi * np.cumsum(f0) / sr
+        engine = sum(np.sin(k * phase + rng.uniform(0, 2 * np.pi)) / k ** rng.uniform(0.5, 1.2) for k in range(1, 16))
+        tyres = _shaped_noise(rng, n, sr, rng.uniform(-1.0, 0.0), (rng.uniform(100, 400), rng.uniform(1500, 5000)))
+        x = x + near * (rng.uniform(0.2, 1.0) * engine / rms(engine) + rng.uniform(0.5, 1.5) * tyres)
+    return (x / rms(x)).astype(np.float32)
+
+
 def synthetic_alarm(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     """An electronic alarm: beeping tones, a two-tone ring, or a sweeping siren."""
     t = np.arange(n) / sr
@@ -130,8 +189,9 @@ class SceneMaker:
     def _source(self, rng: np.random.Generator, label: str, n: int) -> np.ndarray | None:
         """n samples of one sound with ``label`` (looped clips for backgrounds), unit RMS, or None."""
         c = self.config
-        synthetic = {"wind": synthetic_wind, "alarm": synthetic_alarm}.get(label)
-        if synthetic is not None and (rng.random() < c.p_synthetic or label not in self.bank.by_label):
+        synthetic = {"wind": synthetic_wind, "alarm": synthetic_alarm, "water": synthetic_water, "vehicle": synthetic_traffic}.get(label)
+        share = c.p_synthetic * (2 if label in ("water", "vehicle") else 1)  # their recordings are mostly short hits, not beds
+        if synthetic is not None and (rng.random() < share or label not in self.bank.by_label):
             return synthetic(rng, n, c.sample_rate)
         if label == "crowd" and rng.random() < c.p_synthetic * 2:  # babble: many talkers at once
             x = sum(self._loop(rng, "speech", n) * rng.uniform(0.3, 1.0) for _ in range(rng.integers(5, 12)))

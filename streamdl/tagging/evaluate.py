@@ -10,17 +10,25 @@ Two held-out sets, both from a corpus folder:
 - **clips**: single recordings, one label each (speech from held-out speakers, music from
   held-out pieces, and the labelled validation recordings), cut to at most ``clip_seconds``. Top-1
   clip accuracy and a confusion matrix over all labels.
+
+:func:`score_clips` also scores recordings from anywhere else, a folder per label
+(:func:`folder_clips`): ``scripts/make_tagger_eval.py`` builds one from packages training never uses.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from streamdl.data.mixing import Pool
 from streamdl.data.scenes import ClipBank, SceneConfig, SceneMaker
+from streamdl.data.tags import LABELS
+from streamdl.engine.files import read_mono
+from streamdl.errors import StreamdlError
+from streamdl.io.audiofile import find_audio_files
 from streamdl.tagging.metrics import confusion, event_f1, frame_metrics, save_confusion_png
 from streamdl.tagging.runtime import StreamingTagger, tag_signal
 
@@ -93,17 +101,7 @@ def evaluate_tagger(tagger: StreamingTagger, corpus: Path, out_dir: Path | None 
             per_label_events[label] = {"f1": round(2 * tp / (n_ref + n_det), 3), "reference": n_ref, "detected": n_det}
         delays += [d for x in m for d in x["onset_delays_s"]]
     min_on = tagger.detector.min_on * frame_s
-    true, predicted, clip_rows = [], [], []
-    for label, name, audio in held_out_clips(corpus):
-        scores = tag_signal(tagger, audio)["clip_scores"]
-        top = max(scores, key=scores.get)
-        true.append(label)
-        predicted.append(top)
-        clip_rows.append({"label": label, "name": name, "top": top, "score": scores[label]})
-    matrix = confusion(true, predicted, labels)
-    goal = [t == p for t, p in zip(true, predicted) if t in CLIP_GOAL_LABELS]
-    per_label_clip = {lab: {"clips": true.count(lab), "top1": round(float(np.mean([p == lab for t, p in zip(true, predicted) if t == lab])), 3)}
-                      for lab in labels if lab in true}  # fmt: skip
+    clips = score_clips(tagger, held_out_clips(corpus))
     report = {
         "scenes": scenes,
         "frame_mAP": round(frame["mAP"], 4),
@@ -115,32 +113,88 @@ def evaluate_tagger(tagger: StreamingTagger, corpus: Path, out_dir: Path | None 
         "onset_error_median_s": round(float(np.median(delays)), 3) if delays else None,
         "detection_latency_median_s": round(float(np.median(delays)) + min_on, 3) if delays else None,
         "detection_latency_p90_s": round(float(np.percentile(delays, 90)) + min_on, 3) if delays else None,
-        "clip_top1_goal_labels": {"labels": list(CLIP_GOAL_LABELS), "clips": len(goal), "accuracy": round(float(np.mean(goal)), 3)},
-        "clip_top1_all": round(float(np.mean([t == p for t, p in zip(true, predicted)])), 3),
-        "clip_per_label": per_label_clip,
-        "confusion": {"labels": list(labels), "matrix": matrix.tolist()},
-        "clips": clip_rows,
+        **clips,
     }
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "report.json").write_text(json.dumps(report, indent=1) + "\n")
-        save_confusion_png(matrix, labels, out_dir / "confusion.png", f"held-out clips, top-1 {report['clip_top1_all']:.2f}")
+        write_report(report, out_dir)
     return report
 
 
+def folder_clips(root: Path, *, clip_seconds: float = 8.0) -> list[tuple[str, str, np.ndarray]]:
+    """(label, name, audio) for the audio files under ``root/LABEL/``; the middle ``clip_seconds`` of each, 16 kHz."""
+    if not root.is_dir():
+        raise StreamdlError(f"{root}: not a folder; give a folder with one subfolder per label, e.g. {root}/water/rain.wav")
+    clips = []
+    n = int(clip_seconds * 16000)
+    for path in find_audio_files(root):
+        label = path.relative_to(root).parts[0]
+        if label not in LABELS:
+            raise StreamdlError(f"{root / label}: not a tagger label; name the subfolders after labels ({', '.join(LABELS)})")
+        audio = read_mono(path, 16000)
+        start = max(0, (len(audio) - n) // 2)
+        clips.append((label, str(path.relative_to(root)), audio[start : start + n]))
+    return clips
+
+
+def score_clips(tagger: StreamingTagger, clips: list[tuple[str, str, np.ndarray]]) -> dict:
+    """Top-1 clip accuracy of single-label recordings: over the goal labels (per clip and with equal
+    weight per label), over all labels, per label, a confusion matrix and one row per clip."""
+    labels = tagger.labels
+    true, predicted, rows = [], [], []
+    for label, name, audio in clips:
+        scores = tag_signal(tagger, audio)["clip_scores"]
+        top = max(scores, key=scores.get)
+        true.append(label)
+        predicted.append(top)
+        rows.append({"label": label, "name": name, "top": top, "score": scores[label]})
+    per_label = {lab: {"clips": true.count(lab), "top1": round(float(np.mean([p == lab for t, p in zip(true, predicted) if t == lab])), 3)}
+                 for lab in labels if lab in true}  # fmt: skip
+    goal = [t == p for t, p in zip(true, predicted) if t in CLIP_GOAL_LABELS]
+    goal_labels = [lab for lab in CLIP_GOAL_LABELS if lab in per_label]
+    return {
+        "clip_top1_goal_labels": {"labels": goal_labels, "clips": len(goal), "accuracy": round(float(np.mean(goal)), 3) if goal else None,
+                                  "balanced": round(float(np.mean([per_label[lab]["top1"] for lab in goal_labels])), 3) if goal_labels else None},  # fmt: skip
+        "clip_top1_all": round(float(np.mean([t == p for t, p in zip(true, predicted)])), 3),
+        "clip_per_label": per_label,
+        "confusion": {"labels": list(labels), "matrix": confusion(true, predicted, labels).tolist()},
+        "clips": rows,
+    }
+
+
+def write_report(report: dict, out_dir: Path) -> None:
+    """report.json and confusion.png (the clips' confusion matrix) in ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+    matrix = np.array(report["confusion"]["matrix"])
+    save_confusion_png(matrix, report["confusion"]["labels"], out_dir / "confusion.png", f"held-out clips, top-1 {report['clip_top1_all']:.2f}")
+
+
 def format_report(report: dict) -> str:
-    """A short human-readable summary of :func:`evaluate_tagger`'s report."""
+    """A short human-readable summary of :func:`evaluate_tagger`'s or :func:`score_clips`'s report."""
     goal = report["clip_top1_goal_labels"]
-    lines = [
-        f"scenes: frame mAP {report['frame_mAP']:.3f}, macro-F1 {report['frame_macro_f1']:.3f}, "
-        f"event F1 {report['event_f1']['macro']:.3f} (onset within {report['event_f1']['onset_tolerance_s']} s)",
-        f"detection latency: median {report['detection_latency_median_s']} s, p90 {report['detection_latency_p90_s']} s "
-        f"(onset error median {report['onset_error_median_s']} s)",
-        f"clips: top-1 {goal['accuracy']:.3f} over {', '.join(goal['labels'])} ({goal['clips']} clips); all labels {report['clip_top1_all']:.3f}",
-        f"{'label':<10}{'AP':>7}{'F1':>7}{'event F1':>10}{'clips':>7}{'top-1':>7}",
-    ]
-    for label, v in report["per_class"].items():
-        ev = report["event_f1"]["per_class"].get(label, {}).get("f1", float("nan"))
-        clip = report["clip_per_label"].get(label, {"clips": 0, "top1": float("nan")})
-        lines.append(f"{label:<10}{v['ap']:>7.3f}{v['f1']:>7.3f}{ev:>10.3f}{clip['clips']:>7}{clip['top1']:>7.3f}")
+    lines = []
+    if "frame_mAP" in report:
+        lines += [
+            f"scenes: frame mAP {report['frame_mAP']:.3f}, macro-F1 {report['frame_macro_f1']:.3f}, "
+            f"event F1 {report['event_f1']['macro']:.3f} (onset within {report['event_f1']['onset_tolerance_s']} s)",
+            f"detection latency: median {report['detection_latency_median_s']} s, p90 {report['detection_latency_p90_s']} s "
+            f"(onset error median {report['onset_error_median_s']} s)",
+        ]
+    if goal["clips"]:
+        lines.append(f"clips: top-1 {goal['accuracy']:.3f} over {', '.join(goal['labels'])} ({goal['clips']} clips; "
+                     f"{goal['balanced']:.3f} with each label weighted equally); all labels {report['clip_top1_all']:.3f}")  # fmt: skip
+    else:
+        lines.append(f"clips: top-1 {report['clip_top1_all']:.3f} over all labels")
+    scenes = "per_class" in report
+    lines.append(f"{'label':<10}" + (f"{'AP':>7}{'F1':>7}{'event F1':>10}" if scenes else "") + f"{'clips':>7}{'top-1':>7}  most often taken for")
+    per_class, per_clip = report.get("per_class", {}), report["clip_per_label"]
+    for label in [lab for lab in report["confusion"]["labels"] if lab in per_class or lab in per_clip]:
+        row = f"{label:<10}"
+        if scenes:
+            v = per_class.get(label, {"ap": float("nan"), "f1": float("nan")})
+            ev = report["event_f1"]["per_class"].get(label, {}).get("f1", float("nan"))
+            row += f"{v['ap']:>7.3f}{v['f1']:>7.3f}{ev:>10.3f}"
+        clip = per_clip.get(label, {"clips": 0, "top1": float("nan")})
+        wrong = Counter(r["top"] for r in report["clips"] if r["label"] == label and r["top"] != label).most_common(2)
+        lines.append(row + f"{clip['clips']:>7}{clip['top1']:>7.3f}  " + ", ".join(f"{k} ({n})" for k, n in wrong))
     return "\n".join(lines)

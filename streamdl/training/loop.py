@@ -46,6 +46,7 @@ class LoopConfig:
     seed: int = 0
     device: str = "cpu"
     adversarial_from: int = -1  # step at which multi-resolution STFT discriminators join (-1: never)
+    init: str = ""  # start from this model file's weights (fine-tuning); fresh optimizer and schedule
 
 
 def distributed() -> tuple[int, int]:

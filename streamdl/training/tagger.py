@@ -82,7 +82,7 @@ def train_tagger(tc: TagTrainConfig, *, resume: bool = False) -> Path:
     device = device_of(tc.device)
     corpus = Path(tc.corpus)
     torch.manual_seed(tc.seed)
-    model = Tagger(TaggerConfig(arch=tc.arch)).to(device)
+    model = (load_model(tc.init, "tagger").train() if tc.init else Tagger(TaggerConfig(arch=tc.arch))).to(device)
     spectrum = Spectrum(model.config.stft).to(device)
     scenes = SceneConfig(seconds=tc.seconds, sample_rate=model.config.stft.sample_rate)
     rirs = room_impulse_responses(tc.rirs, scenes.sample_rate, seed=tc.seed)

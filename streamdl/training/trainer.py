@@ -23,7 +23,6 @@ from streamdl.training.losses import compressed_spectral_loss, multires_stft_los
 @dataclass(frozen=True)
 class TrainConfig(LoopConfig):
     under_weight: float = 1.0  # extra cost of removing speech vs leaving noise (see compressed_spectral_loss)
-    init: str = ""  # start from this model file's weights (fine-tuning); fresh optimizer and schedule
 
 
 def denoiser_loss(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor, under_weight: float = 1.0, *, waves: bool = False):

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from streamdl.data.examples import fixed_examples
-from streamdl.data.scenes import FRAME, SceneConfig, SceneMaker, synthetic_alarm, synthetic_wind
+from streamdl.data.scenes import FRAME, SceneConfig, SceneMaker, synthetic_alarm, synthetic_traffic, synthetic_water, synthetic_wind
 from streamdl.data.tags import LABELS
 
 
-@pytest.mark.parametrize("make", [synthetic_wind, synthetic_alarm])
+@pytest.mark.parametrize("make", [synthetic_wind, synthetic_alarm, synthetic_water, synthetic_traffic])
 @pytest.mark.parametrize("seed", range(5))
 def test_synthetic_sounds_are_finite_unit_rms(make, seed):
     x = make(np.random.default_rng(seed), 32000, 16000)

@@ -4,7 +4,7 @@ import json
 
 import torch
 
-from streamdl.models.checkpoint import load_model
+from streamdl.models.checkpoint import load_model, shipped_model_path
 from streamdl.training.tagger import TagTrainConfig, train_tagger
 
 
@@ -19,6 +19,17 @@ def test_train_a_few_steps_then_resume(tiny_corpus, tmp_path):
     assert [r["step"] for r in log] == [2, 4] and all(0 <= r["mAP"] <= 1 for r in log)
     train_tagger(TagTrainConfig(**{**tc.__dict__, "max_steps": 6}), resume=True)
     assert [json.loads(line)["step"] for line in (tmp_path / "log.jsonl").read_text().splitlines()] == [2, 4, 6]
+
+
+def test_fine_tuning_starts_from_the_given_model(tiny_corpus, tmp_path):
+    corpus, _ = tiny_corpus
+    torch.set_num_threads(1)
+    start = load_model(shipped_model_path("tagger"), "tagger")
+    tc = TagTrainConfig(corpus=str(corpus), out_dir=str(tmp_path), batch_size=2, max_steps=2, val_every=2, val_examples=4, seconds=1.0,
+                        workers=0, rirs=2, lr=1e-9, init=str(shipped_model_path("tagger")))  # fmt: skip
+    tuned = load_model(train_tagger(tc), "tagger")
+    for a, b in zip(start.parameters(), tuned.parameters()):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
 
 
 def test_calibrated_thresholds_maximise_f1_and_land_in_the_model_file(tiny_corpus, tmp_path):
