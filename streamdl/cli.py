@@ -227,7 +227,7 @@ def cmd_eval(args) -> None:
 def cmd_data_pairs(args) -> None:
     from streamdl.data.mixing import write_evaluation_pairs
 
-    write_evaluation_pairs(Path(args.corpus), Path(args.out), split=args.split, count=args.count)
+    write_evaluation_pairs(Path(args.corpus), Path(args.out), split=args.split, count=args.count, noise_dir=Path(args.noise) if args.noise else None)
     print(f"wrote {args.count} pairs to {args.out}/clean and {args.out}/noisy")
 
 
@@ -349,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="data/eval", help="folder that receives clean/ and noisy/")
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--count", type=int, default=60)
+    p.add_argument("--noise", metavar="DIR", help="take the noise from these audio files instead of the corpus split")
     p.set_defaults(func=cmd_data_pairs)
 
     p = sub.add_parser("eval", help="score the denoiser on clean/noisy pairs (PESQ-WB, STOI, SI-SDR)")

@@ -42,6 +42,22 @@ class Pool:
         with np.load(path) as z:
             self.audio, self.offsets, self.names = z["audio"], z["offsets"], z["names"]
 
+    @classmethod
+    def from_files(cls, folder: Path, sample_rate: int = 16000) -> Pool:
+        """A pool of every audio file under ``folder`` (mono, ``sample_rate``): the user's own recordings."""
+        from streamdl.dsp.resample import resample
+        from streamdl.io.audiofile import find_audio_files, read_audio
+
+        pool = cls.__new__(cls)
+        clips, names = [], []
+        for path in find_audio_files(folder):
+            audio, rate = read_audio(path)
+            clips.append(np.round(np.clip(resample(audio.mean(axis=1), rate, sample_rate), -1, 1) * 32767).astype(np.int16))
+            names.append(str(path.relative_to(folder)))
+        pool.audio, pool.names = np.concatenate(clips), np.array(names)
+        pool.offsets = np.concatenate([[0], np.cumsum([len(c) for c in clips])])
+        return pool
+
     def window(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """A random stretch of n samples across clip boundaries (looping at the end)."""
         start = int(rng.integers(0, len(self.audio)))
@@ -182,16 +198,18 @@ def room_impulse_responses(count: int, sample_rate: int, seed: int) -> list[np.n
 
 
 def write_evaluation_pairs(corpus: Path, out_dir: Path, *, split: str = "test", count: int = 60, seconds: float = 4.0,
-                           snrs_db: tuple[float, ...] = (0.0, 5.0, 10.0), seed: int = 2026) -> None:  # fmt: skip
+                           snrs_db: tuple[float, ...] = (0.0, 5.0, 10.0), seed: int = 2026, noise_dir: Path | None = None) -> None:  # fmt: skip
     """Write ``count`` (clean, noisy) wav pairs to out_dir/clean and out_dir/noisy, 16 kHz.
 
-    Plain mixtures of the split's real speech and real recorded noise, no augmentation, SNRs
-    cycling through ``snrs_db``: the same pairs for every system compared on them.
+    Plain mixtures of the split's real speech and real recorded noise (the split's, or every audio
+    file under ``noise_dir``), no augmentation, SNRs cycling through ``snrs_db``: the same pairs
+    for every system compared on them.
     """
     from streamdl.io.audiofile import write_audio
 
     rng = np.random.default_rng(seed)
-    speech, noise = Pool(corpus / f"speech_{split}.npz"), Pool(corpus / f"noise_{split}.npz")
+    speech = Pool(corpus / f"speech_{split}.npz")
+    noise = Pool.from_files(noise_dir) if noise_dir is not None else Pool(corpus / f"noise_{split}.npz")
     n = int(seconds * 16000)
     for sub in ("clean", "noisy"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
