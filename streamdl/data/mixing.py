@@ -2,7 +2,7 @@
 
 Every pair is new: a random stretch of speech (speed-perturbed, EQ'd, sometimes band-limited or
 reverberant) plus one or two noises (real recordings, music, or synthetic hum, drones, engines,
-fans, coloured noise and babble), mixed at an SNR drawn from -5..20 dB and set to a random level.
+fans, coloured noise, water, wind, road traffic and babble), mixed at an SNR drawn from -5..20 dB and set to a random level.
 Shapes: ``pair()`` returns two float32 arrays (samples,) at 16 kHz: noisy input and clean target.
 """
 
@@ -97,9 +97,88 @@ def lowpass(x: np.ndarray, cutoff: float, sr: int) -> np.ndarray:
     return ss.sosfilt(ss.butter(6, cutoff, fs=sr, output="sos"), x).astype(np.float32)
 
 
-def synthetic_noise(rng: np.random.Generator, n: int, sr: int, kinds: tuple[str, ...] = ("hum", "drone", "engine", "fan", "colored")) -> np.ndarray:
-    """Hum, harmonic drone, engine with a moving pitch, fan, or white/pink/brown noise (unit RMS)."""
+def synthetic_wind(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """Gusty wind: red-to-pink noise under a slowly wandering envelope, sometimes whistling."""
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.maximum(np.fft.rfftfreq(n, 1 / sr), 20.0)
+    shape = f ** (rng.uniform(-2.6, -1.0) / 2)
+    if rng.random() < 0.4:  # a resonant whistle band
+        fc = rng.uniform(300, 2000)
+        shape = shape + rng.uniform(0.3, 2.0) * shape[np.searchsorted(f, fc)] * np.exp(-0.5 * ((f - fc) / (fc * 0.08)) ** 2)
+    x = np.fft.irfft(spec * shape, n)
+    gust = np.cumsum(rng.standard_normal(n // 800 + 2))
+    gust = np.interp(np.arange(n), np.arange(len(gust)) * 800, gust - gust.mean())
+    x = x * np.exp(rng.uniform(0.1, 0.5) * gust / (np.std(gust) + 1e-9))
+    return (x / rms(x)).astype(np.float32)
+
+
+def _shaped_noise(rng: np.random.Generator, n: int, sr: int, slope: float, band: tuple[float, float]) -> np.ndarray:
+    """Noise with spectral slope ``slope`` (0 white, -1 pink) limited to ``band`` Hz (unit RMS)."""
+    f = np.maximum(np.fft.rfftfreq(n, 1 / sr), 20.0)
+    shape = f ** (slope / 2) / (1 + (band[0] / f) ** 4) / (1 + (f / band[1]) ** 4)
+    x = np.fft.irfft(np.fft.rfft(rng.standard_normal(n)) * shape, n)
+    return x / rms(x)
+
+
+def _bubbles(rng: np.random.Generator, n: int, sr: int, rate: float, freq: tuple[float, float]) -> np.ndarray:
+    """Rising, decaying sine chirps (bubbles, drops) at ``rate`` per second, pitches log-uniform in ``freq`` Hz."""
+    out = np.zeros(n)
+    for _ in range(24):  # 24 templates, each placed at its own random times with random gains
+        f0 = np.exp(rng.uniform(*np.log(freq)))
+        tau = rng.uniform(0.003, 0.012) * (1000 / f0) ** 0.5
+        t = np.arange(int(5 * tau * sr)) / sr
+        template = np.sin(2 * np.pi * f0 * (t + rng.uniform(0.5, 3.0) * t**2 / (2 * tau))) * np.exp(-t / tau)
+        hits = np.zeros(n)
+        count = rng.poisson(rate * n / sr / 24)
+        hits[rng.integers(0, n, count)] = rng.lognormal(0, 0.7, count)
+        out += ss.fftconvolve(hits, template)[:n]
+    return out / (rms(out) + 1e-12)
+
+
+def synthetic_water(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """Rain (dense drops and impacts), a stream (bubbling over a rushing bed) or surf (swelling foam)."""
+    kind = rng.choice(["rain", "stream", "surf"])
+    if kind == "rain":
+        drops = _bubbles(rng, n, sr, rng.uniform(200, 3000), (1500, 6000))
+        bed = _shaped_noise(rng, n, sr, rng.uniform(-0.5, 0.5), (rng.uniform(300, 1500), rng.uniform(5000, 8000)))
+        x = drops + rng.uniform(0.3, 1.5) * bed
+    elif kind == "stream":
+        drops = _bubbles(rng, n, sr, rng.uniform(30, 600), (300, 3000))
+        bed = _shaped_noise(rng, n, sr, rng.uniform(-1.2, 0.0), (rng.uniform(80, 300), rng.uniform(2000, 6000)))
+        x = drops + rng.uniform(0.2, 1.5) * bed
+    else:
+        period = rng.uniform(4, 10)
+        swell = 0.15 + np.clip(np.sin(2 * np.pi * (np.arange(n) / sr / period + rng.uniform())), 0, None) ** 2
+        fizz = _bubbles(rng, n, sr, rng.uniform(500, 3000), (2000, 7000))
+        bed = _shaped_noise(rng, n, sr, rng.uniform(-1.5, -0.5), (rng.uniform(40, 200), rng.uniform(3000, 7000)))
+        x = (bed + rng.uniform(0.2, 0.8) * fizz) * swell
+    return (x / rms(x)).astype(np.float32)
+
+
+def synthetic_traffic(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """Road traffic: engines (low harmonic series whose pitch glides) and tyre noise, in pass-bys."""
+    t = np.arange(n) / sr
+    x = 0.3 * _shaped_noise(rng, n, sr, -1.5, (30, rng.uniform(800, 3000)))  # distant rumble
+    for _ in range(int(rng.integers(1, 6))):
+        centre, width = rng.uniform(-1, n / sr + 1), rng.uniform(0.8, 4.0)
+        near = np.exp(-0.5 * ((t - centre) / width) ** 2)
+        doppler = 1 + rng.uniform(0.02, 0.08) * np.tanh((centre - t) / width * 2)  # pitch falls as it passes
+        f0 = rng.uniform(25, 120) * doppler
+        phase = 2 * np.pi * np.cumsum(f0) / sr
+        engine = sum(np.sin(k * phase + rng.uniform(0, 2 * np.pi)) / k ** rng.uniform(0.5, 1.2) for k in range(1, 16))
+        tyres = _shaped_noise(rng, n, sr, rng.uniform(-1.0, 0.0), (rng.uniform(100, 400), rng.uniform(1500, 5000)))
+        x = x + near * (rng.uniform(0.2, 1.0) * engine / rms(engine) + rng.uniform(0.5, 1.5) * tyres)
+    return (x / rms(x)).astype(np.float32)
+
+
+SYNTHETIC_KINDS = ("hum", "drone", "engine", "fan", "colored", "water", "wind", "traffic")
+
+
+def synthetic_noise(rng: np.random.Generator, n: int, sr: int, kinds: tuple[str, ...] = SYNTHETIC_KINDS) -> np.ndarray:
+    """Hum, harmonic drone, engine with a moving pitch, fan, white/pink/brown noise, water, wind or traffic (unit RMS)."""
     kind = rng.choice(kinds)
+    if kind in ("water", "wind", "traffic"):
+        return {"water": synthetic_water, "wind": synthetic_wind, "traffic": synthetic_traffic}[kind](rng, n, sr)
     t = np.arange(n) / sr
     if kind in ("hum", "drone", "engine"):
         f0 = rng.uniform(40, 70) if kind == "hum" else rng.uniform(40, 500)
