@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
+import signal
 import sys
 import warnings
 from importlib import resources
@@ -403,6 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID` prints every thread's stack: for a run that hangs
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     warnings.formatwarning = lambda message, *_args, **_kwargs: f"streamdl: warning: {message}\n"
     parser = build_parser()
     args = parser.parse_args(argv)

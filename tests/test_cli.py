@@ -110,6 +110,30 @@ def test_run_tag_prints_events_as_they_happen():
     assert all(e["onset_s"] < 4.0 for e in events)
 
 
+def test_a_running_streamdl_prints_its_threads_on_sigusr1_and_stops_on_ctrl_c(tmp_path):
+    import signal
+    import time
+
+    from streamdl.cli import sample_path
+
+    cmd = [sys.executable, "-m", "streamdl", "run", "-i", str(sample_path()), "--no-play", "--no-denoise", "--loop", "--record", str(tmp_path / "out.wav")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "out.wav").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Current thread" in err and "in cmd_run" in err  # the main thread's stack, then it carried on
+    assert sf.info(tmp_path / "out.wav").frames > 0  # finalized
+
+
 def test_unknown_device_is_a_one_line_error():
     result = streamdl("run", "-i", "no-such-device-anywhere", "--no-denoise", "--seconds", "1")
     assert result.returncode == 2

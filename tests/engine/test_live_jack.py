@@ -17,6 +17,18 @@ from tests.conftest import JACK_PERIOD, JACK_RATE
 pytestmark = pytest.mark.jack
 
 
+def _wait(proc: subprocess.Popen, timeout: float = 30) -> tuple[str, str]:
+    """(stdout, stderr) of a streamdl process once it exits; if it hangs, fail with every thread's stack."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)  # streamdl's faulthandler prints all threads' stacks
+        time.sleep(2)
+        proc.kill()
+        _, err = proc.communicate()
+        pytest.fail(f"streamdl did not exit within {timeout} s; its threads:\n{err[-6000:]}")
+
+
 def _delay(played: np.ndarray, recorded: np.ndarray) -> int:
     """Lag (samples) at which ``recorded`` best matches ``played``, by FFT cross-correlation."""
     n = 1 << int(np.ceil(np.log2(len(played) + len(recorded))))
@@ -38,7 +50,7 @@ def test_pass_through_carries_15_s_sample_exact_with_the_reported_delay(jack_env
             probe.connect_to_other_client()
             probe.play(timeout=60)
         proc.send_signal(signal.SIGINT)  # Ctrl-C: stops cleanly, writes stats, finalizes the file
-        _, err = proc.communicate(timeout=30)
+        _, err = _wait(proc)
     finally:
         proc.kill()
     assert proc.returncode == 130, err
@@ -182,7 +194,7 @@ def test_a_file_plays_through_the_chain_to_an_output_port(jack_env, jack_probe, 
         _, outs = probe.other_ports(inputs=False)
         probe.client.connect(outs[0], probe.rec_port)
         probe.play(timeout=30)
-        _, err = proc.communicate(timeout=30)
+        _, err = _wait(proc)
     assert proc.returncode == 0, err  # stops by itself at the end of the file
     heard = probe.recorded[np.abs(probe.recorded) > 0.01]
     assert 0.5 * JACK_RATE < len(heard) <= JACK_RATE + JACK_PERIOD
@@ -203,7 +215,7 @@ def test_live_tagging_prints_events_while_a_talker_plays_into_the_microphone(jac
             probe.connect_to_other_client()
             probe.play(timeout=60)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        out, err = _wait(proc)
     finally:
         proc.kill()
     assert proc.returncode == 130, err
