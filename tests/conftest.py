@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -11,6 +12,10 @@ from streamdl.errors import StreamdlError
 
 os.environ.setdefault("JACK_NO_START_SERVER", "1")  # PortAudio must never spawn a server of its own
 os.environ.setdefault("JACK_NO_AUDIO_RESERVATION", "1")
+# Tests press Ctrl-C (SIGINT) on streamdl processes. A shell that starts pytest in the background
+# ignores SIGINT, and children inherit an ignored signal: they would never see it. A handled one is
+# reset to the default in each child.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 JACK_RATE = 16000
 JACK_PERIOD = 160  # 10 ms

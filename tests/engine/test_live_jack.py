@@ -22,11 +22,13 @@ def _wait(proc: subprocess.Popen, timeout: float = 30) -> tuple[str, str]:
     try:
         return proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        status = open(f"/proc/{proc.pid}/status").read()
+        masks = " ".join(line for line in status.splitlines() if line.startswith("Sig"))
         proc.send_signal(signal.SIGUSR1)  # streamdl's faulthandler prints all threads' stacks
         time.sleep(2)
         proc.kill()
         _, err = proc.communicate()
-        pytest.fail(f"streamdl did not exit within {timeout} s; its threads:\n{err[-6000:]}")
+        pytest.fail(f"streamdl did not exit within {timeout} s ({masks}); its threads:\n{err[-6000:]}")
 
 
 def _delay(played: np.ndarray, recorded: np.ndarray) -> int:
