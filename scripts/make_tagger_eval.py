@@ -91,7 +91,8 @@ def _members(package_dir: Path, pattern: str) -> list[tuple[str, bytes | Path]]:
     return [(str(p.relative_to(package_dir)), p) for p in sorted(package_dir.glob(pattern))]
 
 
-def _middle(source, rate_out: int = 16000) -> np.ndarray:
+def _middle(source: bytes | Path, rate_out: int = 16000) -> np.ndarray:
+    """The middle SECONDS of a recording (the whole of a shorter one), mono float32 at ``rate_out``."""
     x, rate = sf.read(io.BytesIO(source) if isinstance(source, bytes) else source, dtype="float32", always_2d=True)
     x = soxr.resample(x.mean(axis=1), rate, rate_out)
     n = int(SECONDS * rate_out)
