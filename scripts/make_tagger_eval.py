@@ -24,7 +24,9 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
+
+from streamdl.dsp.resample import resample
+from streamdl.tagging.evaluate import middle
 
 SECONDS = 8.0
 ZAD = "usr/share/games/0ad/mods/public/public.zip"  # 0ad keeps its audio in one zip
@@ -94,10 +96,7 @@ def _members(package_dir: Path, pattern: str) -> list[tuple[str, bytes | Path]]:
 def _middle(source: bytes | Path, rate_out: int = 16000) -> np.ndarray:
     """The middle SECONDS of a recording (the whole of a shorter one), mono float32 at ``rate_out``."""
     x, rate = sf.read(io.BytesIO(source) if isinstance(source, bytes) else source, dtype="float32", always_2d=True)
-    x = soxr.resample(x.mean(axis=1), rate, rate_out)
-    n = int(SECONDS * rate_out)
-    start = max(0, (len(x) - n) // 2)
-    return x[start : start + n]
+    return middle(resample(x.mean(axis=1), rate, rate_out), int(SECONDS * rate_out))
 
 
 def _unpack(deb: Path, package: str, into: Path) -> None:

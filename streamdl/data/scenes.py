@@ -120,19 +120,27 @@ class SceneMaker:
         self.config = config
         self.bank = ClipBank(corpus, split)
         self.rirs = rirs or []
+        # label -> (generator(rng, n, sr) of unit RMS, its chance as a multiple of p_synthetic); the
+        # generator also stands in when the corpus has no recording of the label
+        self._synthetic = {
+            "wind": (synthetic_wind, 1),
+            "alarm": (synthetic_alarm, 1),
+            "water": (synthetic_water, 2),  # water's and vehicles' recordings are mostly short hits, not beds
+            "vehicle": (synthetic_traffic, 2),
+            "crowd": (self._babble, 2),
+            "": (lambda rng, n, sr: synthetic_noise(rng, n, sr, kinds=("hum", "fan", "colored")), 1),
+        }
+
+    def _babble(self, rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+        """A crowd: 5 to 11 talkers at once (unit RMS)."""
+        x = sum(self._loop(rng, "speech", n) * rng.uniform(0.3, 1.0) for _ in range(rng.integers(5, 12)))
+        return x / rms(x)
 
     def _source(self, rng: np.random.Generator, label: str, n: int) -> np.ndarray | None:
         """n samples of one sound with ``label`` (looped clips for backgrounds), unit RMS, or None."""
-        c = self.config
-        synthetic = {"wind": synthetic_wind, "alarm": synthetic_alarm, "water": synthetic_water, "vehicle": synthetic_traffic}.get(label)
-        share = c.p_synthetic * (2 if label in ("water", "vehicle") else 1)  # their recordings are mostly short hits, not beds
-        if synthetic is not None and (rng.random() < share or label not in self.bank.by_label):
-            return synthetic(rng, n, c.sample_rate)
-        if label == "crowd" and rng.random() < c.p_synthetic * 2:  # babble: many talkers at once
-            x = sum(self._loop(rng, "speech", n) * rng.uniform(0.3, 1.0) for _ in range(rng.integers(5, 12)))
-            return x / rms(x)
-        if label == "" and rng.random() < c.p_synthetic:
-            return synthetic_noise(rng, n, c.sample_rate, kinds=("hum", "fan", "colored"))
+        make, share = self._synthetic.get(label, (None, 0))
+        if make is not None and (rng.random() < self.config.p_synthetic * share or label not in self.bank.by_label):
+            return make(rng, n, self.config.sample_rate)
         x = self._loop(rng, label, n)
         return None if x is None else x / rms(x)
 

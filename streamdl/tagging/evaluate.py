@@ -120,6 +120,12 @@ def evaluate_tagger(tagger: StreamingTagger, corpus: Path, out_dir: Path | None 
     return report
 
 
+def middle(audio: np.ndarray, n: int) -> np.ndarray:
+    """The middle n samples of ``audio`` (all of it when shorter)."""
+    start = max(0, (len(audio) - n) // 2)
+    return audio[start : start + n]
+
+
 def folder_clips(root: Path, *, clip_seconds: float = 8.0) -> list[tuple[str, str, np.ndarray]]:
     """(label, name, audio) for the audio files under ``root/LABEL/``; the middle ``clip_seconds`` of each, 16 kHz."""
     if not root.is_dir():
@@ -130,9 +136,7 @@ def folder_clips(root: Path, *, clip_seconds: float = 8.0) -> list[tuple[str, st
         label = path.relative_to(root).parts[0]
         if label not in LABELS:
             raise StreamdlError(f"{root / label}: not a tagger label; name the subfolders after labels ({', '.join(LABELS)})")
-        audio = read_mono(path, 16000)
-        start = max(0, (len(audio) - n) // 2)
-        clips.append((label, str(path.relative_to(root)), audio[start : start + n]))
+        clips.append((label, str(path.relative_to(root)), middle(read_mono(path, 16000), n)))
     return clips
 
 

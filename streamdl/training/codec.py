@@ -14,11 +14,10 @@ import torch
 
 from streamdl.data.examples import RandomExamples, fixed_examples
 from streamdl.data.mixing import MixConfig, Mixer, room_impulse_responses
-from streamdl.models.checkpoint import load_model
 from streamdl.models.codec import Codec, CodecConfig
 from streamdl.models.spectrum import Spectrum
 from streamdl.training.adversarial import Adversary
-from streamdl.training.loop import LoopConfig, device_of, fit
+from streamdl.training.loop import LoopConfig, device_of, fit, starting_model
 from streamdl.training.losses import compressed_spectral_loss, multires_stft_loss, si_sdr
 
 
@@ -62,7 +61,7 @@ def train_codec(tc: CodecTrainConfig, mc: CodecConfig = CodecConfig(), *, resume
     device = device_of(tc.device)
     corpus = Path(tc.corpus)
     torch.manual_seed(tc.seed)
-    model = (load_model(tc.init, "codec").train() if tc.init else Codec(mc)).to(device)
+    model = starting_model(tc, "codec", lambda: Codec(mc))
     mc = model.config
     spectrum = Spectrum(mc.stft).to(device)
     speech = MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate, p_clean=1.0, p_noise_only=0.0, p_reverb=0.1, p_bandlimit=0.1)

@@ -22,7 +22,7 @@ import torch
 from tqdm import tqdm
 
 from streamdl.errors import StreamdlError
-from streamdl.models.checkpoint import model_dict, read_model_file, save_model
+from streamdl.models.checkpoint import load_model, model_dict, read_model_file, save_model
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,13 @@ def distributed() -> tuple[int, int]:
 def device_of(name: str) -> torch.device:
     """The torch device for "cpu" or "cuda" (this rank's GPU under torchrun)."""
     return torch.device(name if name != "cuda" else f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
+
+
+def starting_model(tc, kind: str, make: Callable[[], torch.nn.Module]) -> torch.nn.Module:
+    """The model a run starts from, on its device: the weights of the file ``tc.init`` (fine-tuning)
+    or ``make()``'s fresh one."""
+    model = load_model(tc.init, kind).train() if tc.init else make()
+    return model.to(device_of(tc.device))
 
 
 def lr_factor(step: int, warmup: int, total: int) -> float:

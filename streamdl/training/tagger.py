@@ -20,7 +20,7 @@ from streamdl.models.checkpoint import load_model, save_model
 from streamdl.models.spectrum import Spectrum
 from streamdl.models.tagger import Tagger, TaggerConfig
 from streamdl.tagging.metrics import f1, frame_metrics
-from streamdl.training.loop import LoopConfig, device_of, distributed, fit
+from streamdl.training.loop import LoopConfig, device_of, distributed, fit, starting_model
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def train_tagger(tc: TagTrainConfig, *, resume: bool = False) -> Path:
     device = device_of(tc.device)
     corpus = Path(tc.corpus)
     torch.manual_seed(tc.seed)
-    model = (load_model(tc.init, "tagger").train() if tc.init else Tagger(TaggerConfig(arch=tc.arch))).to(device)
+    model = starting_model(tc, "tagger", lambda: Tagger(TaggerConfig(arch=tc.arch)))
     spectrum = Spectrum(model.config.stft).to(device)
     scenes = SceneConfig(seconds=tc.seconds, sample_rate=model.config.stft.sample_rate)
     rirs = room_impulse_responses(tc.rirs, scenes.sample_rate, seed=tc.seed)

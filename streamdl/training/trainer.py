@@ -12,11 +12,10 @@ import torch
 
 from streamdl.data.examples import RandomExamples, fixed_examples
 from streamdl.data.mixing import MixConfig, Mixer, room_impulse_responses
-from streamdl.models.checkpoint import load_model
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
 from streamdl.models.spectrum import Spectrum
 from streamdl.training.adversarial import Adversary
-from streamdl.training.loop import LoopConfig, device_of, fit
+from streamdl.training.loop import LoopConfig, device_of, fit, starting_model
 from streamdl.training.losses import compressed_spectral_loss, multires_stft_loss, si_sdr
 
 
@@ -54,7 +53,7 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
     device = device_of(tc.device)
     corpus = Path(tc.corpus)
     torch.manual_seed(tc.seed)
-    model = (load_model(tc.init, "denoiser").train() if tc.init else Denoiser(mc)).to(device)
+    model = starting_model(tc, "denoiser", lambda: Denoiser(mc))
     mc = model.config
     spectrum = Spectrum(mc.stft).to(device)
     mix = MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate)
