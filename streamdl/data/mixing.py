@@ -31,16 +31,22 @@ class MixConfig:
     p_synthetic: float = 0.45  # share of noises that are synthetic rather than recorded
     p_music: float = 0.1  # share of recorded noises that are music
     p_second_noise: float = 0.3
+    noise_speed: tuple[float, float] = (0.7, 1.4)  # resampling factor of half the recorded noises
 
 
 class Pool:
-    """One corpus pool (e.g. speech_train): int16 clips back to back, read as float32 windows."""
+    """Clips back to back as int16 (samples,), with offsets (clips + 1,) and names (clips,); read as float32 windows."""
 
-    def __init__(self, path: Path):
+    def __init__(self, audio: np.ndarray, offsets: np.ndarray, names: np.ndarray):
+        self.audio, self.offsets, self.names = audio, offsets, names
+
+    @classmethod
+    def load(cls, path: Path) -> Pool:
+        """One corpus pool file (e.g. speech_train.npz) written by 'streamdl data build'."""
         if not path.is_file():
             raise StreamdlError(f"{path}: corpus pool missing; build the corpus with 'streamdl data build' first")
         with np.load(path) as z:
-            self.audio, self.offsets, self.names = z["audio"], z["offsets"], z["names"]
+            return cls(z["audio"], z["offsets"], z["names"])
 
     @classmethod
     def from_files(cls, folder: Path, sample_rate: int = 16000) -> Pool:
@@ -48,15 +54,12 @@ class Pool:
         from streamdl.dsp.resample import resample
         from streamdl.io.audiofile import find_audio_files, read_audio
 
-        pool = cls.__new__(cls)
         clips, names = [], []
         for path in find_audio_files(folder):
             audio, rate = read_audio(path)
             clips.append(np.round(np.clip(resample(audio.mean(axis=1), rate, sample_rate), -1, 1) * 32767).astype(np.int16))
             names.append(str(path.relative_to(folder)))
-        pool.audio, pool.names = np.concatenate(clips), np.array(names)
-        pool.offsets = np.concatenate([[0], np.cumsum([len(c) for c in clips])])
-        return pool
+        return cls(np.concatenate(clips), np.concatenate([[0], np.cumsum([len(c) for c in clips])]), np.array(names))
 
     def window(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """A random stretch of n samples across clip boundaries (looping at the end)."""
@@ -70,6 +73,14 @@ class Pool:
         clip = self.audio[self.offsets[i] : self.offsets[i + 1]].astype(np.float32) / 32768.0
         start = int(rng.integers(0, len(clip)))
         return np.resize(np.roll(clip, -start), n)
+
+
+def sped_up(read, rng: np.random.Generator, n: int, speed: float) -> np.ndarray:
+    """n samples of ``read(rng, count)`` played ``speed`` times faster (pitch and pace together)."""
+    if speed == 1.0:
+        return read(rng, n)
+    x = soxr.resample(read(rng, int(n * speed) + 64), speed, 1.0, quality="LQ")[:n]
+    return np.pad(x, (0, n - len(x)))
 
 
 def rms(x: np.ndarray) -> float:
@@ -171,14 +182,28 @@ def synthetic_traffic(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     return (x / rms(x)).astype(np.float32)
 
 
-SYNTHETIC_KINDS = ("hum", "drone", "engine", "fan", "colored", "water", "wind", "traffic")
+def synthetic_texture(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """Noise of no particular source: a random smooth spectral envelope (+-15 dB over 8 log-spaced
+    points, 50 Hz..8 kHz) under a random slow amplitude modulation (0.3..6 Hz, depth 0..1)."""
+    f = np.maximum(np.fft.rfftfreq(n, 1 / sr), 50.0)
+    knots = np.geomspace(50.0, sr / 2, 8)
+    envelope_db = np.interp(np.log(f), np.log(knots), np.cumsum(rng.uniform(-10, 10, 8)).clip(-15, 15))
+    x = np.fft.irfft(np.fft.rfft(rng.standard_normal(n)) * 10 ** (envelope_db / 20), n)
+    rate, depth = rng.uniform(0.3, 6.0), rng.uniform(0.0, 1.0)
+    wobble = ss.sosfiltfilt(ss.butter(2, min(rate, sr / 4), fs=sr, output="sos"), rng.standard_normal(n))
+    x = x * np.exp(depth * wobble / (np.std(wobble) + 1e-9))
+    return (x / rms(x)).astype(np.float32)
+
+
+SYNTHETIC_KINDS = ("hum", "drone", "engine", "fan", "colored", "water", "wind", "traffic", "texture")
 
 
 def synthetic_noise(rng: np.random.Generator, n: int, sr: int, kinds: tuple[str, ...] = SYNTHETIC_KINDS) -> np.ndarray:
-    """Hum, harmonic drone, engine with a moving pitch, fan, white/pink/brown noise, water, wind or traffic (unit RMS)."""
+    """Hum, harmonic drone, engine with a moving pitch, fan, white/pink/brown noise, water, wind, traffic
+    or a random texture (unit RMS)."""
     kind = rng.choice(kinds)
-    if kind in ("water", "wind", "traffic"):
-        return {"water": synthetic_water, "wind": synthetic_wind, "traffic": synthetic_traffic}[kind](rng, n, sr)
+    if kind in ("water", "wind", "traffic", "texture"):
+        return {"water": synthetic_water, "wind": synthetic_wind, "traffic": synthetic_traffic, "texture": synthetic_texture}[kind](rng, n, sr)
     t = np.arange(n) / sr
     if kind in ("hum", "drone", "engine"):
         f0 = rng.uniform(40, 70) if kind == "hum" else rng.uniform(40, 500)
@@ -205,19 +230,15 @@ class Mixer:
 
     def __init__(self, corpus: Path, split: str, config: MixConfig = MixConfig(), *, rirs: list[np.ndarray] | None = None):
         self.config = config
-        self.speech = Pool(corpus / f"speech_{split}.npz")
-        self.noise = Pool(corpus / f"noise_{split}.npz")
+        self.speech = Pool.load(corpus / f"speech_{split}.npz")
+        self.noise = Pool.load(corpus / f"noise_{split}.npz")
         music = corpus / f"music_{split}.npz"
-        self.music = Pool(music) if music.is_file() else None
+        self.music = Pool.load(music) if music.is_file() else None
         self.rirs = rirs if rirs is not None else []
 
     def _speech(self, rng: np.random.Generator, n: int) -> np.ndarray:
         c = self.config
-        speed = rng.uniform(0.9, 1.1)
-        x = self.speech.window(rng, int(n * speed) + 64)
-        x = soxr.resample(x, c.sample_rate, c.sample_rate / speed, quality="LQ")[:n]
-        x = np.pad(x, (0, n - len(x)))
-        x = random_eq(rng, x, c.sample_rate)
+        x = random_eq(rng, sped_up(self.speech.window, rng, n, rng.uniform(0.9, 1.1)), c.sample_rate)
         if rng.random() < c.p_bandlimit:
             x = lowpass(x, rng.uniform(3400, 7000), c.sample_rate)
         if self.rirs and rng.random() < c.p_reverb:
@@ -230,13 +251,15 @@ class Mixer:
             x = synthetic_noise(rng, n, c.sample_rate)
         else:
             pool = self.music if self.music is not None and rng.random() < c.p_music else self.noise
-            x = pool.clip(rng, n)
+            speed = np.exp(rng.uniform(*np.log(c.noise_speed))) if rng.random() < 0.5 else 1.0
+            x = sped_up(pool.clip, rng, n, speed)  # a recording pitched and paced up or down: a new noise
             if rng.random() < 0.5:
                 x = random_eq(rng, x, c.sample_rate)
             if rng.random() < 0.2:
                 x = lowpass(x, rng.uniform(500, 4000), c.sample_rate)
-            if rng.random() < 0.2:  # babble-like: a few other talkers
-                x = x + sum(self.speech.window(rng, n) for _ in range(rng.integers(2, 6)))
+            if rng.random() < 0.2:  # babble: a few to a room full of other talkers
+                talkers = [random_eq(rng, self.speech.window(rng, n), c.sample_rate) * rng.lognormal(0, 0.5) for _ in range(rng.integers(2, 13))]
+                x = x + sum(talkers) / rms(sum(talkers)) * rng.uniform(0.5, 2.0) * rms(x)
         return x / rms(x)
 
     def pair(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -287,8 +310,8 @@ def write_evaluation_pairs(corpus: Path, out_dir: Path, *, split: str = "test", 
     from streamdl.io.audiofile import write_audio
 
     rng = np.random.default_rng(seed)
-    speech = Pool(corpus / f"speech_{split}.npz")
-    noise = Pool.from_files(noise_dir) if noise_dir is not None else Pool(corpus / f"noise_{split}.npz")
+    speech = Pool.load(corpus / f"speech_{split}.npz")
+    noise = Pool.from_files(noise_dir) if noise_dir is not None else Pool.load(corpus / f"noise_{split}.npz")
     n = int(seconds * 16000)
     for sub in ("clean", "noisy"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)

@@ -66,7 +66,7 @@ class ClipBank:
             for file_split in ("train", "val", "test"):
                 path = corpus / f"{role}_{file_split}.npz"
                 if path.is_file():
-                    pool = Pool(path)
+                    pool = Pool.load(path)
                     for i, name in enumerate(pool.names):
                         if tagger_split(str(name)) == split:
                             for label in labels_of(str(name)) or ("",):
@@ -74,7 +74,7 @@ class ClipBank:
         for role in ("speech", "music"):
             path = corpus / f"{role}_{split}.npz"
             if path.is_file():
-                pool = Pool(path)
+                pool = Pool.load(path)
                 self.by_label[role] += [(pool, int(a), int(b)) for a, b in zip(pool.offsets[:-1], pool.offsets[1:])]
         if not self.by_label["speech"]:
             raise StreamdlError(f"{corpus}: no {split} speech for the tagger; build the corpus with 'streamdl data build' first")
@@ -128,7 +128,7 @@ class SceneMaker:
             "water": (synthetic_water, 2),  # water's and vehicles' recordings are mostly short hits, not beds
             "vehicle": (synthetic_traffic, 2),
             "crowd": (self._babble, 2),
-            "": (lambda rng, n, sr: synthetic_noise(rng, n, sr, kinds=("hum", "fan", "colored")), 1),
+            "": (lambda rng, n, sr: synthetic_noise(rng, n, sr, kinds=("hum", "fan", "colored", "texture")), 1),
         }
 
     def _babble(self, rng: np.random.Generator, n: int, sr: int) -> np.ndarray:

@@ -20,6 +20,8 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     path = Path(path)
     if not path.is_file():
         raise StreamdlError(f"{path}: no such file; give the path of a wav or flac file")
+    if path.stat().st_size == 0:
+        raise StreamdlError(f"{path}: the file is empty (0 bytes); was it written completely?")
     try:
         data, rate = sf.read(path, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, ValueError) as e:

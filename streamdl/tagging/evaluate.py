@@ -61,7 +61,7 @@ def held_out_clips(corpus: Path, *, per_pool: int = 40, clip_seconds: float = 8.
     clips = []
     for role in ("speech", "music"):
         if (corpus / f"{role}_test.npz").is_file():
-            pool = Pool(corpus / f"{role}_test.npz")
+            pool = Pool.load(corpus / f"{role}_test.npz")
             clips += [(role, f"{role}_test window {i}", pool.window(rng, n)) for i in range(per_pool)]
     bank = ClipBank(corpus, "val")
     for label, entries in sorted(bank.by_label.items()):

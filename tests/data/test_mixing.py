@@ -3,7 +3,7 @@ import pytest
 import soundfile as sf
 
 from streamdl.data.examples import fixed_examples
-from streamdl.data.mixing import MixConfig, Mixer, Pool, synthetic_noise, write_evaluation_pairs
+from streamdl.data.mixing import MixConfig, Mixer, Pool, sped_up, synthetic_noise, synthetic_texture, write_evaluation_pairs
 from streamdl.errors import StreamdlError
 
 
@@ -28,6 +28,23 @@ def test_fixed_pairs_are_reproducible(tiny_corpus):
 def test_synthetic_noises_are_finite_unit_rms(seed):
     x = synthetic_noise(np.random.default_rng(seed), 16000, 16000)
     assert np.isfinite(x).all() and abs(np.sqrt(np.mean(x**2)) - 1) < 1e-3
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_texture_noise_is_finite_unit_rms_and_not_white(seed):
+    x = synthetic_texture(np.random.default_rng(seed), 32000, 16000)
+    assert np.isfinite(x).all() and abs(np.sqrt(np.mean(x**2)) - 1) < 1e-3
+    bands = np.add.reduceat(np.abs(np.fft.rfft(x)) ** 2, np.arange(0, 16001, 2000))
+    assert bands.max() / bands.min() > 2  # a spectral envelope, not flat
+
+
+@pytest.mark.parametrize("speed", [0.7, 1.0, 1.4])
+def test_sped_up_keeps_the_length_and_moves_the_pitch(speed):
+    tone = lambda rng, n: np.sin(2 * np.pi * 500 * np.arange(n) / 16000).astype(np.float32)  # noqa: E731
+    x = sped_up(tone, np.random.default_rng(0), 16000, speed)
+    assert x.shape == (16000,)
+    peak_hz = np.argmax(np.abs(np.fft.rfft(x[2000:14000]))) * 16000 / 12000
+    assert peak_hz == pytest.approx(500 * speed, abs=3)
 
 
 def test_evaluation_pairs_match_by_name(tiny_corpus, tmp_path):

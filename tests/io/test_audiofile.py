@@ -38,6 +38,12 @@ def test_empty_file(tmp_path):
         read_audio(tmp_path / "empty.wav")
 
 
+def test_zero_byte_file(tmp_path):
+    (tmp_path / "cut.wav").write_bytes(b"")
+    with pytest.raises(StreamdlError, match="empty \\(0 bytes\\)"):
+        read_audio(tmp_path / "cut.wav")
+
+
 def test_non_finite_samples(tmp_path):
     x = np.zeros(100, np.float32)
     x[10] = np.nan
