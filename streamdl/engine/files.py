@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import scipy.signal as ss
 from tqdm import tqdm
 
 from streamdl.dsp.resample import resample
@@ -18,14 +19,38 @@ def process_array(chain: Chain, audio: np.ndarray, rate: int, progress: Callable
     """float32 (frames, channels) at ``rate`` -> the same shape, each channel run through the chain.
 
     Resampled to the chain's rate and back (zero-phase), delay-compensated, clipped to [-1, 1].
+    Above the chain's band (rates over 16 kHz) the input's own content is kept, scaled hop by hop
+    by the gain the chain applied to its top band, so wideband recordings stay wideband.
     """
     model_rate = chain.config.sample_rate
     out = np.empty_like(audio)
     for ch in range(audio.shape[1]):
-        y = process_signal(chain, resample(audio[:, ch], rate, model_rate), progress)
-        y = resample(y, model_rate, rate)
-        out[:, ch] = np.pad(y, (0, max(0, len(audio) - len(y))))[: len(audio)]
+        x = resample(audio[:, ch], rate, model_rate)
+        y = process_signal(chain, x, progress)
+        up = resample(y, model_rate, rate)
+        up = np.pad(up, (0, max(0, len(audio) - len(up))))[: len(audio)]
+        if rate > model_rate and len(x) > 1:
+            highs = audio[:, ch] - np.pad(resample(x, model_rate, rate), (0, len(audio)))[: len(audio)]
+            up = up + highs * top_band_gain(x, y, model_rate, chain.config.hop, rate, len(audio))
+        out[:, ch] = up
     return np.clip(out, -1.0, 1.0)
+
+
+def top_band_gain(x: np.ndarray, y: np.ndarray, model_rate: int, hop: int, rate: int, n: int) -> np.ndarray:
+    """Amplitude gain in [0, 1] from input x to aligned output y (samples,) at ``model_rate``, in the
+    band from a quarter of the rate to just below its Nyquist, measured over 2-hop windows every
+    hop and interpolated to ``n`` samples at ``rate``."""
+    sos = ss.butter(4, (model_rate / 4, 0.47 * model_rate), btype="bandpass", fs=model_rate, output="sos")
+    frames = max(1, len(x) // hop)
+
+    def energy(s: np.ndarray) -> np.ndarray:
+        band = ss.sosfiltfilt(sos, s, padlen=min(len(s) - 1, 3 * (2 * len(sos) + 1)))
+        e = np.pad(band**2, (0, frames * hop + hop - len(s))).reshape(-1, hop).sum(axis=1)
+        return e[:frames] + e[1 : frames + 1]
+
+    gain = np.sqrt((energy(y) + 1e-9) / (energy(x) + 1e-9)).clip(0.0, 1.0)
+    centres = (np.arange(frames) + 1.0) * hop / model_rate  # each window spans two hops
+    return np.interp(np.arange(n) / rate, centres, gain).astype(np.float32)
 
 
 def read_mono(path: str | Path, rate: int) -> np.ndarray:

@@ -44,6 +44,14 @@ def test_arrays_keep_rate_length_and_channels(rate, channels):
     np.testing.assert_allclose(y[mid], x[mid], atol=2e-3)  # aligned: no delay left
 
 
+@pytest.mark.parametrize("gain", [1.0, 0.5, 0.0])
+def test_wideband_input_keeps_its_highs_scaled_like_the_top_band(gain):
+    x = 0.1 * np.random.default_rng(0).standard_normal((48000, 1)).astype(np.float32)  # white up to 24 kHz
+    y = process_array(Chain(stages=[lambda spec: spec * np.float32(gain)]), x, 48000)
+    mid = slice(4800, -4800)
+    np.testing.assert_allclose(y[mid], gain * x[mid], atol=0.01)  # above 8 kHz too, not only the chain's band
+
+
 def test_output_never_leaves_minus_one_to_one():
     x = np.full((16000, 1), 0.9, np.float32)
     y = process_array(Chain(stages=[lambda spec: spec * np.float32(3.0)]), x, 16000)
