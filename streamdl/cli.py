@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import json
+import os
 import signal
 import sys
 import warnings
@@ -233,18 +234,24 @@ def cmd_data_pairs(args) -> None:
     print(f"wrote {args.count} pairs to {args.out}/clean and {args.out}/noisy")
 
 
+def _say_best(path: Path) -> None:
+    """Print where the best model went, once (on rank 0 under torchrun)."""
+    if os.environ.get("RANK", "0") == "0":
+        print(f"best model: {path}")
+
+
 def cmd_train_denoiser(args) -> None:
     from streamdl.training.trainer import TrainConfig, train_denoiser
 
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, adversarial_from=args.adversarial_from)
-    print(f"best model: {train_denoiser(tc, resume=args.resume)}")
+    _say_best(train_denoiser(tc, resume=args.resume))
 
 
 def cmd_train_tagger(args) -> None:
     from streamdl.training.tagger import TagTrainConfig, train_tagger
 
     tc = TagTrainConfig(**_loop_options(args), arch=args.arch)
-    print(f"best model: {train_tagger(tc, resume=args.resume)}")
+    _say_best(train_tagger(tc, resume=args.resume))
 
 
 def _add_training_options(p: argparse.ArgumentParser, kind: str, *, steps: int, lr: float) -> None:
@@ -271,7 +278,7 @@ def cmd_train_codec(args) -> None:
     from streamdl.training.codec import CodecTrainConfig, train_codec
 
     tc = CodecTrainConfig(**_loop_options(args), adversarial_from=args.adversarial_from)
-    print(f"best model: {train_codec(tc, resume=args.resume)}")
+    _say_best(train_codec(tc, resume=args.resume))
 
 
 def build_parser() -> argparse.ArgumentParser:

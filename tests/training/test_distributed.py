@@ -1,0 +1,27 @@
+"""Training runs unchanged under torchrun: two CPU processes (gloo), one model, one log."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+from streamdl.models.checkpoint import load_model
+
+
+def test_denoiser_training_under_torchrun_with_two_processes(tiny_corpus, tmp_path):
+    corpus, _ = tiny_corpus
+    out = tmp_path / "run"
+    with socket.socket() as s:  # a free port for the rendezvous
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", port,
+           "-m", "streamdl", "train", "denoiser", "--corpus", str(corpus), "--out", str(out),
+           "--steps", "3", "--batch-size", "2", "--workers", "0", "--warmup", "1"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("best model:") == 1  # rank 0 speaks for the run
+    lines = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [line["step"] for line in lines] == [3]  # validated and logged by rank 0 only
+    load_model(out / "best.pt", "denoiser")
