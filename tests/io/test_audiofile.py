@@ -21,27 +21,31 @@ def test_written_samples_are_clipped(tmp_path):
     assert y.max() <= 1.0 and y.min() >= -1.0
 
 
-def test_missing_file(tmp_path):
-    with pytest.raises(StreamdlError, match="no such file"):
-        read_audio(tmp_path / "nope.wav")
+def _write_nothing(path):
+    pass
 
 
-def test_corrupt_file(tmp_path):
-    (tmp_path / "bad.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk")
-    with pytest.raises(StreamdlError, match="not a readable audio file"):
-        read_audio(tmp_path / "bad.wav")
+def _write_junk(path):
+    path.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk")
 
 
-def test_empty_file(tmp_path):
-    sf.write(tmp_path / "empty.wav", np.zeros((0, 1), np.float32), 16000)
-    with pytest.raises(StreamdlError, match="no audio samples"):
-        read_audio(tmp_path / "empty.wav")
+def _write_no_samples(path):
+    sf.write(path, np.zeros((0, 1), np.float32), 16000)
 
 
-def test_zero_byte_file(tmp_path):
-    (tmp_path / "cut.wav").write_bytes(b"")
-    with pytest.raises(StreamdlError, match="empty \\(0 bytes\\)"):
-        read_audio(tmp_path / "cut.wav")
+def _write_zero_bytes(path):
+    path.write_bytes(b"")
+
+
+@pytest.mark.parametrize(
+    "write, message",
+    [(_write_nothing, "no such file"), (_write_junk, "not a readable audio file"), (_write_no_samples, "no audio samples"),
+     (_write_zero_bytes, r"empty \(0 bytes\)")],
+)  # fmt: skip
+def test_unreadable_files_get_a_one_line_error(tmp_path, write, message):
+    write(tmp_path / "in.wav")
+    with pytest.raises(StreamdlError, match=message):
+        read_audio(tmp_path / "in.wav")
 
 
 def test_non_finite_samples(tmp_path):
