@@ -63,22 +63,16 @@ class Chain:
                 part.reset()
 
 
-def process_signal(chain: Chain, x: np.ndarray, progress: Callable[[int], None] | None = None) -> np.ndarray:
+def process_signal(chain: Chain, x: np.ndarray) -> np.ndarray:
     """Run a mono float32 signal (samples,) through a fresh chain; delay-compensated, same length.
 
     Output sample i lines up with input sample i: the chain's delay is flushed with zeros and cut
-    from the front. ``progress`` is called with the number of input samples done, about once a second.
+    from the front.
     """
     streamer = Streamer(chain)
     streamer.reset()
-    block = chain.config.sample_rate
-    outs = []
-    for start in range(0, len(x), block):
-        outs.append(streamer.feed(x[start : start + block]))
-        if progress is not None:
-            progress(len(x[start : start + block]))
-    outs.append(streamer.flush())
-    return np.concatenate(outs)[chain.delay_samples : chain.delay_samples + len(x)]
+    y = np.concatenate([streamer.feed(x), streamer.flush()])
+    return y[chain.delay_samples : chain.delay_samples + len(x)]
 
 
 class Streamer:

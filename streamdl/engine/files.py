@@ -1,8 +1,15 @@
-"""Files through the streaming chain: any rate and channel count in, same rate, length and channels out."""
+"""Files through the streaming chain: any rate and channel count in, same rate, length and channels out.
+
+Long files stream: each channel is read, resampled to the chain's rate and back, and processed in
+segments of ``SEGMENT_S`` seconds, each resampled with ``CONTEXT_S`` seconds of context on both
+sides (so the result is that of resampling the whole file at once), so memory does not grow
+with the file's length.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,36 +17,67 @@ import scipy.signal as ss
 from tqdm import tqdm
 
 from streamdl.dsp.resample import resample
-from streamdl.engine.chain import Chain, process_signal
+from streamdl.engine.chain import Chain, Streamer
 from streamdl.errors import StreamdlError
-from streamdl.io.audiofile import find_audio_files, read_audio, write_audio
+from streamdl.io.audiofile import AudioFileSink, AudioFileSource, find_audio_files, read_audio
+
+SEGMENT_S = 30  # seconds of one channel resampled and processed at a time
+CONTEXT_S = 1  # seconds each side of a segment that its resampling sees
 
 
-def process_array(chain: Chain, audio: np.ndarray, rate: int, progress: Callable[[int], None] | None = None) -> np.ndarray:
-    """float32 (frames, channels) at ``rate`` -> the same shape, each channel run through the chain.
+def process_channel(chain: Chain, read: Callable[[int, int], np.ndarray], n: int, rate: int,
+                    segment_s: int = SEGMENT_S) -> Iterator[tuple[int, np.ndarray]]:  # fmt: skip
+    """One channel of ``n`` samples at ``rate`` through a fresh chain: (start, float32 samples)
+    pieces in order, covering [0, n); ``read(start, stop)`` gives input samples (stop - start,).
 
-    Resampled to the chain's rate and back (zero-phase), delay-compensated, clipped to [-1, 1].
-    Above the chain's band (rates over 16 kHz) the input's own content is kept, scaled hop by hop
-    by the gain the chain applied to its top band, so wideband recordings stay wideband.
+    Resampled to the chain's rate and back (zero-phase), delay-compensated: output sample i lines
+    up with input sample i. Above the chain's band (rates over 16 kHz) the input's own content is
+    kept, scaled hop by hop by the gain the chain gave its top band, so wideband audio stays wideband.
     """
-    model_rate = chain.config.sample_rate
-    out = np.empty_like(audio)
-    for ch in range(audio.shape[1]):
-        x = resample(audio[:, ch], rate, model_rate)
-        y = process_signal(chain, x, progress)
-        up = resample(y, model_rate, rate)
-        up = np.pad(up, (0, max(0, len(audio) - len(up))))[: len(audio)]
-        if rate > model_rate and len(x) > 1:
-            highs = audio[:, ch] - np.pad(resample(x, model_rate, rate), (0, len(audio)))[: len(audio)]
-            up = up + highs * top_band_gain(x, y, model_rate, chain.config.hop, rate, len(audio))
-        out[:, ch] = up
-    return np.clip(out, -1.0, 1.0)
+    m = chain.config.sample_rate
+    seg, ctx = segment_s * rate, CONTEXT_S * rate  # whole seconds: integer sample counts at both rates
+    at_m = lambda i: round(n * m / rate) if i >= n else i * m // rate  # noqa: E731  file index -> chain-rate index
+    streamer = Streamer(chain)
+    streamer.reset()
+    x = y = np.zeros(0, np.float32)  # chain-rate input and aligned output, from chain-rate index `base` on
+    base, skip, todo = 0, chain.delay_samples, []
+    for a in range(0, n, seg):
+        b = min(n, a + seg)
+        lo, hi = max(0, a - ctx), min(n, b + ctx)
+        x_new = resample(read(lo, hi), rate, m)[at_m(a) - at_m(lo) : at_m(b) - at_m(lo)]
+        y_new = streamer.feed(x_new) if b < n else np.concatenate([streamer.feed(x_new), streamer.flush()])
+        drop = min(skip, len(y_new))  # the chain's delay, once
+        skip -= drop
+        x, y = np.concatenate([x, x_new]), np.concatenate([y, y_new[drop:]])[: len(x) + len(x_new)]
+        todo.append((a, b))
+        while todo and (b == n or at_m(min(n, todo[0][1] + ctx)) <= base + len(y)):
+            a0, b0 = todo.pop(0)
+            lo, hi = max(0, a0 - ctx), min(n, b0 + ctx)
+            part = slice(at_m(lo) - base, at_m(hi) - base)
+            yield a0, _back_to_rate(x[part], y[part], read(a0, b0), a0 - lo, m, chain.hop, rate)
+            keep = at_m(max(0, todo[0][0] - ctx)) if todo else base + len(x)  # what later segments still need
+            x, y, base = x[keep - base :], y[keep - base :], keep
+
+
+def _back_to_rate(x: np.ndarray, y: np.ndarray, original: np.ndarray, offset: int, m: int, hop: int, rate: int) -> np.ndarray:
+    """Chain output ``y`` (for input ``x``, both at rate m) back at ``rate``: the samples from
+    ``offset`` on, as many as ``original`` (the input there), plus its highs above the chain's band."""
+    n = len(original)
+    out = _fitted(resample(y, m, rate)[offset:], n)
+    if rate > m and len(x) > 1:
+        highs = original - _fitted(resample(x, m, rate)[offset:], n)
+        out = out + highs * top_band_gain(x, y, m, hop, rate, offset + n)[offset:]
+    return out
+
+
+def _fitted(x: np.ndarray, n: int) -> np.ndarray:
+    return np.pad(x[:n], (0, max(0, n - len(x))))
 
 
 def top_band_gain(x: np.ndarray, y: np.ndarray, model_rate: int, hop: int, rate: int, n: int) -> np.ndarray:
     """Amplitude gain in [0, 1] from input x to aligned output y (samples,) at ``model_rate``, in the
     band from a quarter of the rate to just below its Nyquist, measured over 2-hop windows every
-    hop and interpolated to ``n`` samples at ``rate``."""
+    hop and interpolated to ``n`` samples at ``rate``: float32 (n,)."""
     sos = ss.butter(4, (model_rate / 4, 0.47 * model_rate), btype="bandpass", fs=model_rate, output="sos")
     frames = max(1, len(x) // hop)
 
@@ -51,6 +89,33 @@ def top_band_gain(x: np.ndarray, y: np.ndarray, model_rate: int, hop: int, rate:
     gain = np.sqrt((energy(y) + 1e-9) / (energy(x) + 1e-9)).clip(0.0, 1.0)
     centres = (np.arange(frames) + 1.0) * hop / model_rate  # each window spans two hops
     return np.interp(np.arange(n) / rate, centres, gain).astype(np.float32)
+
+
+def process_array(chain: Chain, audio: np.ndarray, rate: int) -> np.ndarray:
+    """float32 (frames, channels) at ``rate`` -> the same shape, each channel through the chain
+    (see :func:`process_channel`), clipped to [-1, 1]."""
+    out = np.empty_like(audio)
+    for ch in range(audio.shape[1]):
+        for start, piece in process_channel(chain, lambda a, b: audio[a:b, ch], len(audio), rate):
+            out[start : start + len(piece), ch] = piece
+    return np.clip(out, -1.0, 1.0)
+
+
+def process_file(chain: Chain, src: Path, dst: Path) -> None:
+    """One audio file through the chain into ``dst`` (same rate, length and channels, 16-bit PCM).
+
+    Channels run one after another through a memory-mapped scratch file beside ``dst``; the
+    output is written only once every channel is done, so an error leaves no half-made file.
+    """
+    with AudioFileSource(src) as source, tempfile.TemporaryDirectory(prefix=".streamdl-", dir=dst.parent) as scratch:
+        out = np.lib.format.open_memmap(Path(scratch) / "out.npy", "w+", np.float32, (source.frames, source.channels))
+        for ch in range(source.channels):
+            read = lambda a, b: source.read(a, b)[:, ch]  # noqa: E731
+            for start, piece in process_channel(chain, read, source.frames, source.rate):
+                out[start : start + len(piece), ch] = piece
+        with AudioFileSink(dst, source.rate, source.channels) as sink:
+            for start in range(0, source.frames, SEGMENT_S * source.rate):
+                sink.write(out[start : start + SEGMENT_S * source.rate])
 
 
 def read_mono(path: str | Path, rate: int) -> np.ndarray:
@@ -77,9 +142,8 @@ def process_files(chain: Chain, inputs: Path, output: Path, *, quiet: bool = Fal
     written = []
     with tqdm(total=len(jobs), unit="file", disable=quiet or len(jobs) < 2, desc="files") as bar:
         for src, dst in jobs:
-            audio, rate = read_audio(src)
             dst.parent.mkdir(parents=True, exist_ok=True)
-            write_audio(dst, process_array(chain, audio, rate), rate)
+            process_file(chain, src, dst)
             written.append(dst)
             bar.update()
     return written

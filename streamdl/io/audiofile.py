@@ -17,20 +17,51 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
 
     Raises StreamdlError for a missing, unreadable, empty or non-finite file.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise StreamdlError(f"{path}: no such file; give the path of a wav or flac file")
-    if path.stat().st_size == 0:
-        raise StreamdlError(f"{path}: the file is empty (0 bytes); was it written completely?")
-    try:
-        data, rate = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, ValueError) as e:
-        raise StreamdlError(f"{path}: not a readable audio file ({e}); convert it to wav or flac") from None
-    if len(data) == 0:
-        raise StreamdlError(f"{path}: the file holds no audio samples")
-    if not np.isfinite(data).all():
-        raise StreamdlError(f"{path}: the audio holds NaN or Inf samples; re-export it as 16-bit PCM")
-    return data, rate
+    with AudioFileSource(path) as source:
+        return source.read(0, source.frames), source.rate
+
+
+class AudioFileSource:
+    """An audio file read by ranges of frames, so long files need not fit in memory.
+
+    Opening checks it: a missing, unreadable or empty file raises StreamdlError; so does any range
+    holding NaN or Inf. ``rate``, ``frames`` and ``channels`` describe it.
+    """
+
+    def __init__(self, path: str | Path):
+        path = Path(path)
+        if not path.is_file():
+            raise StreamdlError(f"{path}: no such file; give the path of a wav or flac file")
+        if path.stat().st_size == 0:
+            raise StreamdlError(f"{path}: the file is empty (0 bytes); was it written completely?")
+        try:
+            self._file = sf.SoundFile(path)
+        except (sf.LibsndfileError, RuntimeError, ValueError) as e:
+            raise StreamdlError(f"{path}: not a readable audio file ({e}); convert it to wav or flac") from None
+        self.path, self.rate, self.frames, self.channels = path, self._file.samplerate, self._file.frames, self._file.channels
+        if self.frames == 0:
+            self._file.close()
+            raise StreamdlError(f"{path}: the file holds no audio samples")
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Frames [start, stop) as float32 (frames, channels)."""
+        try:
+            self._file.seek(start)
+            data = self._file.read(stop - start, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError, ValueError) as e:
+            raise StreamdlError(f"{self.path}: not a readable audio file ({e}); convert it to wav or flac") from None
+        if not np.isfinite(data).all():
+            raise StreamdlError(f"{self.path}: the audio holds NaN or Inf samples; re-export it as 16-bit PCM")
+        return data
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> AudioFileSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def write_audio(path: str | Path, data: np.ndarray, sample_rate: int) -> None:

@@ -3,8 +3,9 @@ import pytest
 
 from streamdl.dsp.stft import STFTConfig
 from streamdl.engine.chain import Chain, Streamer, process_signal
-from streamdl.engine.files import output_paths, process_array
+from streamdl.engine.files import output_paths, process_array, process_channel, process_file
 from streamdl.errors import StreamdlError
+from streamdl.models.runtime import StreamingDenoiser
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,43 @@ def test_wideband_input_keeps_its_highs_scaled_like_the_top_band(gain):
     y = process_array(Chain(stages=[lambda spec: spec * np.float32(gain)]), x, 48000)
     mid = slice(4800, -4800)
     np.testing.assert_allclose(y[mid], gain * x[mid], atol=0.01)  # above 8 kHz too, not only the chain's band
+
+
+@pytest.mark.parametrize("rate", [48000, 8000])
+def test_segments_give_what_the_whole_signal_gives(rate):
+    n = int(rate * 3.7) + 13  # segments of 1 s: three whole ones and a ragged end
+    x = (0.1 * np.random.default_rng(1).standard_normal(n) * np.sin(np.arange(n) / rate * 3)).astype(np.float32)
+
+    def run(segment_s):
+        out, covered = np.full(n, np.nan, np.float32), 0
+        for start, piece in process_channel(Chain(stages=[StreamingDenoiser()]), lambda a, b: x[a:b], n, rate, segment_s):
+            assert start == covered  # in order, no gaps
+            out[start : start + len(piece)] = piece
+            covered += len(piece)
+        assert covered == n
+        return out
+
+    np.testing.assert_allclose(run(1), run(100), atol=1e-4)
+
+
+def test_a_file_streams_to_what_the_array_gives(tmp_path):
+    sf = pytest.importorskip("soundfile")
+    x = (0.1 * np.random.default_rng(2).standard_normal((44100 * 2 + 7, 2))).astype(np.float32)
+    sf.write(tmp_path / "in.wav", x, 44100, subtype="FLOAT")
+    process_file(Chain(stages=[lambda spec: spec * np.float32(0.5)]), tmp_path / "in.wav", tmp_path / "out.wav")
+    y, rate = sf.read(tmp_path / "out.wav", dtype="float32")
+    assert rate == 44100 and y.shape == x.shape
+    np.testing.assert_allclose(y, process_array(Chain(stages=[lambda spec: spec * np.float32(0.5)]), x, 44100), atol=1e-4)
+
+
+def test_bad_samples_mid_file_leave_no_output_behind(tmp_path):
+    sf = pytest.importorskip("soundfile")
+    x = np.zeros(16000 * 40, np.float32)  # the NaN sits in the second 30 s segment
+    x[16000 * 35] = np.nan
+    sf.write(tmp_path / "in.wav", x, 16000, subtype="FLOAT")
+    with pytest.raises(StreamdlError, match="NaN or Inf"):
+        process_file(Chain(), tmp_path / "in.wav", tmp_path / "out.wav")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.wav"]  # no output, no scratch file
 
 
 def test_output_never_leaves_minus_one_to_one():
