@@ -19,7 +19,7 @@ from tqdm import tqdm
 from streamdl.dsp.resample import resample
 from streamdl.engine.chain import Chain, Streamer
 from streamdl.errors import StreamdlError
-from streamdl.io.audiofile import AudioFileSink, AudioFileSource, find_audio_files, read_audio
+from streamdl.io.audiofile import AudioFileSink, AudioFileSource, find_audio_files
 
 SEGMENT_S = 30  # seconds of one channel resampled and processed at a time
 CONTEXT_S = 1  # seconds each side of a segment that its resampling sees
@@ -34,17 +34,13 @@ def process_channel(chain: Chain, read: Callable[[int, int], np.ndarray], n: int
     up with input sample i. Above the chain's band (rates over 16 kHz) the input's own content is
     kept, scaled hop by hop by the gain the chain gave its top band, so wideband audio stays wideband.
     """
-    m = chain.config.sample_rate
-    seg, ctx = segment_s * rate, CONTEXT_S * rate  # whole seconds: integer sample counts at both rates
-    at_m = lambda i: round(n * m / rate) if i >= n else i * m // rate  # noqa: E731  file index -> chain-rate index
+    m, ctx = chain.config.sample_rate, CONTEXT_S * rate
+    at_m = _index_map(n, rate, m)
     streamer = Streamer(chain)
     streamer.reset()
     x = y = np.zeros(0, np.float32)  # chain-rate input and aligned output, from chain-rate index `base` on
     base, skip, todo = 0, chain.delay_samples, []
-    for a in range(0, n, seg):
-        b = min(n, a + seg)
-        lo, hi = max(0, a - ctx), min(n, b + ctx)
-        x_new = resample(read(lo, hi), rate, m)[at_m(a) - at_m(lo) : at_m(b) - at_m(lo)]
+    for a, b, x_new in resampled_segments(read, n, rate, m, segment_s):
         y_new = streamer.feed(x_new) if b < n else np.concatenate([streamer.feed(x_new), streamer.flush()])
         drop = min(skip, len(y_new))  # the chain's delay, once
         skip -= drop
@@ -57,6 +53,24 @@ def process_channel(chain: Chain, read: Callable[[int, int], np.ndarray], n: int
             yield a0, _back_to_rate(x[part], y[part], read(a0, b0), a0 - lo, m, chain.hop, rate)
             keep = at_m(max(0, todo[0][0] - ctx)) if todo else base + len(x)  # what later segments still need
             x, y, base = x[keep - base :], y[keep - base :], keep
+
+
+def resampled_segments(read: Callable[[int, int], np.ndarray], n: int, rate: int, to_rate: int,
+                       segment_s: int = SEGMENT_S) -> Iterator[tuple[int, int, np.ndarray]]:  # fmt: skip
+    """(start, stop, samples) for [0, n) at ``rate`` in segments of ``segment_s`` seconds, each
+    resampled to ``to_rate`` with ``CONTEXT_S`` seconds of context: the pieces join to the whole
+    signal resampled at once. ``read(start, stop)`` gives input samples (stop - start,)."""
+    seg, ctx = segment_s * rate, CONTEXT_S * rate  # whole seconds: integer sample counts at both rates
+    at = _index_map(n, rate, to_rate)
+    for a in range(0, n, seg):
+        b = min(n, a + seg)
+        lo, hi = max(0, a - ctx), min(n, b + ctx)
+        yield a, b, resample(read(lo, hi), rate, to_rate)[at(a) - at(lo) : at(b) - at(lo)]
+
+
+def _index_map(n: int, rate: int, to_rate: int) -> Callable[[int], int]:
+    """Sample index at ``rate`` (whole seconds, or the end n) -> the same instant's index at ``to_rate``."""
+    return lambda i: round(n * to_rate / rate) if i >= n else i * to_rate // rate
 
 
 def _back_to_rate(x: np.ndarray, y: np.ndarray, original: np.ndarray, offset: int, m: int, hop: int, rate: int) -> np.ndarray:
@@ -119,9 +133,12 @@ def process_file(chain: Chain, src: Path, dst: Path) -> None:
 
 
 def read_mono(path: str | Path, rate: int) -> np.ndarray:
-    """A whole audio file mixed down to mono float32 (samples,) at ``rate``: a live source."""
-    audio, file_rate = read_audio(path)
-    return resample(audio.mean(axis=1), file_rate, rate)
+    """A whole audio file mixed down to mono float32 (samples,) at ``rate`` (read in segments, so
+    only the result has to fit in memory)."""
+    with AudioFileSource(path) as source:
+        mono = lambda a, b: source.read(a, b).mean(axis=1)  # noqa: E731
+        pieces = [x for _, _, x in resampled_segments(mono, source.frames, source.rate, rate)]
+    return np.concatenate(pieces).astype(np.float32, copy=False)
 
 
 def output_paths(inputs: Path, output: Path) -> list[tuple[Path, Path]]:

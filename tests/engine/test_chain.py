@@ -3,7 +3,8 @@ import pytest
 
 from streamdl.dsp.stft import STFTConfig
 from streamdl.engine.chain import Chain, Streamer, process_signal
-from streamdl.engine.files import output_paths, process_array, process_channel, process_file
+from streamdl.dsp.resample import resample
+from streamdl.engine.files import output_paths, process_array, process_channel, process_file, read_mono
 from streamdl.errors import StreamdlError
 from streamdl.models.runtime import StreamingDenoiser
 
@@ -78,6 +79,13 @@ def test_a_file_streams_to_what_the_array_gives(tmp_path):
     y, rate = sf.read(tmp_path / "out.wav", dtype="float32")
     assert rate == 44100 and y.shape == x.shape
     np.testing.assert_allclose(y, process_array(Chain(stages=[lambda spec: spec * np.float32(0.5)]), x, 44100), atol=1e-4)
+
+
+def test_a_long_file_read_in_segments_equals_the_whole_file_resampled(tmp_path):
+    sf = pytest.importorskip("soundfile")
+    x = (0.1 * np.random.default_rng(3).standard_normal((8000 * 65 + 3, 2))).astype(np.float32)  # three segments
+    sf.write(tmp_path / "in.wav", x, 8000, subtype="FLOAT")
+    np.testing.assert_allclose(read_mono(tmp_path / "in.wav", 16000), resample(x.mean(axis=1), 8000, 16000), atol=1e-5)
 
 
 def test_bad_samples_mid_file_leave_no_output_behind(tmp_path):
