@@ -225,8 +225,12 @@ def run_demo(*, input_file: Path, input_device=None, output_device=None, seconds
 
     ``input_file`` plays in a loop unless ``input_device`` names a microphone.
     """
-    if screenshot is not None and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    headless = not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
+    if headless and screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    elif headless and not os.environ.get("QT_QPA_PLATFORM"):  # Qt would abort the process with a page of text
+        raise StreamdlError("the demo needs a desktop session and there is none (DISPLAY and WAYLAND_DISPLAY are unset); "
+                            "run it on the desktop, or save a picture offscreen with --screenshot demo.png --seconds 5")
     QtCore, QtWidgets, _ = _qt()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     session = DemoSession(input_file, input_device, output_device)

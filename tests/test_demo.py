@@ -38,3 +38,9 @@ def test_a_bad_screenshot_path_is_a_one_line_error(tmp_path):
     result = subprocess.run([sys.executable, "-m", "streamdl", "demo", "--seconds", "1", "--screenshot", str(tmp_path / "no" / "x.png")],
                             capture_output=True, text=True, env=env, timeout=180)  # fmt: skip
     assert result.returncode == 2 and "could not save the screenshot" in result.stderr
+
+
+def test_no_desktop_is_a_one_line_error_not_a_qt_abort():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([sys.executable, "-m", "streamdl", "demo", "--seconds", "1"], capture_output=True, text=True, env=env, timeout=180)
+    assert result.returncode == 2 and "needs a desktop session" in result.stderr and len(result.stderr.strip().splitlines()) == 1
