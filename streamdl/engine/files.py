@@ -19,7 +19,7 @@ from tqdm import tqdm
 from streamdl.dsp.resample import resample
 from streamdl.engine.chain import Chain, Streamer
 from streamdl.errors import StreamdlError
-from streamdl.io.audiofile import AudioFileSink, AudioFileSource, find_audio_files
+from streamdl.io.audiofile import AudioFileSink, AudioFileSource, check_output_name, find_audio_files
 
 SEGMENT_S = 30  # seconds of one channel resampled and processed at a time
 CONTEXT_S = 1  # seconds each side of a segment that its resampling sees
@@ -156,6 +156,8 @@ def output_paths(inputs: Path, output: Path) -> list[tuple[Path, Path]]:
 def process_files(chain: Chain, inputs: Path, output: Path, *, quiet: bool = False) -> list[Path]:
     """Run every audio file in ``inputs`` through ``chain``; return the files written."""
     jobs = output_paths(inputs, output)
+    for _, dst in jobs:  # before hours of work, not after
+        check_output_name(dst)
     written = []
     with tqdm(total=len(jobs), unit="file", disable=quiet or len(jobs) < 2, desc="files") as bar:
         for src, dst in jobs:

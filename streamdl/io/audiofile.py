@@ -70,6 +70,14 @@ def write_audio(path: str | Path, data: np.ndarray, sample_rate: int) -> None:
         sink.write(data)
 
 
+def check_output_name(path: str | Path) -> Path:
+    """``path`` if its suffix names a format this can write, else a one-line StreamdlError."""
+    path = Path(path)
+    if path.suffix.lower() not in AUDIO_SUFFIXES:
+        raise StreamdlError(f"{path}: unknown output format; end the name with one of {', '.join(AUDIO_SUFFIXES)}")
+    return path
+
+
 class AudioFileSink:
     """A file written block by block; closing it (also on an exception or Ctrl-C) finalizes the header.
 
@@ -77,9 +85,7 @@ class AudioFileSink:
     """
 
     def __init__(self, path: str | Path, sample_rate: int, channels: int):
-        path = Path(path)
-        if path.suffix.lower() not in AUDIO_SUFFIXES:
-            raise StreamdlError(f"{path}: unknown output format; end the name with one of {', '.join(AUDIO_SUFFIXES)}")
+        path = check_output_name(path)
         if not path.parent.is_dir():
             raise StreamdlError(f"{path}: the folder {path.parent} does not exist; create it first")
         subtype = "VORBIS" if path.suffix.lower() == ".ogg" else "PCM_16"
