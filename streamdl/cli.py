@@ -52,22 +52,25 @@ def _print_event(event: dict, as_json: bool, prefix: str = "") -> None:
 
 
 def cmd_tag(args) -> None:
-    from streamdl.engine.files import read_mono
+    from streamdl.engine.files import for_each_file, read_mono
     from streamdl.io.audiofile import find_audio_files
     from streamdl.tagging.runtime import tag_signal
 
     files = find_audio_files(Path(args.input) if args.input else sample_path())
     tagger = _tagger(args, backend=args.backend)
     rate = tagger.model.config.stft.sample_rate
-    for path in files:
+
+    def one(path: Path) -> None:
         result = {"file": str(path), **tag_signal(tagger, read_mono(path, rate), rate)}
         if args.json:
             print(json.dumps(result), flush=True)
-            continue
+            return
         top = sorted(result["clip_scores"].items(), key=lambda kv: -kv[1])[:3]
         print(f"{path}  ({result['duration_s']:.1f} s)  " + ", ".join(f"{label} {score:.2f}" for label, score in top))
         for event in result["events"]:
             _print_event(event, False, "  ")
+
+    for_each_file(files, one)
 
 
 def cmd_eval_tagger(args) -> None:

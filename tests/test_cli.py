@@ -38,6 +38,22 @@ def test_denoise_a_folder_keeps_rates_and_lengths(tmp_path):
     assert (b.samplerate, b.frames, b.channels) == (8000, 12345, 1)
 
 
+@pytest.mark.parametrize("command", ["denoise", "tag"])
+def test_a_bad_file_in_a_folder_is_skipped_and_the_rest_done(tmp_path, command):
+    (tmp_path / "in").mkdir()
+    sf.write(tmp_path / "in" / "a.wav", 0.1 * np.random.default_rng(0).standard_normal(16000), 16000)
+    (tmp_path / "in" / "b.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    sf.write(tmp_path / "in" / "c.flac", 0.1 * np.random.default_rng(1).standard_normal(16000), 16000)
+    result = streamdl(command, "-q", str(tmp_path / "in"), str(tmp_path / "out")) if command == "denoise" else streamdl(command, "--json", str(tmp_path / "in"))
+    assert result.returncode == 2
+    assert "skipped: " in result.stderr and "b.wav: not a readable audio file" in result.stderr
+    assert "1 of 3 files failed" in result.stderr.strip().splitlines()[-1]
+    if command == "denoise":
+        assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.wav", "c.flac"]
+    else:
+        assert [Path(json.loads(line)["file"]).name for line in result.stdout.splitlines()] == ["a.wav", "c.flac"]
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -8,9 +8,11 @@ with the file's length.
 
 from __future__ import annotations
 
+import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import scipy.signal as ss
@@ -23,6 +25,7 @@ from streamdl.io.audiofile import AudioFileSink, AudioFileSource, check_output_n
 
 SEGMENT_S = 30  # seconds of one channel resampled and processed at a time
 CONTEXT_S = 1  # seconds each side of a segment that its resampling sees
+T = TypeVar("T")
 
 
 def process_channel(chain: Chain, read: Callable[[int, int], np.ndarray], n: int, rate: int,
@@ -159,10 +162,30 @@ def process_files(chain: Chain, inputs: Path, output: Path, *, quiet: bool = Fal
     for _, dst in jobs:  # before hours of work, not after
         check_output_name(dst)
     written = []
+
+    def one(job: tuple[Path, Path]) -> None:
+        src, dst = job
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        process_file(chain, src, dst)
+        written.append(dst)
+
     with tqdm(total=len(jobs), unit="file", disable=quiet or len(jobs) < 2, desc="files") as bar:
-        for src, dst in jobs:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            process_file(chain, src, dst)
-            written.append(dst)
-            bar.update()
+        for_each_file(jobs, one, after=bar.update)
     return written
+
+
+def for_each_file(jobs: Sequence[T], work: Callable[[T], None], *, after: Callable[[], object] = lambda: None) -> None:
+    """``work(job)`` for each job in turn. With several, a job that raises StreamdlError is skipped
+    with its one-line reason on stderr and the rest go on; then a StreamdlError says how many failed."""
+    failed = 0
+    for job in jobs:
+        try:
+            work(job)
+        except StreamdlError as e:
+            if len(jobs) == 1:
+                raise
+            failed += 1
+            tqdm.write(f"streamdl: skipped: {e}", file=sys.stderr)  # clear of any progress bar
+        after()
+    if failed:
+        raise StreamdlError(f"{failed} of {len(jobs)} files failed (reasons above); the others were done")
