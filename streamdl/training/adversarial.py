@@ -14,6 +14,10 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def _world() -> int:
+    return torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
+
+
 class STFTDiscriminator(nn.Module):
     """One resolution: 2-D convolutions over the compressed magnitude spectrogram (B, samples) -> logits, features."""
 
@@ -71,8 +75,18 @@ class Adversary:
             loss = loss + F.relu(1 - d(real)[0]).mean() + F.relu(1 + d(fake.detach())[0]).mean()
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
+        if _world() > 1:  # under torchrun every rank updates one discriminator with the mean gradient, as DDP does
+            for p in self.discriminator.parameters():
+                torch.distributed.all_reduce(p.grad)
+                p.grad /= _world()
         self.opt.step()
         return float(loss.detach())
+
+    def synchronize(self) -> None:
+        """Under torchrun, start every rank from rank 0's discriminators (call once, after any resume)."""
+        if _world() > 1:
+            for tensor in self.discriminator.state_dict().values():
+                torch.distributed.broadcast(tensor, 0)
 
     def generator_loss(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         """Adversarial (hinge) plus feature-matching loss for the generator."""

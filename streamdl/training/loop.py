@@ -106,6 +106,8 @@ def fit(tc, model: torch.nn.Module, kind: str, train_data: Callable[[int], torch
     elif resume:
         raise StreamdlError(f"{out / 'last.pt'}: nothing to resume; drop --resume to start afresh")
     ddp = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    if adversary is not None:
+        adversary.synchronize()
     loader = iter(torch.utils.data.DataLoader(train_data(tc.seed * 1000 + rank * 100 + step), batch_size=tc.batch_size,
                                               num_workers=tc.workers, persistent_workers=tc.workers > 0))  # fmt: skip
     val = None
