@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import soundfile as sf
@@ -21,7 +22,22 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
         return source.read(0, source.frames), source.rate
 
 
-class AudioFileSource:
+class _OpenFile:
+    """Closes its sound file on ``close()`` and at the end of a ``with`` block."""
+
+    _file: sf.SoundFile
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class AudioFileSource(_OpenFile):
     """An audio file read by ranges of frames, so long files need not fit in memory.
 
     Opening checks it: a missing, unreadable or empty file raises StreamdlError; so does any range
@@ -54,15 +70,6 @@ class AudioFileSource:
             raise StreamdlError(f"{self.path}: the audio holds NaN or Inf samples; re-export it as 16-bit PCM")
         return data
 
-    def close(self) -> None:
-        self._file.close()
-
-    def __enter__(self) -> AudioFileSource:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
 
 def write_audio(path: str | Path, data: np.ndarray, sample_rate: int) -> None:
     """Write float (frames,) or (frames, channels) as 16-bit PCM, clipped to [-1, 1]."""
@@ -78,7 +85,7 @@ def check_output_name(path: str | Path) -> Path:
     return path
 
 
-class AudioFileSink:
+class AudioFileSink(_OpenFile):
     """A file written block by block; closing it (also on an exception or Ctrl-C) finalizes the header.
 
     Samples are clipped to [-1, 1] and stored as 16-bit PCM; the format follows the suffix.
@@ -99,15 +106,6 @@ class AudioFileSink:
     def write(self, block: np.ndarray) -> None:
         self._file.write(np.clip(block, -1.0, 1.0))
         self.frames += len(block)
-
-    def close(self) -> None:
-        self._file.close()
-
-    def __enter__(self) -> AudioFileSink:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def find_audio_files(path: str | Path) -> list[Path]:
