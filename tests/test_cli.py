@@ -63,6 +63,7 @@ def test_a_bad_file_in_a_folder_is_skipped_and_the_rest_done(tmp_path, command):
         (["denoise", "nan.wav", "out.wav"], "NaN or Inf"),
         (["denoise", "--model", "bad.wav", "ok.wav", "out.wav"], "not a streamdl model file"),
         (["denoise", "ok.wav", "out.mp3"], "unknown output format"),
+        (["denoise", "ok.wav", "ok.wav/out.wav"], "cannot write there"),
         (["denoise", "--device", "cuda", "ok.wav", "out.wav"], "CUDA"),
         (["tag", "bad.wav"], "not a readable audio file"),
         (["tag", "--tagger-model", "ok.wav", "ok.wav"], "not a streamdl model file"),

@@ -121,10 +121,16 @@ def process_array(chain: Chain, audio: np.ndarray, rate: int) -> np.ndarray:
 def process_file(chain: Chain, src: Path, dst: Path) -> None:
     """One audio file through the chain into ``dst`` (same rate, length and channels, 16-bit PCM).
 
-    Channels run one after another through a memory-mapped scratch file beside ``dst``; the
-    output is written only once every channel is done, so an error leaves no half-made file.
+    Channels run one after another through a memory-mapped scratch file beside ``dst`` (its folder
+    is made if missing); the output is written only once every channel is done, so an error leaves
+    no half-made file.
     """
-    with AudioFileSource(src) as source, tempfile.TemporaryDirectory(prefix=".streamdl-", dir=dst.parent) as scratch:
+    try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        scratch_dir = tempfile.TemporaryDirectory(prefix=".streamdl-", dir=dst.parent)
+    except OSError as e:
+        raise StreamdlError(f"{dst}: cannot write there ({e.strerror}: {e.filename})") from None
+    with AudioFileSource(src) as source, scratch_dir as scratch:
         out = np.lib.format.open_memmap(Path(scratch) / "out.npy", "w+", np.float32, (source.frames, source.channels))
         for ch in range(source.channels):
             read = lambda a, b: source.read(a, b)[:, ch]  # noqa: E731
@@ -165,7 +171,6 @@ def process_files(chain: Chain, inputs: Path, output: Path, *, quiet: bool = Fal
 
     def one(job: tuple[Path, Path]) -> None:
         src, dst = job
-        dst.parent.mkdir(parents=True, exist_ok=True)
         process_file(chain, src, dst)
         written.append(dst)
 
