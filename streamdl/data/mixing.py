@@ -195,15 +195,16 @@ def synthetic_texture(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     return (x / rms(x)).astype(np.float32)
 
 
-SYNTHETIC_KINDS = ("hum", "drone", "engine", "fan", "colored", "water", "wind", "traffic", "texture")
+_SOUNDSCAPES = {"water": synthetic_water, "wind": synthetic_wind, "traffic": synthetic_traffic, "texture": synthetic_texture}
+SYNTHETIC_KINDS = ("hum", "drone", "engine", "fan", "colored", *_SOUNDSCAPES)
 
 
 def synthetic_noise(rng: np.random.Generator, n: int, sr: int, kinds: tuple[str, ...] = SYNTHETIC_KINDS) -> np.ndarray:
     """Hum, harmonic drone, engine with a moving pitch, fan, white/pink/brown noise, water, wind, traffic
     or a random texture (unit RMS)."""
     kind = rng.choice(kinds)
-    if kind in ("water", "wind", "traffic", "texture"):
-        return {"water": synthetic_water, "wind": synthetic_wind, "traffic": synthetic_traffic, "texture": synthetic_texture}[kind](rng, n, sr)
+    if kind in _SOUNDSCAPES:
+        return _SOUNDSCAPES[kind](rng, n, sr)
     t = np.arange(n) / sr
     if kind in ("hum", "drone", "engine"):
         f0 = rng.uniform(40, 70) if kind == "hum" else rng.uniform(40, 500)
@@ -258,8 +259,8 @@ class Mixer:
             if rng.random() < 0.2:
                 x = lowpass(x, rng.uniform(500, 4000), c.sample_rate)
             if rng.random() < 0.2:  # babble: a few to a room full of other talkers
-                talkers = [random_eq(rng, self.speech.window(rng, n), c.sample_rate) * rng.lognormal(0, 0.5) for _ in range(rng.integers(2, 13))]
-                x = x + sum(talkers) / rms(sum(talkers)) * rng.uniform(0.5, 2.0) * rms(x)
+                babble = sum(random_eq(rng, self.speech.window(rng, n), c.sample_rate) * rng.lognormal(0, 0.5) for _ in range(rng.integers(2, 13)))
+                x = x + babble / rms(babble) * rng.uniform(0.5, 2.0) * rms(x)
         return x / rms(x)
 
     def pair(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -42,33 +42,36 @@ def process_channel(chain: Chain, read: Callable[[int, int], np.ndarray], n: int
     streamer = Streamer(chain)
     streamer.reset()
     x = y = np.zeros(0, np.float32)  # chain-rate input and aligned output, from chain-rate index `base` on
-    base, skip, todo = 0, chain.delay_samples, []
-    for a, b, x_new in resampled_segments(read, n, rate, m, segment_s):
+    base, skip, todo = 0, chain.delay_samples, []  # todo: (start, input samples) of segments not yet sent back
+    for a, raw, x_new in resampled_segments(read, n, rate, m, segment_s):
+        b = a + len(raw)
         y_new = streamer.feed(x_new) if b < n else np.concatenate([streamer.feed(x_new), streamer.flush()])
         drop = min(skip, len(y_new))  # the chain's delay, once
         skip -= drop
         x, y = np.concatenate([x, x_new]), np.concatenate([y, y_new[drop:]])[: len(x) + len(x_new)]
-        todo.append((a, b))
-        while todo and (b == n or at_m(min(n, todo[0][1] + ctx)) <= base + len(y)):
-            a0, b0 = todo.pop(0)
-            lo, hi = max(0, a0 - ctx), min(n, b0 + ctx)
+        todo.append((a, raw))
+        while todo and (b == n or at_m(min(n, todo[0][0] + len(todo[0][1]) + ctx)) <= base + len(y)):
+            a0, raw0 = todo.pop(0)
+            lo, hi = max(0, a0 - ctx), min(n, a0 + len(raw0) + ctx)
             part = slice(at_m(lo) - base, at_m(hi) - base)
-            yield a0, _back_to_rate(x[part], y[part], read(a0, b0), a0 - lo, m, chain.hop, rate)
+            yield a0, _back_to_rate(x[part], y[part], raw0, a0 - lo, m, chain.hop, rate)
             keep = at_m(max(0, todo[0][0] - ctx)) if todo else base + len(x)  # what later segments still need
             x, y, base = x[keep - base :], y[keep - base :], keep
 
 
 def resampled_segments(read: Callable[[int, int], np.ndarray], n: int, rate: int, to_rate: int,
-                       segment_s: int = SEGMENT_S) -> Iterator[tuple[int, int, np.ndarray]]:  # fmt: skip
-    """(start, stop, samples) for [0, n) at ``rate`` in segments of ``segment_s`` seconds, each
-    resampled to ``to_rate`` with ``CONTEXT_S`` seconds of context: the pieces join to the whole
-    signal resampled at once. ``read(start, stop)`` gives input samples (stop - start,)."""
+                       segment_s: int = SEGMENT_S) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:  # fmt: skip
+    """(start, samples at ``rate``, the same resampled to ``to_rate``) for [0, n) in segments of
+    ``segment_s`` seconds, each resampled with ``CONTEXT_S`` seconds of context: the resampled pieces
+    join to the whole signal resampled at once. ``read(start, stop)`` gives input samples (stop - start,),
+    each read once."""
     seg, ctx = segment_s * rate, CONTEXT_S * rate  # whole seconds: integer sample counts at both rates
     at = _index_map(n, rate, to_rate)
     for a in range(0, n, seg):
         b = min(n, a + seg)
         lo, hi = max(0, a - ctx), min(n, b + ctx)
-        yield a, b, resample(read(lo, hi), rate, to_rate)[at(a) - at(lo) : at(b) - at(lo)]
+        x = read(lo, hi)
+        yield a, x[a - lo : b - lo], resample(x, rate, to_rate)[at(a) - at(lo) : at(b) - at(lo)]
 
 
 def _index_map(n: int, rate: int, to_rate: int) -> Callable[[int], int]:
@@ -113,7 +116,7 @@ def process_array(chain: Chain, audio: np.ndarray, rate: int) -> np.ndarray:
     (see :func:`process_channel`), clipped to [-1, 1]."""
     out = np.empty_like(audio)
     for ch in range(audio.shape[1]):
-        for start, piece in process_channel(chain, lambda a, b: audio[a:b, ch], len(audio), rate):
+        for start, piece in process_channel(chain, lambda a, b, ch=ch: audio[a:b, ch], len(audio), rate):
             out[start : start + len(piece), ch] = piece
     return np.clip(out, -1.0, 1.0)
 
@@ -133,7 +136,7 @@ def process_file(chain: Chain, src: Path, dst: Path) -> None:
     with AudioFileSource(src) as source, scratch_dir as scratch:
         out = np.lib.format.open_memmap(Path(scratch) / "out.npy", "w+", np.float32, (source.frames, source.channels))
         for ch in range(source.channels):
-            read = lambda a, b: source.read(a, b)[:, ch]  # noqa: E731
+            read = lambda a, b, ch=ch: source.read(a, b)[:, ch]  # noqa: E731
             for start, piece in process_channel(chain, read, source.frames, source.rate):
                 out[start : start + len(piece), ch] = piece
         with AudioFileSink(dst, source.rate, source.channels) as sink:

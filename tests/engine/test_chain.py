@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
+import soundfile as sf
 
+from streamdl.dsp.resample import resample
 from streamdl.dsp.stft import STFTConfig
 from streamdl.engine.chain import Chain, Streamer, process_signal
-from streamdl.dsp.resample import resample
 from streamdl.engine.files import output_paths, process_array, process_channel, process_file, read_mono
 from streamdl.errors import StreamdlError
 from streamdl.models.runtime import StreamingDenoiser
@@ -72,7 +73,6 @@ def test_segments_give_what_the_whole_signal_gives(rate):
 
 
 def test_a_file_streams_to_what_the_array_gives(tmp_path):
-    sf = pytest.importorskip("soundfile")
     x = (0.1 * np.random.default_rng(2).standard_normal((44100 * 2 + 7, 2))).astype(np.float32)
     sf.write(tmp_path / "in.wav", x, 44100, subtype="FLOAT")
     process_file(Chain(stages=[lambda spec: spec * np.float32(0.5)]), tmp_path / "in.wav", tmp_path / "out.wav")
@@ -82,14 +82,12 @@ def test_a_file_streams_to_what_the_array_gives(tmp_path):
 
 
 def test_a_long_file_read_in_segments_equals_the_whole_file_resampled(tmp_path):
-    sf = pytest.importorskip("soundfile")
     x = (0.1 * np.random.default_rng(3).standard_normal((8000 * 65 + 3, 2))).astype(np.float32)  # three segments
     sf.write(tmp_path / "in.wav", x, 8000, subtype="FLOAT")
     np.testing.assert_allclose(read_mono(tmp_path / "in.wav", 16000), resample(x.mean(axis=1), 8000, 16000), atol=1e-5)
 
 
 def test_bad_samples_mid_file_leave_no_output_behind(tmp_path):
-    sf = pytest.importorskip("soundfile")
     x = np.zeros(16000 * 40, np.float32)  # the NaN sits in the second 30 s segment
     x[16000 * 35] = np.nan
     sf.write(tmp_path / "in.wav", x, 16000, subtype="FLOAT")
