@@ -246,7 +246,8 @@ def _say_best(path: Path) -> None:
 def cmd_train_denoiser(args) -> None:
     from streamdl.training.trainer import TrainConfig, train_denoiser
 
-    tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, adversarial_from=args.adversarial_from)
+    tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
+                     adversarial_from=args.adversarial_from)
     _say_best(train_denoiser(tc, resume=args.resume))
 
 
@@ -399,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(p, "denoiser", steps=5000, lr=1e-3)
     p.add_argument("--warmup", type=int, default=300, help="learning-rate warm-up steps")
     p.add_argument("--under-weight", type=float, default=1.0, help="extra loss weight on removed speech (higher: gentler)")
+    p.add_argument("--stoi-weight", type=float, default=0.0, help="weight of a differentiable STOI term in the loss (intelligibility)")
     p.add_argument("--adversarial-from", type=int, default=-1, help="add STFT discriminators from this step on (-1: never)")
     p.set_defaults(func=cmd_train_denoiser)
 

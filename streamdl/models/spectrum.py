@@ -17,6 +17,7 @@ class Spectrum(torch.nn.Module):
 
     def __init__(self, config: STFTConfig):
         super().__init__()
+        self.config = config
         self.n_fft, self.hop = config.n_fft, config.hop
         self.register_buffer("window", torch.from_numpy(analysis_window(config.n_fft)), persistent=False)
         self.register_buffer("synth", torch.from_numpy(synthesis_window(analysis_window(config.n_fft), config.hop)), persistent=False)

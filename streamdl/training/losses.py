@@ -42,3 +42,33 @@ def si_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8) -> torch.Ten
     scale = (est * ref).sum(-1, keepdim=True) / (ref.pow(2).sum(-1, keepdim=True) + eps)
     target = scale * ref
     return 10 * torch.log10(target.pow(2).sum(-1) / ((est - target).pow(2).sum(-1) + eps) + eps)
+
+
+def third_octave_bands(n_bins: int, sample_rate: int, count: int = 15, lowest: float = 150.0) -> torch.Tensor:
+    """(count, n_bins) 0/1 matrix summing STFT bin powers into STOI's one-third-octave bands
+    (centres ``lowest`` * 2^(k/3) Hz: 150 Hz .. 3.8 kHz for the default 15)."""
+    freqs = torch.linspace(0, sample_rate / 2, n_bins)
+    centres = lowest * 2.0 ** (torch.arange(count) / 3)
+    lo, hi = centres * 2 ** (-1 / 6), centres * 2 ** (1 / 6)
+    return ((freqs >= lo[:, None]) & (freqs < hi[:, None])).float()
+
+
+def envelope_correlation_loss(est: torch.Tensor, ref: torch.Tensor, bands: torch.Tensor, *, segment: int = 38,
+                              stride: int = 8, clip_db: float = -15.0) -> torch.Tensor:  # fmt: skip
+    """1 - STOI's intermediate intelligibility, differentiable: spectra (B, T, n_bins, 2), ``bands``
+    from :func:`third_octave_bands`. Band envelopes are cut into ``segment``-frame stretches (38 hops
+    of 10 ms: STOI's 384 ms), the estimate's is scaled to the reference's energy and clipped at
+    ``clip_db`` signal-to-distortion, and the loss is one minus their mean correlation. Stretches
+    where the reference is 60 dB below its loudest (silence, noise-only examples) do not count."""
+    def envelopes(spec):  # (B, T, n_bins, 2) -> (B, bands, stretches, segment)
+        env = (spec.pow(2).sum(-1) @ bands.T).clamp_min(1e-12).sqrt().transpose(1, 2)
+        return env.unfold(2, segment, stride)
+
+    x, y = envelopes(ref), envelopes(est)
+    level = x.pow(2).sum((1, 3))  # (B, stretches): the reference's energy per stretch
+    y = y * (x.pow(2).sum(-1, keepdim=True) / y.pow(2).sum(-1, keepdim=True).clamp_min(1e-12)).sqrt()
+    y = torch.minimum(y, x * (1 + 10 ** (-clip_db / 20)))
+    x, y = x - x.mean(-1, keepdim=True), y - y.mean(-1, keepdim=True)
+    corr = (x * y).sum(-1) / (x.norm(dim=-1) * y.norm(dim=-1)).clamp_min(1e-8)  # (B, bands, stretches)
+    counts = (level > 1e-6 * level.amax(-1, keepdim=True)) & (level > 1e-10)
+    return 1 - (corr.mean(1) * counts).sum() / counts.sum().clamp_min(1)

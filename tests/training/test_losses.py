@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from pystoi import stoi
+
+from streamdl.dsp.stft import STFTConfig
+from streamdl.models.checkpoint import shipped_model_path
+from streamdl.models.spectrum import Spectrum
+from streamdl.training.losses import compressed_spectral_loss, si_sdr
+from streamdl.training.trainer import stoi_loss
+
+
+def test_under_suppression_costs_less_than_cutting_speech():
+    ref = torch.ones(1, 4, 10, 2)
+    assert compressed_spectral_loss(ref * 0.5, ref) > compressed_spectral_loss(ref * 1.5, ref)
+
+
+def test_si_sdr_is_scale_invariant():
+    x = torch.randn(2, 1000)
+    noisy = x + 0.1 * torch.randn(2, 1000)
+    torch.testing.assert_close(si_sdr(3 * noisy, x), si_sdr(noisy, x))
+
+
+def _sample(name: str) -> np.ndarray:
+    x, rate = sf.read(shipped_model_path("denoiser").parent / name, dtype="float32")
+    assert rate == 16000
+    return x[: 6 * rate]
+
+
+def test_differentiable_stoi_tracks_pystoi():
+    spectrum = Spectrum(STFTConfig())
+    clean, noisy = _sample("sample_clean.flac"), _sample("sample_noisy.flac")
+    for degraded in (noisy, clean + 0.5 * (noisy - clean)):
+        ours = 1 - float(stoi_loss(spectrum, spectrum.stft(torch.from_numpy(degraded)[None]), spectrum.stft(torch.from_numpy(clean)[None])))
+        assert ours == pytest.approx(stoi(clean, degraded, 16000), abs=0.03)
+
+
+def test_differentiable_stoi_is_zero_for_a_perfect_estimate_and_ignores_silence():
+    spectrum = Spectrum(STFTConfig())
+    ref = spectrum.stft(torch.from_numpy(_sample("sample_clean.flac"))[None])
+    assert float(stoi_loss(spectrum, ref, ref)) == pytest.approx(0.0, abs=1e-5)
+    est = torch.randn(1, 300, 161, 2, requires_grad=True)
+    loss = stoi_loss(spectrum, est, torch.zeros(1, 300, 161, 2))  # noise-only example: nothing to correlate
+    loss.backward()
+    assert loss.item() == 1.0 and torch.isfinite(est.grad).all()
