@@ -16,8 +16,13 @@ from streamdl.models.denoiser import Denoiser, DenoiserConfig
 from streamdl.models.spectrum import Spectrum
 from streamdl.training.adversarial import Adversary
 from streamdl.training.loop import LoopConfig, device_of, fit, starting_model
-from streamdl.training.losses import (compressed_spectral_loss, envelope_correlation_loss, multires_stft_loss, si_sdr,
-                                      third_octave_bands)
+from streamdl.training.losses import (
+    compressed_spectral_loss,
+    envelope_correlation_loss,
+    multires_stft_loss,
+    si_sdr,
+    third_octave_bands,
+)
 
 
 @dataclass(frozen=True)
