@@ -61,7 +61,7 @@ def cmd_tag(args) -> None:
     rate = tagger.model.config.stft.sample_rate
 
     def one(path: Path) -> None:
-        result = {"file": str(path), **tag_signal(tagger, read_mono(path, rate), rate)}
+        result = {"file": str(path), **tag_signal(tagger, read_mono(path, rate), rate, name=str(path))}
         if args.json:
             print(json.dumps(result), flush=True)
             return

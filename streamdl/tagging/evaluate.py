@@ -146,7 +146,7 @@ def score_clips(tagger: StreamingTagger, clips: list[tuple[str, str, np.ndarray]
     labels = tagger.labels
     true, predicted, rows = [], [], []
     for label, name, audio in clips:
-        scores = tag_signal(tagger, audio)["clip_scores"]
+        scores = tag_signal(tagger, audio, name=name)["clip_scores"]
         top = max(scores, key=scores.get)
         true.append(label)
         predicted.append(top)

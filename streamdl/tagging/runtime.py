@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from streamdl.engine.chain import Chain, process_signal
+from streamdl.errors import StreamdlError
 from streamdl.models.checkpoint import load_model, shipped_model_path
 from streamdl.models.export import StreamStep
 from streamdl.models.runtime import pick_backend, resolve_device
@@ -104,16 +105,20 @@ def clip_scores(history: np.ndarray, labels: tuple[str, ...]) -> dict[str, float
     return {label: round(float(v), 4) for label, v in zip(labels, scores)}
 
 
-def tag_signal(tagger: StreamingTagger, x: np.ndarray, sample_rate: int = 16000) -> dict:
+def tag_signal(tagger: StreamingTagger, x: np.ndarray, sample_rate: int = 16000, *, name: str = "the signal") -> dict:
     """Tag a mono float32 signal at the model's rate through the streaming chain.
 
     Returns {"duration_s", "clip_scores": {label: score}, "events": [{"label", "onset_s", "offset_s", "score"}]}.
+    A signal shorter than one tagger frame (20 ms) has nothing to score: StreamdlError naming ``name``.
     """
+    if len(x) < tagger.frame_s * sample_rate:
+        raise StreamdlError(f"{name}: {len(x)} samples ({len(x) / sample_rate * 1000:.1f} ms) are shorter than one "
+                            f"{tagger.frame_s * 1000:.0f} ms tagger frame; nothing to tag")  # fmt: skip
     tagger.keep_history = True
     tagger.restart()
     duration = round(len(x) / sample_rate, 3)
     process_signal(Chain(tagger.model.config.stft, taps=[tagger]), np.asarray(x, dtype=np.float32))
     tagger.finish()
     events = [{**e, "offset_s": min(e["offset_s"], duration)} for e in tagger.events if "offset_s" in e and e["onset_s"] < duration]
-    frames = np.array(tagger.history[: max(1, int(len(x) / sample_rate / tagger.frame_s))])  # not the flushed tail
+    frames = np.array(tagger.history[: int(len(x) / sample_rate / tagger.frame_s)])  # not the flushed tail
     return {"duration_s": duration, "clip_scores": clip_scores(frames, tagger.labels), "events": sorted(events, key=lambda e: (e["onset_s"], e["label"]))}

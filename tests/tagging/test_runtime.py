@@ -1,10 +1,12 @@
 """The streaming tagger in the chain gives what the model gives on the whole signal."""
 
 import numpy as np
+import pytest
 import torch
 
 from streamdl.dsp.stft import STFTConfig
 from streamdl.engine.chain import Chain, Streamer
+from streamdl.errors import StreamdlError
 from streamdl.models.spectrum import Spectrum
 from streamdl.models.tagger import Tagger, TaggerConfig
 from streamdl.tagging.runtime import StreamingTagger, clip_scores, tag_signal
@@ -41,6 +43,13 @@ def test_tag_signal_reports_scores_and_events_in_range():
         assert set(e) == {"label", "onset_s", "offset_s", "score"} and 0 <= e["onset_s"] < e["offset_s"] <= 1.5
     again = tag_signal(tagger, x)  # a second file starts from zero
     assert again == result
+
+
+def test_a_signal_shorter_than_one_tagger_frame_is_an_error_not_a_score():
+    tagger = StreamingTagger(_model())
+    assert tag_signal(tagger, np.zeros(320, np.float32))["duration_s"] == 0.02  # one 20 ms frame is enough
+    with pytest.raises(StreamdlError, match="short.wav: 319 samples .* shorter than one 20 ms tagger frame"):
+        tag_signal(tagger, np.zeros(319, np.float32), name="short.wav")
 
 
 def test_clip_scores_average_the_top_fifth_of_a_sound_and_all_of_the_silence():
