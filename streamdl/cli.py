@@ -237,10 +237,17 @@ def cmd_data_pairs(args) -> None:
     print(f"wrote {args.count} pairs to {args.out}/clean and {args.out}/noisy")
 
 
-def _say_best(path: Path) -> None:
-    """Print where the best model went, once (on rank 0 under torchrun)."""
+def _finish_training(path: Path) -> None:
+    """Print where the best model went, once (on rank 0 under torchrun). Under torchrun, then leave
+    at once: every file is written, and PyTorch's teardown of gloo and autograd threads at
+    interpreter exit sometimes aborts (SIGABRT, "terminate called without an active exception") or
+    hangs, which torchrun reports as a failed run (pytorch/pytorch#75097, #190489)."""
     if os.environ.get("RANK", "0") == "0":
         print(f"best model: {path}")
+    if "RANK" in os.environ:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def cmd_train_denoiser(args) -> None:
@@ -248,14 +255,14 @@ def cmd_train_denoiser(args) -> None:
 
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
                      adversarial_from=args.adversarial_from)
-    _say_best(train_denoiser(tc, resume=args.resume))
+    _finish_training(train_denoiser(tc, resume=args.resume))
 
 
 def cmd_train_tagger(args) -> None:
     from streamdl.training.tagger import TagTrainConfig, train_tagger
 
     tc = TagTrainConfig(**_loop_options(args), arch=args.arch)
-    _say_best(train_tagger(tc, resume=args.resume))
+    _finish_training(train_tagger(tc, resume=args.resume))
 
 
 def _add_training_options(p: argparse.ArgumentParser, kind: str, *, steps: int, lr: float) -> None:
@@ -282,7 +289,7 @@ def cmd_train_codec(args) -> None:
     from streamdl.training.codec import CodecTrainConfig, train_codec
 
     tc = CodecTrainConfig(**_loop_options(args), adversarial_from=args.adversarial_from)
-    _say_best(train_codec(tc, resume=args.resume))
+    _finish_training(train_codec(tc, resume=args.resume))
 
 
 def build_parser() -> argparse.ArgumentParser:
