@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from streamdl.dsp.stft import STFTConfig
+
 
 def compressed_spectral_loss(est: torch.Tensor, ref: torch.Tensor, *, power: float = 0.3, under_weight: float = 1.0,
                              complex_weight: float = 1.0) -> torch.Tensor:  # fmt: skip
@@ -44,7 +46,7 @@ def si_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8) -> torch.Ten
     return 10 * torch.log10(target.pow(2).sum(-1) / ((est - target).pow(2).sum(-1) + eps) + eps)
 
 
-def third_octave_bands(n_bins: int, sample_rate: int, count: int = 15, lowest: float = 150.0) -> torch.Tensor:
+def _third_octave_bands(n_bins: int, sample_rate: int, count: int = 15, lowest: float = 150.0) -> torch.Tensor:
     """(count, n_bins) 0/1 matrix summing STFT bin powers into STOI's one-third-octave bands
     (centres ``lowest`` * 2^(k/3) Hz: 150 Hz .. 3.8 kHz for the default 15)."""
     freqs = torch.linspace(0, sample_rate / 2, n_bins)
@@ -53,13 +55,15 @@ def third_octave_bands(n_bins: int, sample_rate: int, count: int = 15, lowest: f
     return ((freqs >= lo[:, None]) & (freqs < hi[:, None])).float()
 
 
-def envelope_correlation_loss(est: torch.Tensor, ref: torch.Tensor, bands: torch.Tensor, *, segment: int = 38,
-                              stride: int = 8, clip_db: float = -15.0) -> torch.Tensor:  # fmt: skip
-    """1 - STOI's intermediate intelligibility, differentiable: spectra (B, T, n_bins, 2), ``bands``
-    from :func:`third_octave_bands`. Band envelopes are cut into ``segment``-frame stretches (38 hops
-    of 10 ms: STOI's 384 ms), the estimate's is scaled to the reference's energy and clipped at
-    ``clip_db`` signal-to-distortion, and the loss is one minus their mean correlation. Stretches
-    where the reference is 60 dB below its loudest (silence, noise-only examples) do not count."""
+def stoi_loss(est: torch.Tensor, ref: torch.Tensor, stft: STFTConfig, *, stride: int = 8, clip_db: float = -15.0) -> torch.Tensor:
+    """1 - STOI's intermediate intelligibility, differentiable, for spectra (B, T, n_bins, 2) in the
+    framing ``stft``. Band envelopes (15 one-third-octave bands) are cut into 384 ms stretches every
+    ``stride`` frames, the estimate's is scaled to the reference's energy and clipped at ``clip_db``
+    signal-to-distortion, and the loss is one minus their mean correlation. Stretches where the
+    reference is 60 dB below its loudest (silence, noise-only examples) do not count."""
+    bands = _third_octave_bands(stft.n_bins, stft.sample_rate).to(est.device)
+    segment = round(0.384 * stft.sample_rate / stft.hop)
+
     def envelopes(spec):  # (B, T, n_bins, 2) -> (B, bands, stretches, segment)
         env = (spec.pow(2).sum(-1) @ bands.T).clamp_min(1e-12).sqrt().transpose(1, 2)
         return env.unfold(2, segment, stride)

@@ -16,19 +16,13 @@ from streamdl.models.denoiser import Denoiser, DenoiserConfig
 from streamdl.models.spectrum import Spectrum
 from streamdl.training.adversarial import Adversary
 from streamdl.training.loop import LoopConfig, device_of, fit, starting_model
-from streamdl.training.losses import (
-    compressed_spectral_loss,
-    envelope_correlation_loss,
-    multires_stft_loss,
-    si_sdr,
-    third_octave_bands,
-)
+from streamdl.training.losses import compressed_spectral_loss, multires_stft_loss, si_sdr, stoi_loss
 
 
 @dataclass(frozen=True)
 class TrainConfig(LoopConfig):
     under_weight: float = 1.0  # extra cost of removing speech vs leaving noise (see compressed_spectral_loss)
-    stoi_weight: float = 0.0  # weight of the differentiable STOI term (see envelope_correlation_loss)
+    stoi_weight: float = 0.0  # weight of the differentiable STOI term (see stoi_loss)
 
 
 def denoiser_loss(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor, under_weight: float = 1.0,
@@ -36,20 +30,18 @@ def denoiser_loss(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.T
     """Compressed spectral loss plus multi-resolution STFT loss on the resynthesised waveform, plus
     ``stoi_weight`` times one minus a differentiable STOI; with ``waves``, (loss, enhanced
     waveform, clean waveform) for adversarial training."""
-    est = model(spectrum.stft(noisy))
-    ref = spectrum.stft(clean)
-    est_wave, ref_wave = spectrum.istft(est), spectrum.istft(ref)
-    loss = compressed_spectral_loss(est, ref, under_weight=under_weight) + multires_stft_loss(est_wave, ref_wave)
-    if stoi_weight:
-        loss = loss + stoi_weight * stoi_loss(spectrum, est, ref)
+    est, ref = model(spectrum.stft(noisy)), spectrum.stft(clean)
+    loss, est_wave, ref_wave = _spectra_loss(spectrum, est, ref, under_weight, stoi_weight)
     return (loss, est_wave, ref_wave) if waves else loss
 
 
-def stoi_loss(spectrum: Spectrum, est: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-    """One minus a differentiable STOI of spectra (B, T, n_bins, 2) in ``spectrum``'s framing."""
-    c = spectrum.config
-    bands = third_octave_bands(c.n_bins, c.sample_rate).to(est.device)
-    return envelope_correlation_loss(est, ref, bands, segment=round(0.384 * c.sample_rate / c.hop))
+def _spectra_loss(spectrum: Spectrum, est: torch.Tensor, ref: torch.Tensor, under_weight: float, stoi_weight: float):
+    """:func:`denoiser_loss` of enhanced and clean spectra: (loss, enhanced waveform, clean waveform)."""
+    est_wave, ref_wave = spectrum.istft(est), spectrum.istft(ref)
+    loss = compressed_spectral_loss(est, ref, under_weight=under_weight) + multires_stft_loss(est_wave, ref_wave)
+    if stoi_weight:
+        loss = loss + stoi_weight * stoi_loss(est, ref, spectrum.config)
+    return loss, est_wave, ref_wave
 
 
 def validate(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor, batch: int) -> dict:
@@ -57,10 +49,10 @@ def validate(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor
     losses, gains, stois = [], [], []
     for i in range(0, len(noisy), batch):
         x, y = noisy[i : i + batch], clean[i : i + batch]
-        losses.append(float(denoiser_loss(model, spectrum, x, y)) * len(x))
-        est_spec = model(spectrum.stft(x))
-        stois.append((1 - float(stoi_loss(spectrum, est_spec, spectrum.stft(y)))) * len(x))
-        est = spectrum.istft(est_spec)
+        est_spec, ref_spec = model(spectrum.stft(x)), spectrum.stft(y)
+        loss, est, _ = _spectra_loss(spectrum, est_spec, ref_spec, 1.0, 0.0)  # one yardstick for every run
+        losses.append(float(loss) * len(x))
+        stois.append((1 - float(stoi_loss(est_spec, ref_spec, spectrum.config))) * len(x))
         delay = spectrum.n_fft - spectrum.hop
         ref = torch.nn.functional.pad(y, (delay, 0))[:, : est.shape[1]]
         noisy_speech = (y.abs().amax(1) > 0) & ((x - y).abs().amax(1) > 0)  # noise-free pairs would swamp the mean
@@ -82,7 +74,8 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
 
     train_data = lambda seed: RandomExamples(Mixer, (corpus, "train", mix), {"rirs": rirs}, "pair", seed)  # noqa: E731
     val_data = lambda: fixed_examples(Mixer(corpus, "val", mix, rirs=rirs[: tc.rirs // 4]).pair, tc.val_examples, seed=1234)  # noqa: E731
-    loss_fn = lambda m, noisy, clean: denoiser_loss(m, spectrum, noisy, clean, tc.under_weight, tc.stoi_weight, waves=adversary is not None)  # noqa: E731
+    loss_fn = lambda m, noisy, clean: denoiser_loss(m, spectrum, noisy, clean, tc.under_weight, tc.stoi_weight,  # noqa: E731
+                                                    waves=adversary is not None)
     validate_fn = lambda m, noisy, clean: validate(m, spectrum, noisy, clean, tc.batch_size)  # noqa: E731
     adversary = Adversary(device) if tc.adversarial_from >= 0 else None
     return fit(tc, model, "denoiser", train_data, val_data, loss_fn, validate_fn, resume=resume, adversary=adversary,
