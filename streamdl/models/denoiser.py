@@ -105,8 +105,17 @@ class Denoiser(nn.Module):
         self, spec: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
         """Any number of frames from a state: (B, T, n_bins, 2), state -> enhanced, new state."""
-        order, n_low = self.df_order, self.df_bins
         conv1_buf, conv2_buf, h, past = state
+        gains, coefs, (conv1_buf, conv2_buf, h) = self.filters(spec, (conv1_buf, conv2_buf, h))
+        out, past = self.apply_filters(spec, gains, coefs, past)
+        return out, (conv1_buf, conv2_buf, h, past)
+
+    def filters(
+        self, spec: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """What the network decides from its input: (B, T, n_bins, 2), (conv1, conv2, GRU) state ->
+        bin gains (B, T, n_bins), deep-filter taps (B, T, df_order, df_bins, 2), new state."""
+        conv1_buf, conv2_buf, h = state
         feat = self._features(spec).transpose(1, 2)  # (B, n_feat, T)
         e1, conv1_buf = self.conv1(feat, conv1_buf)
         e1 = F.relu(e1)
@@ -115,8 +124,14 @@ class Denoiser(nn.Module):
         g, h = self.gru(e2, h)
         z = torch.cat([g, e2], dim=2)  # (B, T, hidden + C)
         gains = torch.sigmoid(self.gain_head(z)) @ self.erb_inv  # (B, T, n_bins)
+        coefs = torch.tanh(self.df_head(z)).view(z.shape[0], z.shape[1], self.df_order, self.df_bins, 2)
+        return gains, coefs, (conv1_buf, conv2_buf, h)
+
+    def apply_filters(self, spec: torch.Tensor, gains: torch.Tensor, coefs: torch.Tensor, past: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Gains, plus the deep filter over the low bins, on a spectrum (B, T, n_bins, 2) whose past
+        low-bin frames are ``past``: (enhanced, new past). Linear in ``spec`` and ``past``."""
+        order, n_low = self.df_order, self.df_bins
         out = spec * gains.unsqueeze(-1)
-        coefs = torch.tanh(self.df_head(z)).view(z.shape[0], z.shape[1], order, n_low, 2)
         low = torch.cat([past, spec[:, :, :n_low]], dim=1)  # (B, order-1+T, df_bins, 2)
         filtered = torch.zeros_like(out[:, :, :n_low])
         for i in range(order):  # tap i multiplies the frame i hops back
@@ -124,8 +139,7 @@ class Denoiser(nn.Module):
             a, b = coefs[:, :, i, :, 0], coefs[:, :, i, :, 1]
             filtered = filtered + torch.stack([a * frames[..., 0] - b * frames[..., 1], a * frames[..., 1] + b * frames[..., 0]], dim=-1)
         out = torch.cat([out[:, :, :n_low] + filtered, out[:, :, n_low:]], dim=2)
-        past = low[:, low.shape[1] - (order - 1) :]
-        return out, (conv1_buf, conv2_buf, h, past)
+        return out, low[:, low.shape[1] - (order - 1) :]
 
     def forward(self, spec: torch.Tensor) -> torch.Tensor:
         """Whole signal: (B, T, n_bins, 2) -> enhanced (B, T, n_bins, 2)."""

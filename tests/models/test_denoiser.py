@@ -51,6 +51,15 @@ def test_causal(model, spec):
     torch.testing.assert_close(model(other)[:, :20], model(spec)[:, :20])
 
 
+@torch.no_grad()
+def test_once_the_filters_are_set_the_output_splits_into_filtered_parts(model, spec):
+    noise = 0.1 * torch.randn(spec.shape, generator=torch.Generator().manual_seed(2))
+    state = model.init_state(2)
+    gains, coefs, _ = model.filters(spec + noise, state[:3])
+    parts = [model.apply_filters(x, gains, coefs, state[3])[0] for x in (spec, noise)]
+    torch.testing.assert_close(parts[0] + parts[1], model(spec + noise), atol=1e-6, rtol=1e-5)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @torch.no_grad()
 def test_exported_step_equals_eager_over_several_chunks(model, spec, backend):
