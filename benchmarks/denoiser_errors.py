@@ -63,10 +63,13 @@ def main() -> None:
         speech, noise = split_output(model, spectrum, clean, noisy)
         snr = re.search(r"_snr(-?\d+)", clean_path.name)
         rows[snr.group(1) + " dB" if snr else "all"].append([
-            stoi(clean, noisy, RATE), stoi(clean, speech + noise, RATE), stoi(clean, speech, RATE), stoi(clean, clean + noise, RATE),
+            stoi(clean, noisy, RATE), stoi(clean, speech + noise, RATE),
+            stoi(clean, speech, RATE), stoi(clean, clean + noise, RATE),
             level_db(clean) - level_db(speech), level_db(noisy - clean) - level_db(noise),
         ])  # fmt: skip
-    print(f"{'input':<8}{'pairs':>6}{'STOI in':>9}{'out':>7}{'speech only':>13}{'residual only':>15}{'speech lost':>13}{'noise removed':>15}")
+    head = ("input", 8, "<"), ("pairs", 6, ">"), ("STOI in", 9, ">"), ("out", 7, ">"), ("speech only", 13, ">"), \
+        ("residual only", 15, ">"), ("speech lost", 13, ">"), ("noise removed", 15, ">")
+    print("".join(f"{name:{align}{width}}" for name, width, align in head))
     for group, values in sorted(rows.items(), key=lambda kv: float(kv[0].split()[0]) if kv[0] != "all" else 0):
         m = np.mean(values, axis=0)
         print(f"{group:<8}{len(values):>6}{m[0]:>9.3f}{m[1]:>7.3f}{m[2]:>13.3f}{m[3]:>15.3f}{m[4]:>10.1f} dB{m[5]:>12.1f} dB")

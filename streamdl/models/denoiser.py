@@ -127,7 +127,9 @@ class Denoiser(nn.Module):
         coefs = torch.tanh(self.df_head(z)).view(z.shape[0], z.shape[1], self.df_order, self.df_bins, 2)
         return gains, coefs, (conv1_buf, conv2_buf, h)
 
-    def apply_filters(self, spec: torch.Tensor, gains: torch.Tensor, coefs: torch.Tensor, past: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def apply_filters(
+        self, spec: torch.Tensor, gains: torch.Tensor, coefs: torch.Tensor, past: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Gains, plus the deep filter over the low bins, on a spectrum (B, T, n_bins, 2) whose past
         low-bin frames are ``past``: (enhanced, new past). Linear in ``spec`` and ``past``."""
         order, n_low = self.df_order, self.df_bins
@@ -137,7 +139,8 @@ class Denoiser(nn.Module):
         for i in range(order):  # tap i multiplies the frame i hops back
             frames = low[:, order - 1 - i : low.shape[1] - i]  # (B, T, df_bins, 2)
             a, b = coefs[:, :, i, :, 0], coefs[:, :, i, :, 1]
-            filtered = filtered + torch.stack([a * frames[..., 0] - b * frames[..., 1], a * frames[..., 1] + b * frames[..., 0]], dim=-1)
+            re, im = frames[..., 0], frames[..., 1]
+            filtered = filtered + torch.stack([a * re - b * im, a * im + b * re], dim=-1)
         out = torch.cat([out[:, :, :n_low] + filtered, out[:, :, n_low:]], dim=2)
         return out, low[:, low.shape[1] - (order - 1) :]
 
