@@ -30,7 +30,11 @@ class RandomExamples(torch.utils.data.IterableDataset):
             yield tuple(torch.from_numpy(a) for a in make(rng))
 
 
-def fixed_examples(make: Callable[[np.random.Generator], tuple], count: int, seed: int) -> tuple[torch.Tensor, ...]:
+VALIDATION_SEED = 1234  # every run validates on the same examples, whatever its own --seed
+
+
+def fixed_examples(make: Callable[[np.random.Generator], tuple], count: int,
+                   seed: int = VALIDATION_SEED) -> tuple[torch.Tensor, ...]:  # fmt: skip
     """``count`` examples from ``make(rng)`` with a fixed seed, each part stacked: (count, ...) tensors."""
     rng = np.random.default_rng(seed)
     examples = [make(rng) for _ in range(count)]

@@ -73,7 +73,7 @@ def train_codec(tc: CodecTrainConfig, mc: CodecConfig = CodecConfig(), *, resume
         return RandomExamples(Mixer, (corpus, "train", speech), {"rirs": rirs}, "pair", seed)
 
     def val_data():
-        return fixed_examples(Mixer(corpus, "val", speech).pair, tc.val_examples, seed=1234)[1:]
+        return fixed_examples(Mixer(corpus, "val", speech).pair, tc.val_examples)[1:]
 
     def loss_fn(m, noisy, clean):
         return codec_loss(m, spectrum, clean, rng.choice(choices))

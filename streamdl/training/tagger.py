@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from streamdl.data.examples import RandomExamples, fixed_examples
+from streamdl.data.examples import VALIDATION_SEED, RandomExamples, fixed_examples
 from streamdl.data.mixing import room_impulse_responses
 from streamdl.data.scenes import SceneConfig, SceneMaker
 from streamdl.models.checkpoint import load_model, save_model
@@ -88,7 +88,11 @@ def train_tagger(tc: TagTrainConfig, *, resume: bool = False) -> Path:
     rirs = room_impulse_responses(tc.rirs, scenes.sample_rate, seed=tc.seed)
 
     train_data = lambda seed: RandomExamples(SceneMaker, (corpus, "train", scenes), {"rirs": rirs}, "scene", seed)  # noqa: E731
-    val_data = lambda: fixed_examples(SceneMaker(corpus, "val", scenes, rirs=rirs[: tc.rirs // 4]).scene, tc.val_examples, seed=1234)  # noqa: E731
+
+    def val_data():  # the same rooms and scenes for every run
+        rooms = room_impulse_responses(tc.rirs // 4, scenes.sample_rate, seed=VALIDATION_SEED)
+        return fixed_examples(SceneMaker(corpus, "val", scenes, rirs=rooms).scene, tc.val_examples)
+
     loss_fn = lambda m, audio, labels: tagger_loss(m, spectrum, audio, labels)  # noqa: E731
     validate_fn = lambda m, audio, labels: validate(m, spectrum, audio, labels, tc.batch_size)  # noqa: E731
     best = fit(tc, model, "tagger", train_data, val_data, loss_fn, validate_fn, resume=resume)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from streamdl.data.examples import RandomExamples, fixed_examples
+from streamdl.data.examples import VALIDATION_SEED, RandomExamples, fixed_examples
 from streamdl.data.mixing import MixConfig, Mixer, room_impulse_responses
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
 from streamdl.models.spectrum import Spectrum
@@ -73,7 +73,11 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
     rirs = room_impulse_responses(tc.rirs, mc.stft.sample_rate, seed=tc.seed)
 
     train_data = lambda seed: RandomExamples(Mixer, (corpus, "train", mix), {"rirs": rirs}, "pair", seed)  # noqa: E731
-    val_data = lambda: fixed_examples(Mixer(corpus, "val", mix, rirs=rirs[: tc.rirs // 4]).pair, tc.val_examples, seed=1234)  # noqa: E731
+
+    def val_data():  # the same rooms and mixtures for every run
+        rooms = room_impulse_responses(tc.rirs // 4, mc.stft.sample_rate, seed=VALIDATION_SEED)
+        return fixed_examples(Mixer(corpus, "val", mix, rirs=rooms).pair, tc.val_examples)
+
     loss_fn = lambda m, noisy, clean: denoiser_loss(m, spectrum, noisy, clean, tc.under_weight, tc.stoi_weight,  # noqa: E731
                                                     waves=adversary is not None)
     validate_fn = lambda m, noisy, clean: validate(m, spectrum, noisy, clean, tc.batch_size)  # noqa: E731
