@@ -8,14 +8,13 @@ exactly into filtered speech plus filtered noise. Per pair it prints the means o
 noisy input and of the output; STOI of the filtered speech alone (what speech distortion costs)
 and of clean speech plus the filtered noise alone (what residual noise costs); the speech level
 lost and the noise removed, in dB. Pairs are grouped by the ``_snrN`` in their names
-(``streamdl data pairs``). Offline, whole files at 16 kHz; one thread.
+(``streamdl data pairs``). Offline, whole files at the model's rate (16 kHz); one thread.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 from collections import defaultdict
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -24,16 +23,15 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from pystoi import stoi  # noqa: E402
 
+from streamdl.data.mixing import rms  # noqa: E402
 from streamdl.engine.files import read_mono  # noqa: E402
-from streamdl.evaluation import paired_files  # noqa: E402
+from streamdl.evaluation import SNR_TAG, paired_files  # noqa: E402
 from streamdl.models.checkpoint import load_model, shipped_model_path  # noqa: E402
 from streamdl.models.spectrum import Spectrum  # noqa: E402
 
-RATE = 16000
-
 
 def split_output(model, spectrum: Spectrum, clean: np.ndarray, noisy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(filtered speech, filtered noise) for one pair of float32 (samples,) at 16 kHz, aligned with the input."""
+    """(filtered speech, filtered noise) for one pair of float32 (samples,) at the model's rate, aligned with the input."""
     delay = spectrum.n_fft - spectrum.hop
     tensors = [torch.nn.functional.pad(torch.from_numpy(v)[None], (0, delay)) for v in (clean, noisy - clean, noisy)]
     speech, noise, mixture = (spectrum.stft(t) for t in tensors)
@@ -44,8 +42,9 @@ def split_output(model, spectrum: Spectrum, clean: np.ndarray, noisy: np.ndarray
     return tuple(p[delay : delay + len(clean)] for p in parts)
 
 
-def level_db(x: np.ndarray) -> float:
-    return float(10 * np.log10(np.sum(x.astype(np.float64) ** 2) + 1e-12))
+def ratio_db(a: np.ndarray, b: np.ndarray) -> float:
+    """How much louder ``a`` is than ``b``, in dB (RMS)."""
+    return float(20 * np.log10(rms(a) / rms(b)))
 
 
 def main() -> None:
@@ -57,15 +56,16 @@ def main() -> None:
     torch.set_num_threads(1)
     model = load_model(args.model, "denoiser")
     spectrum = Spectrum(model.config.stft)
+    rate = model.config.stft.sample_rate
     rows = defaultdict(list)
     for clean_path, noisy_path in paired_files(args.clean, args.noisy):
-        clean, noisy = read_mono(clean_path, RATE), read_mono(noisy_path, RATE)
+        clean, noisy = read_mono(clean_path, rate), read_mono(noisy_path, rate)
         speech, noise = split_output(model, spectrum, clean, noisy)
-        snr = re.search(r"_snr(-?\d+)", clean_path.name)
+        snr = SNR_TAG.search(clean_path.stem)
         rows[snr.group(1) + " dB" if snr else "all"].append([
-            stoi(clean, noisy, RATE), stoi(clean, speech + noise, RATE),
-            stoi(clean, speech, RATE), stoi(clean, clean + noise, RATE),
-            level_db(clean) - level_db(speech), level_db(noisy - clean) - level_db(noise),
+            stoi(clean, noisy, rate), stoi(clean, speech + noise, rate),
+            stoi(clean, speech, rate), stoi(clean, clean + noise, rate),
+            ratio_db(clean, speech), ratio_db(noisy - clean, noise),
         ])  # fmt: skip
     head = ("input", 8, "<"), ("pairs", 6, ">"), ("STOI in", 9, ">"), ("out", 7, ">"), ("speech only", 13, ">"), \
         ("residual only", 15, ">"), ("speech lost", 13, ">"), ("noise removed", 15, ">")
