@@ -201,8 +201,10 @@ def cmd_demo(args) -> None:
 def cmd_data_build(args) -> None:
     from streamdl.data.corpus import build_corpus
     from streamdl.data.sources import SOURCES, Source
+    from streamdl.io.audiofile import AUDIO_SUFFIXES
 
-    user = [Source(f"user-{role}-{i}", role, (str(Path(d).resolve()),), ("**/*.wav", "**/*.flac", "**/*.ogg"))
+    patterns = tuple(f"**/*{suffix}" for suffix in AUDIO_SUFFIXES)
+    user = [Source(f"user-{role}-{i}", role, (str(Path(d).resolve()),), patterns)
             for role, dirs in (("speech", args.speech), ("noise", args.noise)) for i, d in enumerate(dirs)]  # fmt: skip
     sources = (() if args.no_debian else SOURCES) + tuple(user)
     if not sources:
@@ -431,6 +433,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         args.func(args)
+    except BrokenPipeError:  # the reader went away (`streamdl tag DIR --json | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush does not raise again
+        return 141  # 128 + SIGPIPE, as a shell reports it
     except StreamdlError as e:
         parser.exit(2, f"streamdl: error: {e}\n")
     except KeyboardInterrupt:

@@ -62,7 +62,7 @@ def test_a_bad_file_in_a_folder_is_skipped_and_the_rest_done(tmp_path, command):
         (["denoise", "empty.wav", "out.wav"], "no audio samples"),
         (["denoise", "nan.wav", "out.wav"], "NaN or Inf"),
         (["denoise", "--model", "bad.wav", "ok.wav", "out.wav"], "not a streamdl model file"),
-        (["denoise", "ok.wav", "out.mp3"], "unknown output format"),
+        (["denoise", "ok.wav", "out.mp4"], "unknown output format"),
         (["denoise", "ok.wav", "ok.wav/out.wav"], "cannot write there"),
         (["denoise", "--device", "cuda", "ok.wav", "out.wav"], "CUDA"),
         (["tag", "bad.wav"], "not a readable audio file"),
@@ -114,6 +114,15 @@ def test_tag_json_lines_for_a_folder(tmp_path):
     assert any(e["label"] == "speech" for e in speech["events"])
     for e in speech["events"]:
         assert set(e) == {"label", "onset_s", "offset_s", "score"} and 0 <= e["onset_s"] < e["offset_s"] <= 12.0
+
+
+def test_a_reader_that_goes_away_stops_it_quietly(tmp_path):
+    sf.write(tmp_path / "quiet.wav", np.zeros(8000), 8000)
+    cmd = [sys.executable, "-m", "streamdl", "tag", "--json", str(tmp_path)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # as `| head -1` does once it has its line
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 141 and err == ""
 
 
 def test_run_tag_prints_events_as_they_happen():

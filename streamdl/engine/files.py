@@ -125,8 +125,9 @@ def process_file(chain: Chain, src: Path, dst: Path) -> None:
     """One audio file through the chain into ``dst`` (same rate, length and channels, 16-bit PCM).
 
     Channels run one after another through a memory-mapped scratch file beside ``dst`` (its folder
-    is made if missing); the output is written only once every channel is done, so an error leaves
-    no half-made file.
+    is made if missing) into an output file staged there, opened before any work (so a format that
+    cannot hold the rate fails at once) and renamed to ``dst`` once complete: an error leaves no
+    half-made file.
     """
     try:
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -134,14 +135,21 @@ def process_file(chain: Chain, src: Path, dst: Path) -> None:
     except OSError as e:
         raise StreamdlError(f"{dst}: cannot write there ({e.strerror}: {e.filename})") from None
     with AudioFileSource(src) as source, scratch_dir as scratch:
-        out = np.lib.format.open_memmap(Path(scratch) / "out.npy", "w+", np.float32, (source.frames, source.channels))
-        for ch in range(source.channels):
-            read = lambda a, b, ch=ch: source.read(a, b)[:, ch]  # noqa: E731
-            for start, piece in process_channel(chain, read, source.frames, source.rate):
-                out[start : start + len(piece), ch] = piece
-        with AudioFileSink(dst, source.rate, source.channels) as sink:
+        staged = Path(scratch) / f"out{dst.suffix}"
+        try:
+            sink = AudioFileSink(staged, source.rate, source.channels)
+        except StreamdlError:
+            raise StreamdlError(f"{dst}: a {dst.suffix} file cannot hold {source.rate} Hz {source.channels}-channel "
+                                "audio; name the output .wav or .flac") from None  # fmt: skip
+        with sink:
+            out = np.lib.format.open_memmap(Path(scratch) / "out.npy", "w+", np.float32, (source.frames, source.channels))
+            for ch in range(source.channels):
+                read = lambda a, b, ch=ch: source.read(a, b)[:, ch]  # noqa: E731
+                for start, piece in process_channel(chain, read, source.frames, source.rate):
+                    out[start : start + len(piece), ch] = piece
             for start in range(0, source.frames, SEGMENT_S * source.rate):
                 sink.write(out[start : start + SEGMENT_S * source.rate])
+        staged.replace(dst)
 
 
 def read_mono(path: str | Path, rate: int) -> np.ndarray:

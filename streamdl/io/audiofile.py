@@ -1,4 +1,4 @@
-"""Reading and writing audio files (wav, flac, ogg, ... through soundfile) with one-line errors."""
+"""Reading and writing audio files (wav, flac, ogg, mp3, ... through soundfile) with one-line errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import soundfile as sf
 
 from streamdl.errors import StreamdlError
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+COMPRESSED_SUBTYPES = {".ogg": "VORBIS", ".mp3": "MPEG_LAYER_III"}  # every other suffix: 16-bit PCM
 
 
 def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
@@ -72,7 +73,7 @@ class AudioFileSource(_OpenFile):
 
 
 def write_audio(path: str | Path, data: np.ndarray, sample_rate: int) -> None:
-    """Write float (frames,) or (frames, channels) as 16-bit PCM, clipped to [-1, 1]."""
+    """Write float (frames,) or (frames, channels), clipped to [-1, 1], in the format its suffix names (see AudioFileSink)."""
     with AudioFileSink(path, sample_rate, 1 if data.ndim == 1 else data.shape[1]) as sink:
         sink.write(data)
 
@@ -88,14 +89,15 @@ def check_output_name(path: str | Path) -> Path:
 class AudioFileSink(_OpenFile):
     """A file written block by block; closing it (also on an exception or Ctrl-C) finalizes the header.
 
-    Samples are clipped to [-1, 1] and stored as 16-bit PCM; the format follows the suffix.
+    Samples are clipped to [-1, 1] and stored as 16-bit PCM (Vorbis in .ogg, MPEG layer III in .mp3);
+    the format follows the suffix.
     """
 
     def __init__(self, path: str | Path, sample_rate: int, channels: int):
         path = check_output_name(path)
         if not path.parent.is_dir():
             raise StreamdlError(f"{path}: the folder {path.parent} does not exist; create it first")
-        subtype = "VORBIS" if path.suffix.lower() == ".ogg" else "PCM_16"
+        subtype = COMPRESSED_SUBTYPES.get(path.suffix.lower(), "PCM_16")
         try:
             self._file = sf.SoundFile(path, "w", samplerate=sample_rate, channels=channels, subtype=subtype)
         except (sf.LibsndfileError, RuntimeError) as e:

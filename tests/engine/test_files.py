@@ -80,3 +80,14 @@ def test_folder_in_needs_a_folder_out(tmp_path):
     (tmp_path / "file.wav").write_bytes(b"")
     with pytest.raises(StreamdlError, match="output must be a folder"):
         output_paths(tmp_path / "in", tmp_path / "file.wav")
+
+
+def test_an_output_format_that_cannot_hold_the_rate_fails_before_the_work(tmp_path):
+    sf.write(tmp_path / "in.wav", np.zeros(96000, np.float32), 96000)
+
+    def never(spec):
+        raise AssertionError("processed before the output was known to be writable")
+
+    with pytest.raises(StreamdlError, match=r"out.mp3: a .mp3 file cannot hold 96000 Hz 1-channel audio; name the output .wav"):
+        process_file(Chain(stages=[never]), tmp_path / "in.wav", tmp_path / "out.mp3")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.wav"]  # no empty output, no scratch file

@@ -15,6 +15,16 @@ def test_round_trip(tmp_path, suffix):
     np.testing.assert_allclose(y, x, atol=1 / 32768 + 1e-6)
 
 
+@pytest.mark.parametrize("suffix", [".ogg", ".mp3"])
+def test_lossy_round_trip_keeps_rate_length_and_alignment(tmp_path, suffix):
+    t = np.arange(8000) / 22050
+    x = (0.3 * np.sin(2 * np.pi * 440 * t) * np.sin(2 * np.pi * 3 * t)).astype(np.float32)[:, None].repeat(2, 1)
+    write_audio(tmp_path / f"a{suffix}", x, 22050)
+    y, rate = read_audio(tmp_path / f"a{suffix}")
+    assert rate == 22050 and y.shape == x.shape  # no encoder delay or padding left in
+    assert np.sqrt(np.mean((y - x) ** 2) / np.mean(x**2)) < 0.05  # sample i is still sample i (a 1-sample shift: 0.13)
+
+
 def test_written_samples_are_clipped(tmp_path):
     write_audio(tmp_path / "loud.wav", np.array([2.0, -3.0, 0.5], np.float32), 16000)
     y, _ = read_audio(tmp_path / "loud.wav")
