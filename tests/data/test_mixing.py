@@ -3,7 +3,16 @@ import pytest
 import soundfile as sf
 
 from streamdl.data.examples import fixed_examples
-from streamdl.data.mixing import MixConfig, Mixer, Pool, sped_up, synthetic_noise, synthetic_texture, write_evaluation_pairs
+from streamdl.data.mixing import (
+    SYNTHETIC_KINDS,
+    MixConfig,
+    Mixer,
+    Pool,
+    sped_up,
+    synthetic_noise,
+    synthetic_texture,
+    write_evaluation_pairs,
+)
 from streamdl.errors import StreamdlError
 
 
@@ -24,9 +33,10 @@ def test_fixed_pairs_are_reproducible(tiny_corpus):
     assert np.array_equal(a[0].numpy(), b[0].numpy()) and a[0].shape == (3, 8000)
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_synthetic_noises_are_finite_unit_rms(seed):
-    x = synthetic_noise(np.random.default_rng(seed), 16000, 16000)
+@pytest.mark.parametrize("kind", SYNTHETIC_KINDS)
+@pytest.mark.parametrize("seed", range(2))
+def test_synthetic_noises_are_finite_unit_rms(kind, seed):
+    x = synthetic_noise(np.random.default_rng(seed), 16000, 16000, kinds=(kind,))
     assert np.isfinite(x).all() and abs(np.sqrt(np.mean(x**2)) - 1) < 1e-3
 
 
