@@ -25,7 +25,7 @@ import torch  # noqa: E402
 
 from streamdl.dsp.resample import resample  # noqa: E402
 from streamdl.engine.chain import Chain  # noqa: E402
-from streamdl.evaluation import evaluate_folders, snr_lines  # noqa: E402
+from streamdl.evaluation import evaluate_folders, group_lines  # noqa: E402
 from streamdl.models.runtime import StreamingDenoiser  # noqa: E402
 
 HOP_S = 0.01
@@ -155,7 +155,7 @@ def main() -> None:
         m, t = report[name], report["timing"].get(name)
         timing = f"{t['median_us']:>11.1f}{t['p99_us']:>10.1f}{t['rtf']:>8.4f}" if t else ""
         print(f"{name:<22}{m['pesq_wb']:>9.3f}{m['stoi']:>8.3f}{m['si_sdr']:>9.2f}{timing}")
-    for line in snr_lines(report):
+    for line in group_lines(report):
         print(line)
     print(f"residual delay after compensation (samples @16 kHz): {delays}")
 

@@ -216,7 +216,7 @@ def cmd_data_build(args) -> None:
 def cmd_eval(args) -> None:
     from streamdl.engine.chain import Chain
     from streamdl.engine.files import process_array
-    from streamdl.evaluation import evaluate_folders, snr_lines
+    from streamdl.evaluation import evaluate_folders, group_lines
 
     chain = Chain(stages=[_denoiser_stage(args)])
     report = evaluate_folders(Path(args.clean), Path(args.noisy), {"streamdl": lambda x, rate: process_array(chain, x[:, None], rate)[:, 0]})
@@ -228,7 +228,7 @@ def cmd_eval(args) -> None:
     for name in ["noisy", "streamdl"]:
         m = report[name]
         print(f"{name:<10}{m['pesq_wb']:>9.3f}{m['stoi']:>8.3f}{m['si_sdr']:>9.2f}")
-    for line in snr_lines(report):
+    for line in group_lines(report):
         print(line)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from streamdl.data.mixing import PAIRS_MANIFEST
 from streamdl.dsp.resample import resample
 from streamdl.errors import StreamdlError
 from streamdl.io.audiofile import find_audio_files, read_audio
@@ -52,23 +54,39 @@ def evaluate_folders(clean_dir: Path, noisy_dir: Path, systems: dict[str, Callab
 
     ``systems`` maps a name to ``f(noisy (samples,), rate) -> output (samples,)`` (mono,
     delay-compensated). Returns {"pairs": n, "noisy": {metric: mean}, name: {metric: mean}, ...};
-    when every file name carries its SNR (``_snr5``), also "by_snr": {snr: {name: {metric: mean}}}.
+    when every file name carries its SNR (``_snr5``), also "by_snr": {snr: {name: {metric: mean}}};
+    when the folders come from ``streamdl data pairs`` (its pairs.json beside them), also
+    "by_noise", the same grouped by where each pair's noise came from (see :func:`noise_group`).
     """
-    rows: list[tuple[str | None, dict[str, dict]]] = []  # (snr tag, {system: scores}) per pair
+    rows: list[dict[str, dict]] = []  # {system: scores} per pair
     pairs = paired_files(clean_dir, noisy_dir)
     for clean_path, noisy_path in pairs:
         (clean, rate), (noisy, noisy_rate) = read_audio(clean_path), read_audio(noisy_path)
         if rate != noisy_rate or len(clean) != len(noisy):
             raise StreamdlError(f"{noisy_path}: differs from {clean_path} in rate or length; pairs must match")
         clean, noisy = clean.mean(axis=1), noisy.mean(axis=1)
-        scores = {"noisy": score(clean, noisy, rate), **{name: score(clean, system(noisy, rate), rate) for name, system in systems.items()}}
-        tag = SNR_TAG.search(noisy_path.stem)
-        rows.append((tag.group(1) if tag else None, scores))
-    summary = {"pairs": len(pairs), **_means([r for _, r in rows])}
-    snrs = sorted({snr for snr, _ in rows}, key=lambda v: float(v)) if all(snr is not None for snr, _ in rows) else []
-    if len(snrs) > 1:
-        summary["by_snr"] = {snr: _means([r for s, r in rows if s == snr]) for snr in snrs}
+        rows.append({"noisy": score(clean, noisy, rate), **{name: score(clean, system(noisy, rate), rate) for name, system in systems.items()}})
+    summary = {"pairs": len(pairs), **_means(rows)}
+    tags = [SNR_TAG.search(noisy_path.stem) for _, noisy_path in pairs]
+    if all(tags):
+        summary.update(_grouped("by_snr", rows, [t.group(1) for t in tags], key=float))
+    manifest = noisy_dir.parent / PAIRS_MANIFEST
+    if manifest.is_file():
+        noise_of = {entry["pair"]: noise_group(entry["noise"]) for entry in json.loads(manifest.read_text())}
+        summary.update(_grouped("by_noise", rows, [noise_of.get(noisy_path.name, "?") for _, noisy_path in pairs]))
     return summary
+
+
+def noise_group(name: str) -> str:
+    """Where a noise clip came from: its source for corpus clips ('widelands:usr/...' -> 'widelands'),
+    its top folder for files of a noise folder ('vehicle/car.flac' -> 'vehicle'), else its own name."""
+    return name.split(":", 1)[0] if ":" in name else name.split("/", 1)[0]
+
+
+def _grouped(field: str, rows: list[dict[str, dict]], groups: list[str], key=None) -> dict:
+    """{field: {group: means of its rows}} in sorted group order, or {} when there is only one group."""
+    names = sorted(set(groups), key=key)
+    return {field: {g: _means([r for r, of in zip(rows, groups) if of == g]) for g in names}} if len(names) > 1 else {}
 
 
 def _means(rows: list[dict[str, dict]]) -> dict[str, dict]:
@@ -76,7 +94,12 @@ def _means(rows: list[dict[str, dict]]) -> dict[str, dict]:
     return {name: {m: round(float(np.nanmean([r[name][m] for r in rows])), 4) for m in METRICS} for name in rows[0]}
 
 
-def snr_lines(report: dict) -> list[str]:
-    """One line a group of ``report["by_snr"]`` (absent: none): PESQ-WB / STOI of every system."""
-    return [f"input SNR {snr} dB: " + ", ".join(f"{name} {m['pesq_wb']:.3f} / {m['stoi']:.3f}" for name, m in systems.items()) + " (PESQ-WB / STOI)"
-            for snr, systems in report.get("by_snr", {}).items()]  # fmt: skip
+def group_lines(report: dict) -> list[str]:
+    """One line a group of ``report["by_snr"]`` and ``report["by_noise"]`` (absent: none): PESQ-WB /
+    STOI of every system."""
+    lines = [f"input SNR {snr} dB: " + _pesq_stoi(systems) for snr, systems in report.get("by_snr", {}).items()]
+    return lines + [f"noise {noise}: " + _pesq_stoi(systems) for noise, systems in report.get("by_noise", {}).items()]
+
+
+def _pesq_stoi(systems: dict[str, dict]) -> str:
+    return ", ".join(f"{name} {m['pesq_wb']:.3f} / {m['stoi']:.3f}" for name, m in systems.items()) + " (PESQ-WB / STOI)"

@@ -25,6 +25,18 @@ def test_pairs_are_scored_overall_and_by_their_input_snr(tiny_corpus, tmp_path):
     assert means == pytest.approx([report["noisy"]["stoi"], report["noisy"]["si_sdr"]], abs=1e-3)  # equal groups
 
 
+def test_pairs_are_scored_by_where_their_noise_came_from(tiny_corpus, tmp_path):
+    corpus, _ = tiny_corpus
+    t = np.arange(16000) / 16000
+    for folder, noise in (("hum", np.sin(2 * np.pi * 100 * t)), ("hiss", np.random.default_rng(1).standard_normal(16000))):
+        (tmp_path / "noise" / folder).mkdir(parents=True)
+        write_audio(tmp_path / "noise" / folder / "a.wav", 0.1 * noise, 16000)
+    write_evaluation_pairs(corpus, tmp_path / "pairs", count=8, seconds=1.0, noise_dir=tmp_path / "noise")
+    report = evaluate_folders(tmp_path / "pairs" / "clean", tmp_path / "pairs" / "noisy", {})
+    assert list(report["by_noise"]) == ["hiss", "hum"]
+    assert report["by_noise"]["hum"]["noisy"]["stoi"] > report["by_noise"]["hiss"]["noisy"]["stoi"]  # a 100 Hz hum masks little
+
+
 def test_folders_without_namesakes_are_refused(tmp_path):
     for sub, name in (("clean", "a.wav"), ("noisy", "b.wav")):
         (tmp_path / sub).mkdir()

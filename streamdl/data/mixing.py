@@ -64,16 +64,24 @@ class Pool:
 
     def window(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """A random stretch of n samples across clip boundaries (looping at the end)."""
+        return self.named_window(rng, n)[0]
+
+    def named_window(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, str]:
+        """:meth:`window` and the name of the clip it starts in."""
         start = int(rng.integers(0, len(self.audio)))
         idx = (start + np.arange(n)) % len(self.audio)
-        return self.audio[idx].astype(np.float32) / 32768.0
+        return self.audio[idx].astype(np.float32) / 32768.0, str(self.names[np.searchsorted(self.offsets, start, side="right") - 1])
 
     def clip(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """n samples from one random clip, looped when the clip is shorter."""
+        return self.named_clip(rng, n)[0]
+
+    def named_clip(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, str]:
+        """:meth:`clip` and the clip's name."""
         i = int(rng.integers(0, len(self.offsets) - 1))
         clip = self.audio[self.offsets[i] : self.offsets[i + 1]].astype(np.float32) / 32768.0
         start = int(rng.integers(0, len(clip)))
-        return np.resize(np.roll(clip, -start), n)
+        return np.resize(np.roll(clip, -start), n), str(self.names[i])
 
 
 def sped_up(read, rng: np.random.Generator, n: int, speed: float) -> np.ndarray:
@@ -320,14 +328,20 @@ def room_impulse_responses(count: int, sample_rate: int, seed: int) -> list[np.n
     return rirs
 
 
+PAIRS_MANIFEST = "pairs.json"  # beside the clean/ and noisy/ folders of write_evaluation_pairs
+
+
 def write_evaluation_pairs(corpus: Path, out_dir: Path, *, split: str = "test", count: int = 60, seconds: float = 4.0,
                            snrs_db: tuple[float, ...] = (0.0, 5.0, 10.0), seed: int = 2026, noise_dir: Path | None = None) -> None:  # fmt: skip
-    """Write ``count`` (clean, noisy) wav pairs to out_dir/clean and out_dir/noisy, 16 kHz.
+    """Write ``count`` (clean, noisy) wav pairs to out_dir/clean and out_dir/noisy, 16 kHz, and
+    out_dir/pairs.json: for each pair its file name, speech clip, noise clip and SNR (dB).
 
     Plain mixtures of the split's real speech and real recorded noise (the split's, or every audio
     file under ``noise_dir``), no augmentation, SNRs cycling through ``snrs_db``: the same pairs
     for every system compared on them.
     """
+    import json
+
     from streamdl.io.audiofile import write_audio
 
     rng = np.random.default_rng(seed)
@@ -336,13 +350,17 @@ def write_evaluation_pairs(corpus: Path, out_dir: Path, *, split: str = "test", 
     n = int(seconds * 16000)
     for sub in ("clean", "noisy"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
+    manifest = []
     for i in range(count):
-        clean = speech.window(rng, n)
-        nz = noise.clip(rng, n)
+        clean, speech_name = speech.named_window(rng, n)
+        nz, noise_name = noise.named_clip(rng, n)
         snr = snrs_db[i % len(snrs_db)]
         nz = nz * (rms(clean) / rms(nz) * 10 ** (-snr / 20))
         noisy = clean + nz
         gain = 10 ** (rng.uniform(-32, -20) / 20) / rms(noisy)
         gain = min(gain, 0.95 / np.abs(noisy).max())
-        write_audio(out_dir / "clean" / f"pair{i:03d}_snr{snr:g}.wav", clean * gain, 16000)
-        write_audio(out_dir / "noisy" / f"pair{i:03d}_snr{snr:g}.wav", noisy * gain, 16000)
+        name = f"pair{i:03d}_snr{snr:g}.wav"
+        write_audio(out_dir / "clean" / name, clean * gain, 16000)
+        write_audio(out_dir / "noisy" / name, noisy * gain, 16000)
+        manifest.append({"pair": name, "speech": speech_name, "noise": noise_name, "snr_db": snr})
+    (out_dir / PAIRS_MANIFEST).write_text(json.dumps(manifest, indent=1))

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -77,6 +79,10 @@ def test_evaluation_pairs_can_take_the_noise_from_a_folder(tiny_corpus, tmp_path
         assert abs(np.argmax(spectrum) * 16000 / len(noise) - 100) < 2  # the folder's hum, looped
         snr = 10 * np.log10(np.mean(clean**2) / np.mean(noise**2))
         assert snr == pytest.approx(float(name.split("snr")[1][:-4]), abs=0.2)
+    manifest = json.loads((tmp_path / "pairs" / "pairs.json").read_text())
+    assert [(m["pair"], m["noise"], m["snr_db"]) for m in manifest] == [
+        ("pair000_snr0.wav", "hum.wav", 0.0), ("pair001_snr5.wav", "hum.wav", 5.0), ("pair002_snr10.wav", "hum.wav", 10.0)]
+    assert all(m["speech"].startswith("user-speech:") for m in manifest)  # the corpus clip each pair's speech starts in
 
 
 def test_missing_pool(tmp_path):
