@@ -54,7 +54,7 @@ def evaluate_folders(clean_dir: Path, noisy_dir: Path, systems: dict[str, Callab
 
     ``systems`` maps a name to ``f(noisy (samples,), rate) -> output (samples,)`` (mono,
     delay-compensated). Returns {"pairs": n, "noisy": {metric: mean}, name: {metric: mean}, ...};
-    when every file name carries its SNR (``_snr5``), also "by_snr": {snr: {name: {metric: mean}}};
+    when every file name carries its SNR (``_snr5``), also "by_snr": {snr: {"pairs": n, name: {metric: mean}}};
     when the folders come from ``streamdl data pairs`` (its pairs.json beside them), also
     "by_noise", the same grouped by where each pair's noise came from (see :func:`noise_group`).
     """
@@ -84,9 +84,11 @@ def noise_group(name: str) -> str:
 
 
 def _grouped(field: str, rows: list[dict[str, dict]], groups: list[str], key=None) -> dict:
-    """{field: {group: means of its rows}} in sorted group order, or {} when there is only one group."""
+    """{field: {group: {"pairs": n, system: means}}} (each group shaped like the whole summary) in
+    sorted group order, or {} when there is only one group."""
     names = sorted(set(groups), key=key)
-    return {field: {g: _means([r for r, of in zip(rows, groups) if of == g]) for g in names}} if len(names) > 1 else {}
+    members = {g: [r for r, of in zip(rows, groups) if of == g] for g in names}
+    return {field: {g: {"pairs": len(rs), **_means(rs)} for g, rs in members.items()}} if len(names) > 1 else {}
 
 
 def _means(rows: list[dict[str, dict]]) -> dict[str, dict]:
@@ -97,9 +99,10 @@ def _means(rows: list[dict[str, dict]]) -> dict[str, dict]:
 def group_lines(report: dict) -> list[str]:
     """One line a group of ``report["by_snr"]`` and ``report["by_noise"]`` (absent: none): PESQ-WB /
     STOI of every system."""
-    lines = [f"input SNR {snr} dB: " + _pesq_stoi(systems) for snr, systems in report.get("by_snr", {}).items()]
-    return lines + [f"noise {noise}: " + _pesq_stoi(systems) for noise, systems in report.get("by_noise", {}).items()]
+    lines = [f"input SNR {snr} dB: " + _pesq_stoi(group) for snr, group in report.get("by_snr", {}).items()]
+    return lines + [f"noise {noise}: " + _pesq_stoi(group) for noise, group in report.get("by_noise", {}).items()]
 
 
-def _pesq_stoi(systems: dict[str, dict]) -> str:
-    return ", ".join(f"{name} {m['pesq_wb']:.3f} / {m['stoi']:.3f}" for name, m in systems.items()) + " (PESQ-WB / STOI)"
+def _pesq_stoi(group: dict) -> str:
+    scores = ", ".join(f"{name} {m['pesq_wb']:.3f} / {m['stoi']:.3f}" for name, m in group.items() if name != "pairs")
+    return f"{scores} (PESQ-WB / STOI, {group['pairs']} pair{'s' * (group['pairs'] != 1)})"

@@ -227,4 +227,4 @@ def test_eval_scores_the_denoiser_against_its_input_overall_and_by_snr(tiny_corp
     assert lines[0] == "3 pairs" and lines[2].startswith("noisy") and lines[3].startswith("streamdl")
     assert [line.split(":")[0] for line in lines[4:]] == ["input SNR 0 dB", "input SNR 5 dB", "input SNR 10 dB"]
     report = json.loads(streamdl("eval", "--clean", str(tmp_path / "clean"), "--noisy", str(tmp_path / "noisy"), "--json").stdout)
-    assert set(report["by_snr"]["5"]) == {"noisy", "streamdl"}
+    assert set(report["by_snr"]["5"]) == {"pairs", "noisy", "streamdl"}
