@@ -122,7 +122,7 @@ def process_array(chain: Chain, audio: np.ndarray, rate: int) -> np.ndarray:
 
 
 def process_file(chain: Chain, src: Path, dst: Path) -> None:
-    """One audio file through the chain into ``dst`` (same rate, length and channels, 16-bit PCM).
+    """One audio file through the chain into ``dst`` (same rate, length and channels; the format its suffix names).
 
     Channels run one after another through a memory-mapped scratch file beside ``dst`` (its folder
     is made if missing) into an output file staged there, opened before any work (so a format that
