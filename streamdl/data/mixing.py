@@ -2,8 +2,7 @@
 
 Every pair is new: a random stretch of speech (speed-perturbed, EQ'd, sometimes band-limited or
 reverberant) plus one or two noises (real recordings, music, or synthetic hum, drones, engines,
-fans, coloured noise, water, wind, road traffic, revving engines and babble), mixed at an SNR drawn
-from -5..20 dB and set to a random level.
+fans, coloured noise, water, wind, road traffic and babble), mixed at an SNR drawn from -5..20 dB and set to a random level.
 Shapes: ``pair()`` returns two float32 arrays (samples,) at 16 kHz: noisy input and clean target.
 """
 
@@ -191,24 +190,6 @@ def synthetic_traffic(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     return (x / rms(x)).astype(np.float32)
 
 
-def synthetic_engine(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
-    """A combustion engine revving: pulses at the firing rate (20..270 Hz, gliding to a new target every
-    0.3..1.5 s, up to 3x apart), sharp enough for harmonics into the kHz, through two or three exhaust
-    resonances, plus intake and tyre noise pulsing with it (unit RMS)."""
-    t = np.arange(n) / sr
-    hold = rng.uniform(0.3, 1.5)
-    targets = rng.uniform(np.log(20), np.log(90)) + rng.uniform(0, np.log(3), int(n / sr / hold) + 2)
-    log_f0 = np.interp(t, np.arange(len(targets)) * hold, targets)
-    log_f0 = ss.sosfiltfilt(ss.butter(1, 1 / hold, fs=sr, output="sos"), log_f0)  # glides, not steps
-    pulse = (0.5 + 0.5 * np.cos(2 * np.pi * np.cumsum(np.exp(log_f0)) / sr)) ** rng.uniform(3, 40)
-    x = pulse - pulse.mean()
-    for _ in range(int(rng.integers(2, 4))):
-        x = ss.lfilter(*_peaking_biquad(rng.uniform(80, 1500), rng.uniform(1, 6), rng.uniform(6, 15), sr), x)
-    hiss = _shaped_noise(rng, n, sr, rng.uniform(-1.5, 0.0), (rng.uniform(60, 300), rng.uniform(1500, 6000)))
-    x = x / rms(x) + rng.uniform(0.1, 0.6) * hiss * (0.4 + pulse / pulse.max())
-    return (x / rms(x)).astype(np.float32)
-
-
 def synthetic_texture(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     """Noise of no particular source: a random smooth spectral envelope (+-15 dB over 8 log-spaced
     points, 50 Hz..8 kHz) under a random slow amplitude modulation (0.3..6 Hz, depth 0..1)."""
@@ -222,14 +203,13 @@ def synthetic_texture(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     return (x / rms(x)).astype(np.float32)
 
 
-_SOUNDSCAPES = {"water": synthetic_water, "wind": synthetic_wind, "traffic": synthetic_traffic, "texture": synthetic_texture,
-                "revving": synthetic_engine}
+_SOUNDSCAPES = {"water": synthetic_water, "wind": synthetic_wind, "traffic": synthetic_traffic, "texture": synthetic_texture}
 SYNTHETIC_KINDS = ("hum", "drone", "engine", "fan", "colored", *_SOUNDSCAPES)
 
 
 def synthetic_noise(rng: np.random.Generator, n: int, sr: int, kinds: tuple[str, ...] = SYNTHETIC_KINDS) -> np.ndarray:
-    """Hum, harmonic drone, engine with a moving pitch, fan, white/pink/brown noise, water, wind, traffic,
-    a random texture or a revving combustion engine (unit RMS)."""
+    """Hum, harmonic drone, engine with a moving pitch, fan, white/pink/brown noise, water, wind, traffic
+    or a random texture (unit RMS)."""
     kind = rng.choice(kinds)
     if kind in _SOUNDSCAPES:
         return _SOUNDSCAPES[kind](rng, n, sr)
