@@ -98,9 +98,12 @@ class AudioFileSink(_OpenFile):
         if not path.parent.is_dir():
             raise StreamdlError(f"{path}: the folder {path.parent} does not exist; create it first")
         subtype = COMPRESSED_SUBTYPES.get(path.suffix.lower(), "PCM_16")
+        existed = path.exists()
         try:
             self._file = sf.SoundFile(path, "w", samplerate=sample_rate, channels=channels, subtype=subtype)
         except (sf.LibsndfileError, RuntimeError) as e:
+            if not existed:  # libsndfile creates the file before it checks rate and channels
+                path.unlink(missing_ok=True)
             raise StreamdlError(f"{path}: cannot write ({e})") from None
         self.path = path
         self.frames = 0

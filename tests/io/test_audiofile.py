@@ -82,6 +82,12 @@ def test_bad_output_path(tmp_path, name, match):
         AudioFileSink(tmp_path / name, 16000, 1)
 
 
+def test_a_rate_the_format_cannot_hold_leaves_no_empty_file(tmp_path):
+    with pytest.raises(StreamdlError, match="cannot write"):
+        AudioFileSink(tmp_path / "out.mp3", 96000, 1)  # MPEG stops at 48 kHz
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_find_audio_files(tmp_path):
     (tmp_path / "sub").mkdir()
     for name in ["b.wav", "sub/a.flac", "notes.txt"]:
