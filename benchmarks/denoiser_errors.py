@@ -32,7 +32,7 @@ from streamdl.models.spectrum import Spectrum  # noqa: E402
 
 def split_output(model, spectrum: Spectrum, clean: np.ndarray, noisy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(filtered speech, filtered noise) for one pair of float32 (samples,) at the model's rate, aligned with the input."""
-    delay = spectrum.n_fft - spectrum.hop
+    delay = spectrum.config.delay_samples
     tensors = [torch.nn.functional.pad(torch.from_numpy(v)[None], (0, delay)) for v in (clean, noisy - clean, noisy)]
     speech, noise, mixture = (spectrum.stft(t) for t in tensors)
     state = model.init_state(1)

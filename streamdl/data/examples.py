@@ -33,6 +33,14 @@ class RandomExamples(torch.utils.data.IterableDataset):
 VALIDATION_SEED = 1234  # every run validates on the same examples, whatever its own --seed
 
 
+def validation_rooms(training_rooms: int, sample_rate: int) -> list[np.ndarray]:
+    """The simulated rooms of the validation examples: a quarter as many as training draws, the same
+    for every run (from VALIDATION_SEED)."""
+    from streamdl.data.mixing import room_impulse_responses
+
+    return room_impulse_responses(training_rooms // 4, sample_rate, seed=VALIDATION_SEED)
+
+
 def fixed_examples(make: Callable[[np.random.Generator], tuple], count: int,
                    seed: int = VALIDATION_SEED) -> tuple[torch.Tensor, ...]:  # fmt: skip
     """``count`` examples from ``make(rng)`` with a fixed seed, each part stacked: (count, ...) tensors."""

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from streamdl.data.examples import VALIDATION_SEED, RandomExamples, fixed_examples
+from streamdl.data.examples import RandomExamples, fixed_examples, validation_rooms
 from streamdl.data.mixing import room_impulse_responses
 from streamdl.data.scenes import SceneConfig, SceneMaker
 from streamdl.models.checkpoint import load_model, save_model
@@ -90,8 +90,8 @@ def train_tagger(tc: TagTrainConfig, *, resume: bool = False) -> Path:
     train_data = lambda seed: RandomExamples(SceneMaker, (corpus, "train", scenes), {"rirs": rirs}, "scene", seed)  # noqa: E731
 
     def val_data():  # the same rooms and scenes for every run
-        rooms = room_impulse_responses(tc.rirs // 4, scenes.sample_rate, seed=VALIDATION_SEED)
-        return fixed_examples(SceneMaker(corpus, "val", scenes, rirs=rooms).scene, tc.val_examples)
+        maker = SceneMaker(corpus, "val", scenes, rirs=validation_rooms(tc.rirs, scenes.sample_rate))
+        return fixed_examples(maker.scene, tc.val_examples)
 
     loss_fn = lambda m, audio, labels: tagger_loss(m, spectrum, audio, labels)  # noqa: E731
     validate_fn = lambda m, audio, labels: validate(m, spectrum, audio, labels, tc.batch_size)  # noqa: E731

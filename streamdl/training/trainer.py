@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from streamdl.data.examples import VALIDATION_SEED, RandomExamples, fixed_examples
+from streamdl.data.examples import RandomExamples, fixed_examples, validation_rooms
 from streamdl.data.mixing import MixConfig, Mixer, room_impulse_responses
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
 from streamdl.models.spectrum import Spectrum
@@ -47,13 +47,13 @@ def _spectra_loss(spectrum: Spectrum, est: torch.Tensor, ref: torch.Tensor, unde
 def validate(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor, batch: int) -> dict:
     """Mean loss, SI-SDR improvement (dB) and differentiable STOI over fixed pairs (N, samples)."""
     losses, gains, stois = [], [], []
+    delay = spectrum.config.delay_samples
     for i in range(0, len(noisy), batch):
         x, y = noisy[i : i + batch], clean[i : i + batch]
         est_spec, ref_spec = model(spectrum.stft(x)), spectrum.stft(y)
         loss, est, _ = _spectra_loss(spectrum, est_spec, ref_spec, 1.0, 0.0)  # one yardstick for every run
         losses.append(float(loss) * len(x))
         stois.append((1 - float(stoi_loss(est_spec, ref_spec, spectrum.config))) * len(x))
-        delay = spectrum.n_fft - spectrum.hop
         ref = torch.nn.functional.pad(y, (delay, 0))[:, : est.shape[1]]
         noisy_speech = (y.abs().amax(1) > 0) & ((x - y).abs().amax(1) > 0)  # noise-free pairs would swamp the mean
         gains += (si_sdr(est, ref) - si_sdr(torch.nn.functional.pad(x, (delay, 0))[:, : est.shape[1]], ref))[noisy_speech].tolist()
@@ -75,8 +75,8 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
     train_data = lambda seed: RandomExamples(Mixer, (corpus, "train", mix), {"rirs": rirs}, "pair", seed)  # noqa: E731
 
     def val_data():  # the same rooms and mixtures for every run
-        rooms = room_impulse_responses(tc.rirs // 4, mc.stft.sample_rate, seed=VALIDATION_SEED)
-        return fixed_examples(Mixer(corpus, "val", mix, rirs=rooms).pair, tc.val_examples)
+        mixer = Mixer(corpus, "val", mix, rirs=validation_rooms(tc.rirs, mc.stft.sample_rate))
+        return fixed_examples(mixer.pair, tc.val_examples)
 
     loss_fn = lambda m, noisy, clean: denoiser_loss(m, spectrum, noisy, clean, tc.under_weight, tc.stoi_weight,  # noqa: E731
                                                     waves=adversary is not None)
