@@ -56,7 +56,7 @@ def _decode_file(job):
     source, rel, path, sample_rate = job
     out = []
     try:
-        clips = decode_clips(path)
+        clips = decode_clips(path, source.members)
     except Exception as e:  # a broken file in a package is skipped, not fatal
         return [(None, f"{source.name}:{rel}: {e}")]
     for suffix, x, rate in clips:

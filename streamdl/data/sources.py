@@ -28,6 +28,7 @@ class Source:
     exclude: str = r"$^"  # regex on the relative path: files to skip
     speaker: str = ""  # regex whose first group names the speaker/voice; empty: split by file
     test_speakers: tuple[str, ...] = ()  # speakers held out for the test split
+    members: str = ""  # regex on member names: the clips an archive (.pk3, .wz: zip files) holds
 
 
 SOURCES = (
@@ -56,7 +57,10 @@ SOURCES = (
            exclude=r"_desc|/symbols/"),
     Source("tuxpaint-ui", "noise", ("tuxpaint-data",), ("usr/share/tuxpaint/sounds/*.wav",)),
     Source("openttd", "noise", ("openttd-opensfx",), ("usr/share/games/openttd/baseset/opensfx/opensfx.cat",)),
-    Source("openarena", "events", ("openarena-data",), ("usr/share/games/openarena/baseoa/pak0.pk3",)),
+    Source("openarena", "noise", ("openarena-data",), ("usr/share/games/openarena/baseoa/pak0.pk3",),
+           members=r"^sound/(world|player/footsteps|movers/doors)/(?!new/moan).*\.(wav|ogg)$"),  # ambiences and foley, no voices
+    Source("warzone-sfx", "noise", ("warzone2100-data",), ("usr/share/games/warzone2100/base.wz",),
+           members=r"^audio/sfx/(vehicle|building)/.*\.ogg$"),  # engines, treads, hovercraft, pumps, hum
     Source("freedesktop", "events", ("sound-theme-freedesktop",), ("usr/share/sounds/freedesktop/stereo/*.oga",)),
 )  # fmt: skip
 
@@ -83,14 +87,12 @@ def source_files(source: Source, root: Path) -> list[tuple[str, Path]]:
     return sorted(found.items())
 
 
-PK3_SOUNDS = r"^sound/(world|player/footsteps|movers/doors)/.*\.(wav|ogg)$"  # the recorded ambiences and foley
-
-
-def decode_clips(path: Path) -> list[tuple[str, np.ndarray, int]]:
+def decode_clips(path: Path, members: str = "") -> list[tuple[str, np.ndarray, int]]:
     """Decode one file into (suffix, float32 mono, rate) clips; archives hold several clips.
 
     Clips from an OpenTTD catalogue are named ``#index title`` (the title stored before each
-    sound, e.g. ``#24 Helicopter``); clips from a Quake-style .pk3 zip ``#member/path``.
+    sound, e.g. ``#24 Helicopter``); clips from a zip archive (a Quake-style .pk3, a Warzone .wz)
+    ``#member/path``, for the members whose names match the regex ``members``.
     """
     if path.suffix == ".cat":  # OpenTTD sound catalogue: "title". credits, then a RIFF/WAVE file, back to back
         blob = path.read_bytes()
@@ -104,10 +106,10 @@ def decode_clips(path: Path) -> list[tuple[str, np.ndarray, int]]:
                 continue
             clips.append((f"#{i} {titles[0].decode() if titles else ''}".rstrip(), data.mean(axis=1), rate))
         return clips
-    if path.suffix == ".pk3":
+    if path.suffix in (".pk3", ".wz"):
         clips = []
         with zipfile.ZipFile(path) as archive:
-            for member in sorted(n for n in archive.namelist() if re.match(PK3_SOUNDS, n)):
+            for member in sorted(n for n in archive.namelist() if members and re.match(members, n)):
                 data, rate = sf.read(io.BytesIO(archive.read(member)), dtype="float32", always_2d=True)
                 clips.append((f"#{member}", data.mean(axis=1), rate))
         return clips

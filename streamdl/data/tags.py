@@ -23,7 +23,7 @@ LABEL_RULES = (
     (r"/dogs/|/dog\.ogg|wolf|coyote", ("dog",)),
     (r"bird|/birds/|blackbird|crow\.ogg|cuckoo|duck\.ogg|owl\.ogg|rooster|seagull|tucan|quetzal|heron|penguin|vulture|gander|drake\.ogg|turkey", ("bird",)),
     (r"openttd:.*#\d+ (?!.*breakdown).*(train|bus|truck|plane|jet take off|helicopter|car horn|ship horn|ferry horn|steam engine)", ("vehicle",)),
-    (r"firetruck|carts_cart_moving|hedgewars-sfx:.*/plane\.ogg", ("vehicle",)),
+    (r"firetruck|carts_cart_moving|hedgewars-sfx:.*/plane\.ogg|warzone-sfx:.*#audio/sfx/vehicle/", ("vehicle",)),
     (r"env_sounds_water|waterfall|splash\.ogg|droplet|/drops\.wav|Bubble generated|beewater|planewater|cf_blubber", ("water",)),
     (r"wind\d*\.wav|openttd:.*#\d+ (Heavy )?[Ww]ind$", ("wind",)),
     (r"/tavern_|/(big)?inn_|Applause|Oooh sound", ("crowd",)),

@@ -1,7 +1,6 @@
 import numpy as np
 
 from streamdl.data.corpus import SPEECH_LEVEL_DB, prepare_clip
-from streamdl.data.sources import SOURCES, debian_packages, split_of
 
 
 def test_every_pool_and_split_is_built(tiny_corpus):
@@ -12,13 +11,6 @@ def test_every_pool_and_split_is_built(tiny_corpus):
         assert all(name.startswith("user-speech:") for name in z["names"])
 
 
-def test_splits_are_fixed_by_path_and_hold_out_speakers():
-    source = next(s for s in SOURCES if s.name == "klettres")
-    assert split_of(source, "usr/share/klettres/de/alpha/a.ogg") == "test"  # a held-out narrator
-    assert split_of(source, "usr/share/klettres/fr/alpha/a.ogg") in ("train", "val")
-    assert split_of(source, "usr/share/klettres/fr/alpha/b.ogg") == split_of(source, "usr/share/klettres/fr/alpha/b.ogg")
-
-
 def test_clips_are_trimmed_resampled_and_levelled():
     rate = 44100
     t = np.arange(rate) / rate
@@ -27,12 +19,6 @@ def test_clips_are_trimmed_resampled_and_levelled():
     assert abs(len(y) - 16000) < 400  # the silence is gone
     assert abs(20 * np.log10(np.sqrt(np.mean(y**2))) - SPEECH_LEVEL_DB) < 1.0
     assert prepare_clip(np.zeros(rate, np.float32), rate, "noise", 16000) is None  # silent clips are dropped
-
-
-def test_only_the_listed_debian_packages_are_read():
-    assert "fillets-ng-data-cs" in debian_packages() and "widelands-data" in debian_packages()
-    assert "openarena-data" in debian_packages() and "sound-theme-freedesktop" in debian_packages()  # tagger events
-    assert len(debian_packages()) == 15
 
 
 def test_too_few_files_for_a_validation_split(tmp_path):
