@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Self
 
@@ -10,7 +11,8 @@ import soundfile as sf
 
 from streamdl.errors import StreamdlError
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".mp3": "MP3", ".aiff": "AIFF", ".aif": "AIFF"}  # suffix: libsndfile's name
+AUDIO_SUFFIXES = tuple(FORMATS)
 COMPRESSED_SUBTYPES = {".ogg": "VORBIS", ".mp3": "MPEG_LAYER_III"}  # every other suffix: 16-bit PCM
 
 
@@ -97,13 +99,12 @@ class AudioFileSink(_OpenFile):
         path = check_output_name(path)
         if not path.parent.is_dir():
             raise StreamdlError(f"{path}: the folder {path.parent} does not exist; create it first")
-        subtype = COMPRESSED_SUBTYPES.get(path.suffix.lower(), "PCM_16")
-        existed = path.exists()
-        try:
-            self._file = sf.SoundFile(path, "w", samplerate=sample_rate, channels=channels, subtype=subtype)
+        suffix = path.suffix.lower()
+        kind = dict(samplerate=sample_rate, channels=channels, subtype=COMPRESSED_SUBTYPES.get(suffix, "PCM_16"), format=FORMATS[suffix])
+        try:  # first in memory: on a file, libsndfile truncates it before it checks rate and channels
+            sf.SoundFile(io.BytesIO(), "w", **kind).close()
+            self._file = sf.SoundFile(path, "w", **kind)
         except (sf.LibsndfileError, RuntimeError) as e:
-            if not existed:  # libsndfile creates the file before it checks rate and channels
-                path.unlink(missing_ok=True)
             raise StreamdlError(f"{path}: cannot write ({e})") from None
         self.path = path
         self.frames = 0

@@ -82,10 +82,21 @@ def test_bad_output_path(tmp_path, name, match):
         AudioFileSink(tmp_path / name, 16000, 1)
 
 
-def test_a_rate_the_format_cannot_hold_leaves_no_empty_file(tmp_path):
+def test_a_rate_the_format_cannot_hold_leaves_files_alone(tmp_path):
     with pytest.raises(StreamdlError, match="cannot write"):
         AudioFileSink(tmp_path / "out.mp3", 96000, 1)  # MPEG stops at 48 kHz
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # no empty file made
+    write_audio(tmp_path / "kept.mp3", np.full(4800, 0.25, np.float32), 48000)
+    with pytest.raises(StreamdlError, match="cannot write"):
+        AudioFileSink(tmp_path / "kept.mp3", 96000, 1)
+    assert len(read_audio(tmp_path / "kept.mp3")[0]) == 4800  # nor an old one emptied
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif"])
+def test_every_listed_suffix_can_be_written(tmp_path, suffix):
+    write_audio(tmp_path / f"out{suffix}", np.full(1600, 0.25, np.float32), 16000)
+    y, rate = read_audio(tmp_path / f"out{suffix}")
+    assert rate == 16000 and abs(len(y) - 1600) < 1200  # lossy codecs pad the ends
 
 
 def test_find_audio_files(tmp_path):
