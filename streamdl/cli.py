@@ -255,8 +255,11 @@ def _finish_training(path: Path) -> None:
 def cmd_train_denoiser(args) -> None:
     from streamdl.training.trainer import TrainConfig, train_denoiser
 
+    share = {} if args.synthetic_share is None else {"synthetic_share": args.synthetic_share}  # else the mixer's default
+    if not 0.0 <= share.get("synthetic_share", 0.0) <= 1.0:
+        raise StreamdlError(f"--synthetic-share is a fraction of the training noises, from 0 to 1; got {args.synthetic_share}")
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
-                     adversarial_from=args.adversarial_from)
+                     adversarial_from=args.adversarial_from, **share)
     _finish_training(train_denoiser(tc, resume=args.resume))
 
 
@@ -292,6 +295,14 @@ def cmd_train_codec(args) -> None:
 
     tc = CodecTrainConfig(**_loop_options(args), adversarial_from=args.adversarial_from)
     _finish_training(train_codec(tc, resume=args.resume))
+
+
+def cmd_train_average(args) -> None:
+    from streamdl.models.checkpoint import average_models, save_model
+
+    model, kind = average_models(args.models)
+    save_model(args.out, model, kind)
+    print(f"wrote {args.out}: the mean of {len(args.models)} {kind} models")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -410,6 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=300, help="learning-rate warm-up steps")
     p.add_argument("--under-weight", type=float, default=1.0, help="extra loss weight on removed speech (higher: gentler)")
     p.add_argument("--stoi-weight", type=float, default=0.0, help="weight of a differentiable STOI term in the loss (intelligibility)")
+    p.add_argument("--synthetic-share", type=float, help="share of training noises that are synthetic, the rest recorded (default 0.45)")
     p.add_argument("--adversarial-from", type=int, default=-1, help="add STFT discriminators from this step on (-1: never)")
     p.set_defaults(func=cmd_train_denoiser)
 
@@ -422,6 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(p, "codec", steps=20000, lr=1e-3)
     p.add_argument("--adversarial-from", type=int, default=2000, help="step at which the discriminators join (-1: never)")
     p.set_defaults(func=cmd_train_codec)
+
+    p = train.add_parser("average", help="average the weights of runs fine-tuned from one model (a model soup)")
+    p.add_argument("models", nargs="+", help="model files (best.pt of each run), one kind and shape")
+    p.add_argument("--out", required=True, help="the averaged model file")
+    p.set_defaults(func=cmd_train_average)
     return parser
 
 

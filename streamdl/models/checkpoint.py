@@ -8,6 +8,7 @@ which accepts only tensors and plain containers, so a file from anywhere cannot 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -63,3 +64,15 @@ def load_model(path: str | Path, kind: str) -> torch.nn.Module:
     except RuntimeError as e:
         raise StreamdlError(f"{path}: weights do not match the stored config ({str(e).splitlines()[0]})") from None
     return model.eval()
+
+
+def average_models(paths: Sequence[str | Path]) -> tuple[torch.nn.Module, str]:
+    """(model, kind) whose weights are the mean of those in ``paths``: model files of one kind and one
+    config, best runs fine-tuned from one starting point (their average, a "model soup", often beats each)."""
+    kind = read_model_file(paths[0])["kind"]
+    models = [load_model(path, kind) for path in paths]
+    if any(m.config != models[0].config for m in models):
+        raise StreamdlError(f"{', '.join(map(str, paths))}: the models differ in shape (config); only one shape can be averaged")
+    states = [m.state_dict() for m in models]
+    models[0].load_state_dict({k: sum(s[k] for s in states) / len(states) if v.is_floating_point() else v for k, v in states[0].items()})
+    return models[0], kind

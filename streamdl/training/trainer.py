@@ -23,6 +23,7 @@ from streamdl.training.losses import compressed_spectral_loss, multires_stft_los
 class TrainConfig(LoopConfig):
     under_weight: float = 1.0  # extra cost of removing speech vs leaving noise (see compressed_spectral_loss)
     stoi_weight: float = 0.0  # weight of the differentiable STOI term (see stoi_loss)
+    synthetic_share: float = MixConfig.p_synthetic  # share of training noises that are synthetic, the rest recorded
 
 
 def denoiser_loss(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor, under_weight: float = 1.0,
@@ -69,7 +70,7 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
     model = starting_model(tc, "denoiser", lambda: Denoiser(mc))
     mc = model.config
     spectrum = Spectrum(mc.stft).to(device)
-    mix = MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate)
+    mix = MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate, p_synthetic=tc.synthetic_share)
     rirs = room_impulse_responses(tc.rirs, mc.stft.sample_rate, seed=tc.seed)
 
     train_data = lambda seed: RandomExamples(Mixer, (corpus, "train", mix), {"rirs": rirs}, "pair", seed)  # noqa: E731

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from streamdl.errors import StreamdlError
-from streamdl.models.checkpoint import load_model, save_model, shipped_model_path
+from streamdl.models.checkpoint import average_models, load_model, save_model, shipped_model_path
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
 
 SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=24)
@@ -22,6 +22,20 @@ def test_a_saved_model_rebuilds_itself(tmp_path):
 def test_the_shipped_weights_load():
     model = load_model(shipped_model_path("denoiser"), "denoiser")
     assert not model.training
+
+
+def test_models_of_one_shape_average_into_one(tmp_path):
+    a, b = Denoiser(SMALL), Denoiser(SMALL)
+    torch.nn.init.ones_(b.df_head.weight)
+    save_model(tmp_path / "a.pt", a, "denoiser")
+    save_model(tmp_path / "b.pt", b, "denoiser")
+    mean, kind = average_models([tmp_path / "a.pt", tmp_path / "b.pt"])
+    assert kind == "denoiser" and mean.config == SMALL
+    for name, w in mean.state_dict().items():
+        assert torch.allclose(w, (a.state_dict()[name] + b.state_dict()[name]) / 2)
+    save_model(tmp_path / "c.pt", Denoiser(DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=32)), "denoiser")
+    with pytest.raises(StreamdlError, match="differ in shape"):
+        average_models([tmp_path / "a.pt", tmp_path / "c.pt"])
 
 
 def test_wrong_kind(tmp_path):
