@@ -255,9 +255,11 @@ def _finish_training(path: Path) -> None:
 def cmd_train_denoiser(args) -> None:
     from streamdl.training.trainer import TrainConfig, train_denoiser
 
-    share = {} if args.synthetic_share is None else {"synthetic_share": args.synthetic_share}  # else the mixer's default
-    if not 0.0 <= share.get("synthetic_share", 0.0) <= 1.0:
-        raise StreamdlError(f"--synthetic-share is a fraction of the training noises, from 0 to 1; got {args.synthetic_share}")
+    share = {}  # without the option, the mixer's default
+    if args.synthetic_share is not None:
+        if not 0.0 <= args.synthetic_share <= 1.0:
+            raise StreamdlError(f"--synthetic-share is a fraction of the noises, from 0 to 1; got {args.synthetic_share}")
+        share["synthetic_share"] = args.synthetic_share
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
                      adversarial_from=args.adversarial_from, **share)
     _finish_training(train_denoiser(tc, resume=args.resume))
@@ -421,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=300, help="learning-rate warm-up steps")
     p.add_argument("--under-weight", type=float, default=1.0, help="extra loss weight on removed speech (higher: gentler)")
     p.add_argument("--stoi-weight", type=float, default=0.0, help="weight of a differentiable STOI term in the loss (intelligibility)")
-    p.add_argument("--synthetic-share", type=float, help="share of training noises that are synthetic, the rest recorded (default 0.45)")
+    p.add_argument("--synthetic-share", type=float, help="share of noises that are synthetic, the rest recorded (default 0.45)")
     p.add_argument("--adversarial-from", type=int, default=-1, help="add STFT discriminators from this step on (-1: never)")
     p.set_defaults(func=cmd_train_denoiser)
 

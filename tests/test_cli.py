@@ -69,7 +69,7 @@ def test_a_bad_file_in_a_folder_is_skipped_and_the_rest_done(tmp_path, command):
         (["tag", "--tagger-model", "ok.wav", "ok.wav"], "not a streamdl model file"),
         (["tag", "--tagger-model", str(shipped_model_path("denoiser")), "ok.wav"], "this is a denoiser model, not a tagger"),
         (["eval-tagger", "--clips", "ok.wav"], "not a folder"),
-        (["train", "denoiser", "--corpus", ".", "--out", "runs", "--synthetic-share", "45"], "a fraction of the training noises"),
+        (["train", "denoiser", "--corpus", ".", "--out", "runs", "--synthetic-share", "45"], "a fraction of the noises"),
         (["train", "average", "--out", "m.pt", str(shipped_model_path("denoiser")), str(shipped_model_path("tagger"))],
          "this is a tagger model, not a denoiser"),
     ],

@@ -11,7 +11,7 @@ import soundfile as sf
 
 from streamdl.errors import StreamdlError
 
-FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".mp3": "MP3", ".aiff": "AIFF", ".aif": "AIFF"}  # suffix: libsndfile's name
+FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".mp3": "MP3", ".aiff": "AIFF", ".aif": "AIFF"}  # libsndfile's names
 AUDIO_SUFFIXES = tuple(FORMATS)
 COMPRESSED_SUBTYPES = {".ogg": "VORBIS", ".mp3": "MPEG_LAYER_III"}  # every other suffix: 16-bit PCM
 
@@ -100,10 +100,11 @@ class AudioFileSink(_OpenFile):
         if not path.parent.is_dir():
             raise StreamdlError(f"{path}: the folder {path.parent} does not exist; create it first")
         suffix = path.suffix.lower()
-        kind = dict(samplerate=sample_rate, channels=channels, subtype=COMPRESSED_SUBTYPES.get(suffix, "PCM_16"), format=FORMATS[suffix])
+        subtype = COMPRESSED_SUBTYPES.get(suffix, "PCM_16")
+        fmt = dict(samplerate=sample_rate, channels=channels, subtype=subtype, format=FORMATS[suffix])
         try:  # first in memory: on a file, libsndfile truncates it before it checks rate and channels
-            sf.SoundFile(io.BytesIO(), "w", **kind).close()
-            self._file = sf.SoundFile(path, "w", **kind)
+            sf.SoundFile(io.BytesIO(), "w", **fmt).close()
+            self._file = sf.SoundFile(path, "w", **fmt)
         except (sf.LibsndfileError, RuntimeError) as e:
             raise StreamdlError(f"{path}: cannot write ({e})") from None
         self.path = path

@@ -74,5 +74,6 @@ def average_models(paths: Sequence[str | Path]) -> tuple[torch.nn.Module, str]:
     if any(m.config != models[0].config for m in models):
         raise StreamdlError(f"{', '.join(map(str, paths))}: the models differ in shape (config); only one shape can be averaged")
     states = [m.state_dict() for m in models]
-    models[0].load_state_dict({k: sum(s[k] for s in states) / len(states) if v.is_floating_point() else v for k, v in states[0].items()})
+    mean = {k: sum(s[k] for s in states) / len(states) if v.is_floating_point() else v for k, v in states[0].items()}
+    models[0].load_state_dict(mean)
     return models[0], kind
