@@ -2,7 +2,8 @@
 
 Every pair is new: a random stretch of speech (speed-perturbed, EQ'd, sometimes band-limited or
 reverberant) plus one or two noises (real recordings, music, or synthetic hum, drones, engines,
-fans, coloured noise, water, wind, road traffic and babble), mixed at an SNR drawn from -5..20 dB and set to a random level.
+fans, coloured noise, water, wind, road traffic and babble), mixed at an SNR drawn from -5..20 dB
+and set to a random level.
 Shapes: ``pair()`` returns two float32 arrays (samples,) at 16 kHz: noisy input and clean target.
 """
 

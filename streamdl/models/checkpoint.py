@@ -54,7 +54,11 @@ def read_model_file(path: str | Path) -> dict:
 
 def load_model(path: str | Path, kind: str) -> torch.nn.Module:
     """Rebuild a model of ``kind`` from its file, in eval mode on the CPU."""
-    d = read_model_file(path)
+    return _rebuild(read_model_file(path), path, kind)
+
+
+def _rebuild(d: dict, path: str | Path, kind: str) -> torch.nn.Module:
+    """The model of ``kind`` that the dict read from ``path`` describes, in eval mode."""
     if d["kind"] != kind:
         raise StreamdlError(f"{path}: this is a {d['kind']} model, not a {kind}; pick a {kind} model file")
     model_cls, config_cls = KINDS[kind]
@@ -69,8 +73,9 @@ def load_model(path: str | Path, kind: str) -> torch.nn.Module:
 def average_models(paths: Sequence[str | Path]) -> tuple[torch.nn.Module, str]:
     """(model, kind) whose weights are the mean of those in ``paths``: model files of one kind and one
     config, best runs fine-tuned from one starting point (their average, a "model soup", often beats each)."""
-    kind = read_model_file(paths[0])["kind"]
-    models = [load_model(path, kind) for path in paths]
+    files = [read_model_file(path) for path in paths]  # each read once
+    kind = files[0]["kind"]
+    models = [_rebuild(d, path, kind) for d, path in zip(files, paths)]
     if any(m.config != models[0].config for m in models):
         raise StreamdlError(f"{', '.join(map(str, paths))}: the models differ in shape (config); only one shape can be averaged")
     states = [m.state_dict() for m in models]
