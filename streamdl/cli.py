@@ -255,13 +255,18 @@ def _finish_training(path: Path) -> None:
 def cmd_train_denoiser(args) -> None:
     from streamdl.training.trainer import TrainConfig, train_denoiser
 
-    share = {}  # without the option, the mixer's default
+    mixing = {}  # without the options, the mixer's defaults
     if args.synthetic_share is not None:
         if not 0.0 <= args.synthetic_share <= 1.0:
             raise StreamdlError(f"--synthetic-share is a fraction of the noises, from 0 to 1; got {args.synthetic_share}")
-        share["synthetic_share"] = args.synthetic_share
+        mixing["synthetic_share"] = args.synthetic_share
+    if args.snr_db is not None:
+        low, high = args.snr_db
+        if not low < high:
+            raise StreamdlError(f"--snr-db takes the lowest and the highest SNR, lowest first; got {low:g} {high:g}")
+        mixing["snr_db"] = (low, high)
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
-                     adversarial_from=args.adversarial_from, **share)
+                     adversarial_from=args.adversarial_from, **mixing)
     _finish_training(train_denoiser(tc, resume=args.resume))
 
 
@@ -424,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--under-weight", type=float, default=1.0, help="extra loss weight on removed speech (higher: gentler)")
     p.add_argument("--stoi-weight", type=float, default=0.0, help="weight of a differentiable STOI term in the loss (intelligibility)")
     p.add_argument("--synthetic-share", type=float, help="share of noises that are synthetic, the rest recorded (default 0.45)")
+    p.add_argument("--snr-db", type=float, nargs=2, metavar=("LOW", "HIGH"), help="SNR range of the training mixtures (default -5 20)")
     p.add_argument("--adversarial-from", type=int, default=-1, help="add STFT discriminators from this step on (-1: never)")
     p.set_defaults(func=cmd_train_denoiser)
 

@@ -118,17 +118,22 @@ def lowpass(x: np.ndarray, cutoff: float, sr: int) -> np.ndarray:
 
 
 def synthetic_wind(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
-    """Gusty wind: red-to-pink noise under a slowly wandering envelope, sometimes whistling."""
+    """Gusty wind: a howl (a broad band around 150-800 Hz, little above 4 kHz) or red-to-pink noise,
+    under gusts 2-15 dB deep, sometimes whistling."""
     spec = np.fft.rfft(rng.standard_normal(n))
     f = np.maximum(np.fft.rfftfreq(n, 1 / sr), 20.0)
-    shape = f ** (rng.uniform(-2.6, -1.0) / 2)
+    if rng.random() < 0.6:  # a howl, as recorded wind mostly sounds (OpenTTD's, OpenArena's)
+        fc = np.exp(rng.uniform(np.log(150), np.log(800)))
+        shape = 1 / (1 + (fc / f) ** 2) / (1 + (f / fc) ** rng.uniform(1.5, 3.0))
+    else:
+        shape = f ** (rng.uniform(-2.6, -1.0) / 2)
     if rng.random() < 0.4:  # a resonant whistle band
         fc = rng.uniform(300, 2000)
         shape = shape + rng.uniform(0.3, 2.0) * shape[np.searchsorted(f, fc)] * np.exp(-0.5 * ((f - fc) / (fc * 0.08)) ** 2)
     x = np.fft.irfft(spec * shape, n)
     gust = np.cumsum(rng.standard_normal(n // 800 + 2))
     gust = np.interp(np.arange(n), np.arange(len(gust)) * 800, gust - gust.mean())
-    x = x * np.exp(rng.uniform(0.1, 0.5) * gust / (np.std(gust) + 1e-9))
+    x = x * np.exp(rng.uniform(0.25, 1.7) * gust / (np.std(gust) + 1e-9))
     return (x / rms(x)).astype(np.float32)
 
 
@@ -156,8 +161,9 @@ def _bubbles(rng: np.random.Generator, n: int, sr: int, rate: float, freq: tuple
 
 
 def synthetic_water(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
-    """Rain (dense drops and impacts), a stream (bubbling over a rushing bed) or surf (swelling foam)."""
-    kind = rng.choice(["rain", "stream", "surf"])
+    """Rain (dense drops and impacts), a stream (bubbling over a rushing bed), surf (swelling foam) or
+    a roar (a waterfall, a raging river or breaking waves heard close: most energy below 250 Hz)."""
+    kind = rng.choice(["rain", "stream", "surf", "roar"])
     if kind == "rain":
         drops = _bubbles(rng, n, sr, rng.uniform(200, 3000), (1500, 6000))
         bed = _shaped_noise(rng, n, sr, rng.uniform(-0.5, 0.5), (rng.uniform(300, 1500), rng.uniform(5000, 8000)))
@@ -166,6 +172,13 @@ def synthetic_water(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
         drops = _bubbles(rng, n, sr, rng.uniform(30, 600), (300, 3000))
         bed = _shaped_noise(rng, n, sr, rng.uniform(-1.2, 0.0), (rng.uniform(80, 300), rng.uniform(2000, 6000)))
         x = drops + rng.uniform(0.2, 1.5) * bed
+    elif kind == "roar":
+        roar = _shaped_noise(rng, n, sr, rng.uniform(-2.5, -1.5), (rng.uniform(20, 60), rng.uniform(250, 1000)))
+        hiss = _shaped_noise(rng, n, sr, rng.uniform(-1.0, 0.0), (rng.uniform(300, 1000), rng.uniform(4000, 8000)))
+        fizz = _bubbles(rng, n, sr, rng.uniform(300, 3000), (500, 5000))
+        x = roar + 10 ** (rng.uniform(-25, -8) / 20) * (hiss + rng.uniform(0.3, 1.0) * fizz)
+        if rng.random() < 0.4:  # waves breaking every few seconds
+            x = x * (0.2 + np.clip(np.sin(2 * np.pi * (np.arange(n) / sr / rng.uniform(4, 10) + rng.uniform())), 0, None))
     else:
         period = rng.uniform(4, 10)
         swell = 0.15 + np.clip(np.sin(2 * np.pi * (np.arange(n) / sr / period + rng.uniform())), 0, None) ** 2

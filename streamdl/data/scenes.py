@@ -132,8 +132,9 @@ class SceneMaker:
         }
 
     def _babble(self, rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
-        """A crowd: 5 to 11 talkers at once (unit RMS)."""
-        x = sum(self._loop(rng, "speech", n) * rng.uniform(0.3, 1.0) for _ in range(rng.integers(5, 12)))
+        """A crowd: 5 to 11 talkers at once, or a hall or stadium of 20 to 47 (unit RMS)."""
+        talkers = rng.integers(5, 12) if rng.random() < 0.6 else rng.integers(20, 48)
+        x = sum(self._loop(rng, "speech", n) * rng.uniform(0.3, 1.0) for _ in range(talkers))
         return x / rms(x)
 
     def _source(self, rng: np.random.Generator, label: str, n: int) -> np.ndarray | None:

@@ -24,6 +24,7 @@ class TrainConfig(LoopConfig):
     under_weight: float = 1.0  # extra cost of removing speech vs leaving noise (see compressed_spectral_loss)
     stoi_weight: float = 0.0  # weight of the differentiable STOI term (see stoi_loss)
     synthetic_share: float = MixConfig.p_synthetic  # share of training noises that are synthetic, the rest recorded
+    snr_db: tuple[float, float] = MixConfig.snr_db  # range of the training mixtures' SNRs (uniform)
 
 
 def denoiser_loss(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor, under_weight: float = 1.0,
@@ -70,13 +71,14 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
     model = starting_model(tc, "denoiser", lambda: Denoiser(mc))
     mc = model.config
     spectrum = Spectrum(mc.stft).to(device)
-    mix = MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate, p_synthetic=tc.synthetic_share)
+    mix = MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate, p_synthetic=tc.synthetic_share, snr_db=tuple(tc.snr_db))
     rirs = room_impulse_responses(tc.rirs, mc.stft.sample_rate, seed=tc.seed)
 
     train_data = lambda seed: RandomExamples(Mixer, (corpus, "train", mix), {"rirs": rirs}, "pair", seed)  # noqa: E731
 
-    def val_data():  # the same rooms and mixtures for every run
-        mixer = Mixer(corpus, "val", mix, rirs=validation_rooms(tc.rirs, mc.stft.sample_rate))
+    def val_data():  # the same rooms and mixtures for every run, whatever its training mixtures
+        mixer = Mixer(corpus, "val", MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate),
+                      rirs=validation_rooms(tc.rirs, mc.stft.sample_rate))
         return fixed_examples(mixer.pair, tc.val_examples)
 
     loss_fn = lambda m, noisy, clean: denoiser_loss(m, spectrum, noisy, clean, tc.under_weight, tc.stoi_weight,  # noqa: E731

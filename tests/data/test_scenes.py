@@ -17,6 +17,16 @@ def test_synthetic_sounds_are_finite_unit_rms(make, seed):
     assert np.sqrt(np.mean(x**2)) == pytest.approx(1.0, rel=1e-3)
 
 
+def test_synthetic_water_ranges_from_hiss_to_roar():
+    """Rain and streams hiss; waterfalls, raging rivers and close surf roar below 250 Hz."""
+    low_shares = []
+    for seed in range(24):
+        x = synthetic_water(np.random.default_rng(seed), 32000, 16000)
+        power = np.abs(np.fft.rfft(x)) ** 2
+        low_shares.append(power[np.fft.rfftfreq(len(x), 1 / 16000) < 250].sum() / power.sum())
+    assert min(low_shares) < 0.1 and max(low_shares) > 0.8
+
+
 def test_scenes_have_frame_labels_that_follow_the_audio(tiny_corpus):
     corpus, _ = tiny_corpus
     maker = SceneMaker(corpus, "train", SceneConfig(seconds=3.0))
