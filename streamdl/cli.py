@@ -309,6 +309,10 @@ def cmd_train_average(args) -> None:
 
     model, kind = average_models(args.models)
     save_model(args.out, model, kind)
+    if kind == "tagger" and args.corpus:
+        from streamdl.training.tagger import calibrate_model_file
+
+        calibrate_model_file(Path(args.out), Path(args.corpus))
     print(f"wrote {args.out}: the mean of {len(args.models)} {kind} models")
 
 
@@ -446,6 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = train.add_parser("average", help="average the weights of runs fine-tuned from one model (a model soup)")
     p.add_argument("models", nargs="+", help="model files (best.pt of each run), one kind and shape")
     p.add_argument("--out", required=True, help="the averaged model file")
+    p.add_argument("--corpus", help="taggers: calibrate the soup's thresholds on this corpus's validation scenes (default: their mean)")
     p.set_defaults(func=cmd_train_average)
     return parser
 

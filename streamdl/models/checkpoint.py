@@ -72,13 +72,23 @@ def _rebuild(d: dict, path: str | Path, kind: str) -> torch.nn.Module:
 
 def average_models(paths: Sequence[str | Path]) -> tuple[torch.nn.Module, str]:
     """(model, kind) whose weights are the mean of those in ``paths``: model files of one kind and one
-    config, best runs fine-tuned from one starting point (their average, a "model soup", often beats each)."""
+    config, best runs fine-tuned from one starting point (their average, a "model soup", often beats each).
+    Taggers may differ in their calibrated thresholds; the soup gets their mean (recalibrate it to do better)."""
     files = [read_model_file(path) for path in paths]  # each read once
     kind = files[0]["kind"]
     models = [_rebuild(d, path, kind) for d, path in zip(files, paths)]
-    if any(m.config != models[0].config for m in models):
+    if any(_uncalibrated(m.config) != _uncalibrated(models[0].config) for m in models):
         raise StreamdlError(f"{', '.join(map(str, paths))}: the models differ in shape (config); only one shape can be averaged")
     states = [m.state_dict() for m in models]
     mean = {k: sum(s[k] for s in states) / len(states) if v.is_floating_point() else v for k, v in states[0].items()}
-    models[0].load_state_dict(mean)
-    return models[0], kind
+    soup = models[0]
+    soup.load_state_dict(mean)
+    thresholds = [m.config.thresholds for m in models if getattr(m.config, "thresholds", ())]
+    if len(thresholds) == len(models):
+        soup.config = dataclasses.replace(soup.config, thresholds=tuple(round(float(t), 3) for t in torch.tensor(thresholds).mean(0)))
+    return soup, kind
+
+
+def _uncalibrated(config):
+    """``config`` without what calibration sets after training (a tagger's thresholds)."""
+    return dataclasses.replace(config, thresholds=()) if hasattr(config, "thresholds") else config

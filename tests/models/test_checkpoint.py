@@ -1,3 +1,4 @@
+import dataclasses
 import pickle
 
 import pytest
@@ -6,6 +7,7 @@ import torch
 from streamdl.errors import StreamdlError
 from streamdl.models.checkpoint import average_models, load_model, save_model, shipped_model_path
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
+from streamdl.models.tagger import Tagger, TaggerConfig
 
 SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=24)
 
@@ -36,6 +38,14 @@ def test_models_of_one_shape_average_into_one(tmp_path):
     save_model(tmp_path / "c.pt", Denoiser(DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=32)), "denoiser")
     with pytest.raises(StreamdlError, match="differ in shape"):
         average_models([tmp_path / "a.pt", tmp_path / "c.pt"])
+
+
+def test_taggers_calibrated_apart_average_with_their_mean_thresholds(tmp_path):
+    config = TaggerConfig(channels=(4, 4, 4), hidden=8)
+    for name, thresholds in (("a", 0.3), ("b", 0.5)):
+        save_model(tmp_path / f"{name}.pt", Tagger(dataclasses.replace(config, thresholds=(thresholds,) * len(config.labels))), "tagger")
+    mean, kind = average_models([tmp_path / "a.pt", tmp_path / "b.pt"])
+    assert kind == "tagger" and mean.config.thresholds == (0.4,) * len(config.labels)
 
 
 def test_wrong_kind(tmp_path):
