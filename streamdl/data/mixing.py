@@ -183,7 +183,7 @@ def synthetic_water(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
         period = rng.uniform(4, 10)
         swell = 0.15 + np.clip(np.sin(2 * np.pi * (np.arange(n) / sr / period + rng.uniform())), 0, None) ** 2
         fizz = _bubbles(rng, n, sr, rng.uniform(500, 3000), (2000, 7000))
-        bed = _shaped_noise(rng, n, sr, rng.uniform(-1.5, -0.5), (rng.uniform(40, 200), rng.uniform(3000, 7000)))
+        bed = _shaped_noise(rng, n, sr, rng.uniform(-2.5, -0.5), (rng.uniform(20, 200), rng.uniform(3000, 7000)))  # foam to thunder
         x = (bed + rng.uniform(0.2, 0.8) * fizz) * swell
     return (x / rms(x)).astype(np.float32)
 
