@@ -308,8 +308,10 @@ def cmd_train_average(args) -> None:
     from streamdl.models.checkpoint import average_models, save_model
 
     model, kind = average_models(args.models)
+    if args.corpus and kind != "tagger":
+        raise StreamdlError(f"--corpus recalibrates a tagger's thresholds, and a {kind} has none; leave it out")
     save_model(args.out, model, kind)
-    if kind == "tagger" and args.corpus:
+    if args.corpus:
         from streamdl.training.tagger import calibrate_model_file
 
         calibrate_model_file(Path(args.out), Path(args.corpus))

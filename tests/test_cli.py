@@ -73,6 +73,7 @@ def test_a_bad_file_in_a_folder_is_skipped_and_the_rest_done(tmp_path, command):
         (["train", "denoiser", "--corpus", ".", "--out", "runs", "--snr-db", "20", "-5"], "lowest first"),
         (["train", "average", "--out", "m.pt", str(shipped_model_path("denoiser")), str(shipped_model_path("tagger"))],
          "this is a tagger model, not a denoiser"),
+        (["train", "average", "--out", "m.pt", "--corpus", ".", str(shipped_model_path("denoiser"))], "a denoiser has none"),
     ],
 )
 def test_user_mistakes_get_one_line(tmp_path, args, message):
