@@ -160,6 +160,12 @@ def _bubbles(rng: np.random.Generator, n: int, sr: int, rate: float, freq: tuple
     return out / (rms(out) + 1e-12)
 
 
+def _waves(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """One wave every 4-10 s at a random phase: a half-wave rectified sine (n,), 0..1."""
+    period = rng.uniform(4, 10)
+    return np.clip(np.sin(2 * np.pi * (np.arange(n) / sr / period + rng.uniform())), 0, None)
+
+
 def synthetic_water(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     """Rain (dense drops and impacts), a stream (bubbling over a rushing bed), surf (swelling foam) or
     a roar (a waterfall, a raging river or breaking waves heard close: most energy below 250 Hz)."""
@@ -178,10 +184,9 @@ def synthetic_water(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
         fizz = _bubbles(rng, n, sr, rng.uniform(300, 3000), (500, 5000))
         x = roar + 10 ** (rng.uniform(-25, -8) / 20) * (hiss + rng.uniform(0.3, 1.0) * fizz)
         if rng.random() < 0.4:  # waves breaking every few seconds
-            x = x * (0.2 + np.clip(np.sin(2 * np.pi * (np.arange(n) / sr / rng.uniform(4, 10) + rng.uniform())), 0, None))
+            x = x * (0.2 + _waves(rng, n, sr))
     else:
-        period = rng.uniform(4, 10)
-        swell = 0.15 + np.clip(np.sin(2 * np.pi * (np.arange(n) / sr / period + rng.uniform())), 0, None) ** 2
+        swell = 0.15 + _waves(rng, n, sr) ** 2
         fizz = _bubbles(rng, n, sr, rng.uniform(500, 3000), (2000, 7000))
         bed = _shaped_noise(rng, n, sr, rng.uniform(-2.5, -0.5), (rng.uniform(20, 200), rng.uniform(3000, 7000)))  # foam to thunder
         x = (bed + rng.uniform(0.2, 0.8) * fizz) * swell

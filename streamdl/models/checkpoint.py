@@ -85,7 +85,7 @@ def average_models(paths: Sequence[str | Path]) -> tuple[torch.nn.Module, str]:
     soup.load_state_dict(mean)
     thresholds = [m.config.thresholds for m in models if getattr(m.config, "thresholds", ())]
     if len(thresholds) == len(models):
-        soup.config = dataclasses.replace(soup.config, thresholds=tuple(round(float(t), 3) for t in torch.tensor(thresholds).mean(0)))
+        soup.config = dataclasses.replace(soup.config, thresholds=tuple(round(sum(t) / len(t), 3) for t in zip(*thresholds)))
     return soup, kind
 
 

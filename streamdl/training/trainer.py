@@ -5,6 +5,7 @@ See :mod:`streamdl.training.loop` for the schedule, checkpoints, resume and DDP.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,14 +72,14 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
     model = starting_model(tc, "denoiser", lambda: Denoiser(mc))
     mc = model.config
     spectrum = Spectrum(mc.stft).to(device)
-    mix = MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate, p_synthetic=tc.synthetic_share, snr_db=tuple(tc.snr_db))
+    defaults = MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate)  # validation mixes with these, whatever the run's options
+    mix = dataclasses.replace(defaults, p_synthetic=tc.synthetic_share, snr_db=tc.snr_db)
     rirs = room_impulse_responses(tc.rirs, mc.stft.sample_rate, seed=tc.seed)
 
     train_data = lambda seed: RandomExamples(Mixer, (corpus, "train", mix), {"rirs": rirs}, "pair", seed)  # noqa: E731
 
-    def val_data():  # the same rooms and mixtures for every run, whatever its training mixtures
-        mixer = Mixer(corpus, "val", MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate),
-                      rirs=validation_rooms(tc.rirs, mc.stft.sample_rate))
+    def val_data():  # the same rooms and mixtures for every run
+        mixer = Mixer(corpus, "val", defaults, rirs=validation_rooms(tc.rirs, mc.stft.sample_rate))
         return fixed_examples(mixer.pair, tc.val_examples)
 
     loss_fn = lambda m, noisy, clean: denoiser_loss(m, spectrum, noisy, clean, tc.under_weight, tc.stoi_weight,  # noqa: E731
