@@ -72,7 +72,7 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
     model = starting_model(tc, "denoiser", lambda: Denoiser(mc))
     mc = model.config
     spectrum = Spectrum(mc.stft).to(device)
-    defaults = MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate)  # validation mixes with these, whatever the run's options
+    defaults = MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate)  # validation mixes with these in every run
     mix = dataclasses.replace(defaults, p_synthetic=tc.synthetic_share, snr_db=tc.snr_db)
     rirs = room_impulse_responses(tc.rirs, mc.stft.sample_rate, seed=tc.seed)
 
