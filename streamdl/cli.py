@@ -435,7 +435,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--under-weight", type=float, default=1.0, help="extra loss weight on removed speech (higher: gentler)")
     p.add_argument("--stoi-weight", type=float, default=0.0, help="weight of a differentiable STOI term in the loss (intelligibility)")
     p.add_argument("--synthetic-share", type=float, help="share of noises that are synthetic, the rest recorded (default 0.45)")
-    p.add_argument("--snr-db", type=float, nargs=2, metavar=("LOW", "HIGH"), help="SNR range of the training mixtures (default -5 20)")
+    p.add_argument("--snr-db", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                   help="SNR range of the training mixtures (default -5 20)")
     p.add_argument("--adversarial-from", type=int, default=-1, help="add STFT discriminators from this step on (-1: never)")
     p.set_defaults(func=cmd_train_denoiser)
 
@@ -452,7 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = train.add_parser("average", help="average the weights of runs fine-tuned from one model (a model soup)")
     p.add_argument("models", nargs="+", help="model files (best.pt of each run), one kind and shape")
     p.add_argument("--out", required=True, help="the averaged model file")
-    p.add_argument("--corpus", help="taggers: calibrate the soup's thresholds on this corpus's validation scenes (default: their mean)")
+    p.add_argument("--corpus", help="taggers: calibrate the soup's thresholds on this corpus's validation scenes "
+                   "(default: their mean)")
     p.set_defaults(func=cmd_train_average)
     return parser
 

@@ -188,7 +188,8 @@ def synthetic_water(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     else:
         swell = 0.15 + _waves(rng, n, sr) ** 2
         fizz = _bubbles(rng, n, sr, rng.uniform(500, 3000), (2000, 7000))
-        bed = _shaped_noise(rng, n, sr, rng.uniform(-2.5, -0.5), (rng.uniform(20, 200), rng.uniform(3000, 7000)))  # foam to thunder
+        slope = rng.uniform(-2.5, -0.5)  # foam to thunder
+        bed = _shaped_noise(rng, n, sr, slope, (rng.uniform(20, 200), rng.uniform(3000, 7000)))
         x = (bed + rng.uniform(0.2, 0.8) * fizz) * swell
     return (x / rms(x)).astype(np.float32)
 

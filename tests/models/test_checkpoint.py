@@ -43,7 +43,8 @@ def test_models_of_one_shape_average_into_one(tmp_path):
 def test_taggers_calibrated_apart_average_with_their_mean_thresholds(tmp_path):
     config = TaggerConfig(channels=(4, 4, 4), hidden=8)
     for name, thresholds in (("a", 0.3), ("b", 0.5)):
-        save_model(tmp_path / f"{name}.pt", Tagger(dataclasses.replace(config, thresholds=(thresholds,) * len(config.labels))), "tagger")
+        calibrated = dataclasses.replace(config, thresholds=(thresholds,) * len(config.labels))
+        save_model(tmp_path / f"{name}.pt", Tagger(calibrated), "tagger")
     mean, kind = average_models([tmp_path / "a.pt", tmp_path / "b.pt"])
     assert kind == "tagger" and mean.config.thresholds == (0.4,) * len(config.labels)
 
