@@ -160,10 +160,24 @@ def _bubbles(rng: np.random.Generator, n: int, sr: int, rate: float, freq: tuple
     return out / (rms(out) + 1e-12)
 
 
-def _waves(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
-    """One wave every 4-10 s at a random phase: a half-wave rectified sine (n,), 0..1."""
-    period = rng.uniform(4, 10)
-    return np.clip(np.sin(2 * np.pi * (np.arange(n) / sr / period + rng.uniform())), 0, None)
+def _breaking_waves(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """Waves breaking every 4-10 s (each period +-20%): a 0.4-1.2 s swell, the crash, then a wash
+    dying away with a time constant of 1.5-3.5 s (n,), 0..1. Lopsided in time, unlike a vehicle's
+    symmetric pass-by."""
+    period, rise, decay = rng.uniform(4, 10), rng.uniform(0.4, 1.2), rng.uniform(1.5, 3.5)
+    t, env = np.arange(n) / sr, np.zeros(n)
+    crash = -rng.uniform(0, period)  # the first crash may come before the clip starts
+    while crash < n / sr + 2 * rise:
+        d = t - crash
+        env = np.maximum(env, np.where(d < 0, np.exp(-3 * (d / rise) ** 2), np.exp(-np.maximum(d, 0) / decay)))
+        crash += period * rng.uniform(0.8, 1.2)
+    return env
+
+
+def slow_wobble(rng: np.random.Generator, n: int, sr: int, rate: float) -> np.ndarray:
+    """Smooth random modulation (n,): noise low-passed at ``rate`` Hz, zero mean, unit standard deviation."""
+    wobble = ss.sosfiltfilt(ss.butter(2, min(rate, sr / 4), fs=sr, output="sos"), rng.standard_normal(n))
+    return (wobble - wobble.mean()) / (np.std(wobble) + 1e-9)
 
 
 def synthetic_water(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
@@ -184,13 +198,13 @@ def synthetic_water(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
         fizz = _bubbles(rng, n, sr, rng.uniform(300, 3000), (500, 5000))
         x = roar + 10 ** (rng.uniform(-25, -8) / 20) * (hiss + rng.uniform(0.3, 1.0) * fizz)
         if rng.random() < 0.4:  # waves breaking every few seconds
-            x = x * (0.2 + _waves(rng, n, sr))
+            x = x * (0.2 + _breaking_waves(rng, n, sr))
     else:
-        swell = 0.15 + _waves(rng, n, sr) ** 2
+        waves = _breaking_waves(rng, n, sr)
         fizz = _bubbles(rng, n, sr, rng.uniform(500, 3000), (2000, 7000))
         slope = rng.uniform(-2.5, -0.5)  # foam to thunder
         bed = _shaped_noise(rng, n, sr, slope, (rng.uniform(20, 200), rng.uniform(3000, 7000)))
-        x = (bed + rng.uniform(0.2, 0.8) * fizz) * swell
+        x = bed * (0.15 + waves**2) + rng.uniform(0.2, 0.8) * fizz * (0.1 + np.sqrt(waves))  # the foam outlasts the crash
     return (x / rms(x)).astype(np.float32)
 
 
@@ -210,6 +224,21 @@ def synthetic_traffic(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     return (x / rms(x)).astype(np.float32)
 
 
+def synthetic_applause(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
+    """Many hands clapping: 30-400 claps per second, each a 2-8 ms decaying burst of band noise (unit RMS)."""
+    out, rate = np.zeros(n), rng.uniform(30, 400)
+    for _ in range(16):  # 16 clap sounds, each placed at its own random times with random gains
+        tau = rng.uniform(0.002, 0.008)
+        m = int(5 * tau * sr)
+        band = (rng.uniform(500, 1500), rng.uniform(3000, 7000))
+        clap = _shaped_noise(rng, m, sr, 0.0, band) * np.exp(-np.arange(m) / sr / tau)
+        hits = np.zeros(n)
+        count = rng.poisson(rate * n / sr / 16)
+        hits[rng.integers(0, n, count)] = rng.lognormal(0, 0.5, count)
+        out += ss.fftconvolve(hits, clap)[:n]
+    return (out / (rms(out) + 1e-12)).astype(np.float32)
+
+
 def synthetic_texture(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     """Noise of no particular source: a random smooth spectral envelope (+-15 dB over 8 log-spaced
     points, 50 Hz..8 kHz) under a random slow amplitude modulation (0.3..6 Hz, depth 0..1)."""
@@ -218,8 +247,7 @@ def synthetic_texture(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     envelope_db = np.interp(np.log(f), np.log(knots), np.cumsum(rng.uniform(-10, 10, 8)).clip(-15, 15))
     x = np.fft.irfft(np.fft.rfft(rng.standard_normal(n)) * 10 ** (envelope_db / 20), n)
     rate, depth = rng.uniform(0.3, 6.0), rng.uniform(0.0, 1.0)
-    wobble = ss.sosfiltfilt(ss.butter(2, min(rate, sr / 4), fs=sr, output="sos"), rng.standard_normal(n))
-    x = x * np.exp(depth * wobble / (np.std(wobble) + 1e-9))
+    x = x * np.exp(depth * slow_wobble(rng, n, sr, rate))
     return (x / rms(x)).astype(np.float32)
 
 

@@ -28,6 +28,8 @@ from streamdl.data.mixing import (
     lowpass,
     random_eq,
     rms,
+    slow_wobble,
+    synthetic_applause,
     synthetic_noise,
     synthetic_traffic,
     synthetic_water,
@@ -132,9 +134,14 @@ class SceneMaker:
         }
 
     def _babble(self, rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
-        """A crowd: 5 to 11 talkers at once, or a hall or stadium of 20 to 47 (unit RMS)."""
+        """A crowd: 5 to 11 talkers at once, or a hall or stadium of 20 to 47, a third of the time
+        cheering (swelling by up to 12 dB) and clapping (unit RMS)."""
         talkers = rng.integers(5, 12) if rng.random() < 0.6 else rng.integers(20, 48)
         x = sum(self._loop(rng, "speech", n) * rng.uniform(0.3, 1.0) for _ in range(talkers))
+        x = x / rms(x)
+        if rng.random() < 0.35:
+            x = x * np.exp(rng.uniform(0.2, 0.7) * slow_wobble(rng, n, sr, rng.uniform(0.2, 1.0)))
+            x = x + rng.uniform(0.0, 1.5) * synthetic_applause(rng, n, sr) * (rms(x) + 1e-12)
         return x / rms(x)
 
     def _source(self, rng: np.random.Generator, label: str, n: int) -> np.ndarray | None:

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from streamdl.data.examples import fixed_examples
-from streamdl.data.mixing import synthetic_traffic, synthetic_water, synthetic_wind
+from streamdl.data.mixing import _breaking_waves, synthetic_applause, synthetic_traffic, synthetic_water, synthetic_wind
 from streamdl.data.scenes import FRAME, SceneConfig, SceneMaker, synthetic_alarm
 from streamdl.data.tags import LABELS
 
 
-@pytest.mark.parametrize("make", [synthetic_wind, synthetic_alarm, synthetic_water, synthetic_traffic])
+@pytest.mark.parametrize("make", [synthetic_wind, synthetic_alarm, synthetic_water, synthetic_traffic, synthetic_applause])
 @pytest.mark.parametrize("seed", range(5))
 def test_synthetic_sounds_are_finite_unit_rms(make, seed):
     x = make(np.random.default_rng(seed), 32000, 16000)
@@ -25,6 +25,14 @@ def test_synthetic_water_ranges_from_hiss_to_roar():
         power = np.abs(np.fft.rfft(x)) ** 2
         low_shares.append(power[np.fft.rfftfreq(len(x), 1 / 16000) < 250].sum() / power.sum())
     assert min(low_shares) < 0.1 and max(low_shares) > 0.8
+
+
+def test_waves_swell_briefly_and_wash_out_slowly():
+    """Surf is lopsided in time (a short swell, a long wash), unlike a vehicle's symmetric pass-by."""
+    for seed in range(12):
+        env = _breaking_waves(np.random.default_rng(seed), 8 * 16000, 16000)
+        assert env.min() >= 0 and env.max() <= 1
+        assert np.mean(np.diff(env) > 0) < 0.35
 
 
 def test_scenes_have_frame_labels_that_follow_the_audio(tiny_corpus):
