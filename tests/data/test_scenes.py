@@ -27,6 +27,15 @@ def test_synthetic_water_ranges_from_hiss_to_roar():
     assert min(low_shares) < 0.1 and max(low_shares) > 0.8
 
 
+def test_synthetic_traffic_rumbles_below_1khz_as_recorded_vehicles_do():
+    shares = []
+    for seed in range(12):
+        x = synthetic_traffic(np.random.default_rng(seed), 32000, 16000)
+        power = np.abs(np.fft.rfft(x)) ** 2
+        shares.append(power[np.fft.rfftfreq(len(x), 1 / 16000) < 1000].sum() / power.sum())
+    assert min(shares) > 0.75 and np.mean(shares) > 0.85
+
+
 def test_waves_swell_briefly_and_wash_out_slowly():
     """Surf is lopsided in time (a short swell, a long wash), unlike a vehicle's symmetric pass-by."""
     for seed in range(12):
