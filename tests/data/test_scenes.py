@@ -17,22 +17,24 @@ def test_synthetic_sounds_are_finite_unit_rms(make, seed):
     assert np.sqrt(np.mean(x**2)) == pytest.approx(1.0, rel=1e-3)
 
 
+def low_shares(make, seeds: int, below_hz: float) -> list[float]:
+    """Share of each 2 s synthetic sound's energy below ``below_hz``, over seeds."""
+    shares = []
+    for seed in range(seeds):
+        x = make(np.random.default_rng(seed), 32000, 16000)
+        power = np.abs(np.fft.rfft(x)) ** 2
+        shares.append(power[np.fft.rfftfreq(len(x), 1 / 16000) < below_hz].sum() / power.sum())
+    return shares
+
+
 def test_synthetic_water_ranges_from_hiss_to_roar():
     """Rain and streams hiss; waterfalls, raging rivers and close surf roar below 250 Hz."""
-    low_shares = []
-    for seed in range(24):
-        x = synthetic_water(np.random.default_rng(seed), 32000, 16000)
-        power = np.abs(np.fft.rfft(x)) ** 2
-        low_shares.append(power[np.fft.rfftfreq(len(x), 1 / 16000) < 250].sum() / power.sum())
-    assert min(low_shares) < 0.1 and max(low_shares) > 0.8
+    shares = low_shares(synthetic_water, 24, 250)
+    assert min(shares) < 0.1 and max(shares) > 0.8
 
 
 def test_synthetic_traffic_rumbles_below_1khz_as_recorded_vehicles_do():
-    shares = []
-    for seed in range(12):
-        x = synthetic_traffic(np.random.default_rng(seed), 32000, 16000)
-        power = np.abs(np.fft.rfft(x)) ** 2
-        shares.append(power[np.fft.rfftfreq(len(x), 1 / 16000) < 1000].sum() / power.sum())
+    shares = low_shares(synthetic_traffic, 12, 1000)
     assert min(shares) > 0.75 and np.mean(shares) > 0.85
 
 
