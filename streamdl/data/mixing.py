@@ -9,6 +9,7 @@ Shapes: ``pair()`` returns two float32 arrays (samples,) at 16 kHz: noisy input 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,19 +146,30 @@ def _shaped_noise(rng: np.random.Generator, n: int, sr: int, slope: float, band:
     return x / rms(x)
 
 
+def _scattered(rng: np.random.Generator, n: int, sr: int, rate: float, make: Callable[[], np.ndarray], *,
+               sounds: int, spread: float) -> np.ndarray:
+    """``sounds`` short sounds from ``make()``, each placed at its own random (Poisson) times with
+    log-normal gains (sigma ``spread``), ``rate`` placements per second in all (n,), unit RMS."""
+    out = np.zeros(n)
+    for _ in range(sounds):
+        template = make()
+        hits = np.zeros(n)
+        count = rng.poisson(rate * n / sr / sounds)
+        hits[rng.integers(0, n, count)] = rng.lognormal(0, spread, count)
+        out += ss.fftconvolve(hits, template)[:n]
+    return out / (rms(out) + 1e-12)
+
+
 def _bubbles(rng: np.random.Generator, n: int, sr: int, rate: float, freq: tuple[float, float]) -> np.ndarray:
     """Rising, decaying sine chirps (bubbles, drops) at ``rate`` per second, pitches log-uniform in ``freq`` Hz."""
-    out = np.zeros(n)
-    for _ in range(24):  # 24 templates, each placed at its own random times with random gains
+
+    def bubble() -> np.ndarray:
         f0 = np.exp(rng.uniform(*np.log(freq)))
         tau = rng.uniform(0.003, 0.012) * (1000 / f0) ** 0.5
         t = np.arange(int(5 * tau * sr)) / sr
-        template = np.sin(2 * np.pi * f0 * (t + rng.uniform(0.5, 3.0) * t**2 / (2 * tau))) * np.exp(-t / tau)
-        hits = np.zeros(n)
-        count = rng.poisson(rate * n / sr / 24)
-        hits[rng.integers(0, n, count)] = rng.lognormal(0, 0.7, count)
-        out += ss.fftconvolve(hits, template)[:n]
-    return out / (rms(out) + 1e-12)
+        return np.sin(2 * np.pi * f0 * (t + rng.uniform(0.5, 3.0) * t**2 / (2 * tau))) * np.exp(-t / tau)
+
+    return _scattered(rng, n, sr, rate, bubble, sounds=24, spread=0.7)
 
 
 def _breaking_waves(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
@@ -227,17 +239,15 @@ def synthetic_traffic(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
 
 def synthetic_applause(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
     """Many hands clapping: 30-400 claps per second, each a 2-8 ms decaying burst of band noise (unit RMS)."""
-    out, rate = np.zeros(n), rng.uniform(30, 400)
-    for _ in range(16):  # 16 clap sounds, each placed at its own random times with random gains
+    rate = rng.uniform(30, 400)
+
+    def clap() -> np.ndarray:
         tau = rng.uniform(0.002, 0.008)
         m = int(5 * tau * sr)
         band = (rng.uniform(500, 1500), rng.uniform(3000, 7000))
-        clap = _shaped_noise(rng, m, sr, 0.0, band) * np.exp(-np.arange(m) / sr / tau)
-        hits = np.zeros(n)
-        count = rng.poisson(rate * n / sr / 16)
-        hits[rng.integers(0, n, count)] = rng.lognormal(0, 0.5, count)
-        out += ss.fftconvolve(hits, clap)[:n]
-    return (out / (rms(out) + 1e-12)).astype(np.float32)
+        return _shaped_noise(rng, m, sr, 0.0, band) * np.exp(-np.arange(m) / sr / tau)
+
+    return _scattered(rng, n, sr, rate, clap, sounds=16, spread=0.5).astype(np.float32)
 
 
 def synthetic_texture(rng: np.random.Generator, n: int, sr: int) -> np.ndarray:
