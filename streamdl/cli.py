@@ -266,7 +266,7 @@ def cmd_train_denoiser(args) -> None:
             raise StreamdlError(f"--snr-db takes the lowest and the highest SNR, lowest first; got {low:g} {high:g}")
         mixing["snr_db"] = (low, high)
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
-                     adversarial_from=args.adversarial_from, **mixing)
+                     adversarial_from=args.adversarial_from, df_bins=args.df_bins, gru_hidden=args.gru_hidden, **mixing)
     _finish_training(train_denoiser(tc, resume=args.resume))
 
 
@@ -438,6 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snr-db", type=float, nargs=2, metavar=("LOW", "HIGH"),
                    help="SNR range of the training mixtures (default -5 20)")
     p.add_argument("--adversarial-from", type=int, default=-1, help="add STFT discriminators from this step on (-1: never)")
+    p.add_argument("--df-bins", type=int, default=0, help="deep-filtered low bins (default: --init's, or 64); "
+                   "more than --init's grows that model, its new parts starting silent")
+    p.add_argument("--gru-hidden", type=int, default=0, help="GRU width (default: --init's, or 160); grows like --df-bins")
     p.set_defaults(func=cmd_train_denoiser)
 
     p = train.add_parser("tagger", help="train the streaming sound tagger on a corpus")

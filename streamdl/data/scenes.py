@@ -1,7 +1,7 @@
 """Training scenes for the tagger: labelled sounds laid over backgrounds, with frame labels.
 
 A scene (float32 (samples,), 16 kHz) is a quiet noise floor, zero to two long background layers
-(speech, music, a crowd, wind, water, traffic, or an unlabelled sound such as machinery or a
+(speech, music, a crowd, wind, water, traffic, a machine, or an unlabelled sound such as fire or a
 synthetic hum) and zero to three short events at random times (a door, a dog, typing, footsteps,
 an alarm, ...), each at a random level, with random EQ, band-limiting and room reverberation.
 Its labels (frames, len(LABELS)) are 0/1 per 20 ms tagger frame: a layer's labels are on where
@@ -39,7 +39,7 @@ from streamdl.data.tags import LABELS, labels_of, tagger_split
 from streamdl.errors import StreamdlError
 
 FRAME = 320  # samples per tagger frame: 20 ms at 16 kHz (two STFT hops)
-LONG = ("speech", "music", "crowd", "wind", "water", "vehicle", "")  # "" = unlabelled background
+LONG = ("speech", "music", "crowd", "wind", "water", "vehicle", "machine", "")  # "" = unlabelled background
 SHORT = ("keyboard", "footsteps", "door", "dog", "bird", "alarm", "water", "vehicle", "speech", "")
 REPEATED = {"keyboard": (0.08, 0.3), "footsteps": (0.35, 0.7)}  # single hits become sequences (seconds apart)
 

@@ -4,7 +4,8 @@ Labels come from file names and package documents (the OpenTTD catalogue's title
 hand in :data:`LABEL_RULES`: each rule is a regular expression on a clip's corpus name
 (``source:relative/path[#member]``) and the labels it gives. A clip no rule matches is still used,
 as an unlabelled background ("none of the labels"), which teaches the tagger to stay quiet on
-machinery, fire, weapons and the like. Speech and music clips are labelled by their pool.
+fire, weapons, tools and the like. New labels go at the end of :data:`LABELS` (a tagger trained on
+the old list grows into the new one: ``Tagger.with_labels``). Speech and music clips are labelled by their pool.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 import zlib
 
-LABELS = ("speech", "music", "silence", "keyboard", "footsteps", "door", "dog", "bird", "vehicle", "water", "wind", "crowd", "alarm")
+LABELS = ("speech", "music", "silence", "keyboard", "footsteps", "door", "dog", "bird", "vehicle", "water", "wind", "crowd", "alarm", "machine")
 
 # (regex on the clip name, case-insensitive, labels); every matching rule adds its labels
 LABEL_RULES = (
@@ -28,6 +29,8 @@ LABEL_RULES = (
     (r"wind\d*\.wav|openttd:.*#\d+ (Heavy )?[Ww]ind$", ("wind",)),
     (r"/tavern_|/(big)?inn_|Applause|Oooh sound", ("crowd",)),
     (r"alarm-clock|phone-incoming|phone-outgoing-calling|Level crossing|firetruck|Factory Whistle", ("alarm",)),
+    (r"Washing-machine|vacuum_cleaner|/benchsaw_|/sawmill_|mill/weaving|machinerydrone|tim_machine|tim_pump|/world/fan\d*\.wav"
+     r"|oilpump|powerhum|#11 Mining machinery|#40 Sawmill|#56 Lumber mill: Chainsaw|#33 Jackhammer", ("machine",)),
 )  # fmt: skip
 
 

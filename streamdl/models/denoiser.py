@@ -12,6 +12,7 @@ voiced speech and hum overlap.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import torch
@@ -20,6 +21,7 @@ from torch import nn
 
 from streamdl.dsp.filterbank import bands_to_bins, erb_filterbank, normalized
 from streamdl.dsp.stft import STFTConfig
+from streamdl.errors import StreamdlError
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,44 @@ class Denoiser(nn.Module):
             filtered = filtered + torch.stack([a * re - b * im, a * im + b * re], dim=-1)
         out = torch.cat([out[:, :, :n_low] + filtered, out[:, :, n_low:]], dim=2)
         return out, low[:, low.shape[1] - (order - 1) :]
+
+    @torch.no_grad()
+    def grown(self, config: DenoiserConfig) -> Denoiser:
+        """This model widened to ``config`` (more deep-filtered bins, a wider GRU; nothing else may
+        change) with the same output: the new parts start freshly initialised but silent (their
+        outgoing weights are zero), so fine-tuning starts from this model's quality."""
+        old = self.config
+        if dataclasses.replace(config, df_bins=old.df_bins, gru_hidden=old.gru_hidden) != old or (
+            config.df_bins < old.df_bins or config.gru_hidden < old.gru_hidden
+        ):
+            raise StreamdlError("a denoiser can only grow its deep-filtered bins and its GRU width; start afresh for other changes")
+        new = Denoiser(config).to(self.erb.device)
+        h, h_new = old.gru_hidden, config.gru_hidden
+        new.conv1.conv.weight[:, self.n_feat :] = 0.0  # features of the newly filtered bins come last
+        new.conv1.conv.weight[:, : self.n_feat] = self.conv1.conv.weight
+        new.conv1.conv.bias.copy_(self.conv1.conv.bias)
+        new.conv2.load_state_dict(self.conv2.state_dict())
+        for name, w in self.gru.named_parameters():  # rows: reset, update and new gates of h units each
+            w_new = getattr(new.gru, name).view(3, h_new, -1) if w.dim() == 2 else getattr(new.gru, name).view(3, h_new)
+            w_old = w.view(3, h, -1) if w.dim() == 2 else w.view(3, h)
+            if w.dim() == 2 and (name.startswith("weight_hh") or not name.endswith("_l0")):
+                w_new[:, :h, h:] = 0.0  # the new units feed no old unit
+                w_new[:, :h, :h] = w_old
+            else:
+                w_new[:, :h] = w_old
+        heads = ((new.gain_head, self.gain_head, slice(None)), (new.df_head, self.df_head, self._df_rows(config.df_bins)))
+        for head, old_head, rows in heads:  # inputs: GRU output (old units, then new ones), then conv features
+            head.weight.zero_()
+            head.bias.zero_()
+            head.weight[rows, :h] = old_head.weight[:, :h]
+            head.weight[rows, h_new:] = old_head.weight[:, h:]
+            head.bias[rows] = old_head.bias
+        return new.train(self.training)
+
+    def _df_rows(self, df_bins: int) -> torch.Tensor:
+        """Indices of this model's deep-filter head outputs among those of a head for ``df_bins`` bins."""
+        layout = torch.arange(self.df_order * df_bins * 2).view(self.df_order, df_bins, 2)
+        return layout[:, : self.df_bins].reshape(-1)
 
     def forward(self, spec: torch.Tensor) -> torch.Tensor:
         """Whole signal: (B, T, n_bins, 2) -> enhanced (B, T, n_bins, 2)."""

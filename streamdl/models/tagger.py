@@ -18,6 +18,7 @@ frequency; its state is the last ``kernel - 1`` input frames of each block.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import torch
@@ -27,6 +28,7 @@ from torch import nn
 from streamdl.data.tags import LABELS
 from streamdl.dsp.filterbank import mel_filterbank
 from streamdl.dsp.stft import STFTConfig
+from streamdl.errors import StreamdlError
 
 State = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
@@ -107,6 +109,21 @@ class Tagger(nn.Module):
     def frame_shape(self) -> tuple[int, int, int]:
         """Shape of one ``step`` input without the batch: ``pool`` STFT frames."""
         return (self.pool, self.config.stft.n_bins, 2)
+
+    @torch.no_grad()
+    def with_labels(self, labels: tuple[str, ...]) -> Tagger:
+        """This model with ``labels``, its own followed by new ones: the old outputs are unchanged, the
+        new ones start as a fresh head's (near zero, threshold 0.5) for fine-tuning to learn."""
+        old = self.config.labels
+        if labels[: len(old)] != old:
+            raise StreamdlError(f"the tagger's labels {', '.join(old)} must stay first, in order, when labels are added")
+        thresholds = self.config.thresholds and self.config.thresholds + (0.5,) * (len(labels) - len(old))
+        new = Tagger(dataclasses.replace(self.config, labels=labels, thresholds=thresholds)).to(self.mel.device)
+        state = self.state_dict()
+        state["head.weight"] = torch.cat([state["head.weight"], torch.zeros_like(new.head.weight[len(old) :])])
+        state["head.bias"] = torch.cat([state["head.bias"], new.head.bias[len(old) :]])
+        new.load_state_dict(state)
+        return new.train(self.training)
 
     def init_state(self, batch: int = 1) -> State:
         dev = self.mel.device

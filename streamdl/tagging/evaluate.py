@@ -77,12 +77,14 @@ def evaluate_tagger(tagger: StreamingTagger, corpus: Path, out_dir: Path | None 
                     onset_tolerance_s: float = 0.25) -> dict:  # fmt: skip
     """Scores on held-out scenes and clips; writes report.json and confusion.png to ``out_dir`` if given."""
     labels = tagger.labels
+    columns = [LABELS.index(label) for label in labels]  # a model may know fewer labels than the scenes carry
     frame_s = tagger.frame_s
     maker = SceneMaker(corpus, "val", SceneConfig())
     rng = np.random.default_rng(seed)
     probs, targets, refs, dets = [], [], [], []
     for _ in range(scenes):
         audio, target = maker.scene(rng)
+        target = target[:, columns]
         result = tag_signal(tagger, audio)
         frames = np.array(tagger.history[: len(target)])
         probs.append(frames)
@@ -101,7 +103,7 @@ def evaluate_tagger(tagger: StreamingTagger, corpus: Path, out_dir: Path | None 
             per_label_events[label] = {"f1": round(2 * tp / (n_ref + n_det), 3), "reference": n_ref, "detected": n_det}
         delays += [d for x in m for d in x["onset_delays_s"]]
     min_on = tagger.detector.min_on * frame_s
-    clips = score_clips(tagger, held_out_clips(corpus))
+    clips = score_clips(tagger, [clip for clip in held_out_clips(corpus) if clip[0] in labels])
     report = {
         "scenes": scenes,
         "frame_mAP": round(frame["mAP"], 4),

@@ -63,10 +63,11 @@ def device_of(name: str) -> torch.device:
     return torch.device(name if name != "cuda" else f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
 
 
-def starting_model(tc, kind: str, make: Callable[[], torch.nn.Module]) -> torch.nn.Module:
-    """The model a run starts from, on its device: the weights of the file ``tc.init`` (fine-tuning)
-    or ``make()``'s fresh one."""
-    model = load_model(tc.init, kind).train() if tc.init else make()
+def starting_model(tc, kind: str, make: Callable[[], torch.nn.Module],
+                   grow: Callable[[torch.nn.Module], torch.nn.Module] = lambda model: model) -> torch.nn.Module:  # fmt: skip
+    """The model a run starts from, on its device: the weights of the file ``tc.init`` (fine-tuning),
+    passed through ``grow`` (the same model made larger, e.g. with more labels), or ``make()``'s fresh one."""
+    model = grow(load_model(tc.init, kind).train()) if tc.init else make()
     return model.to(device_of(tc.device))
 
 

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from streamdl.data.examples import RandomExamples, fixed_examples, validation_rooms
 from streamdl.data.mixing import room_impulse_responses
 from streamdl.data.scenes import SceneConfig, SceneMaker
+from streamdl.data.tags import LABELS
 from streamdl.models.checkpoint import load_model, save_model
 from streamdl.models.spectrum import Spectrum
 from streamdl.models.tagger import Tagger, TaggerConfig
@@ -82,7 +83,7 @@ def train_tagger(tc: TagTrainConfig, *, resume: bool = False) -> Path:
     device = device_of(tc.device)
     corpus = Path(tc.corpus)
     torch.manual_seed(tc.seed)
-    model = starting_model(tc, "tagger", lambda: Tagger(TaggerConfig(arch=tc.arch)))
+    model = starting_model(tc, "tagger", lambda: Tagger(TaggerConfig(arch=tc.arch)), grow=lambda m: m.with_labels(LABELS))
     spectrum = Spectrum(model.config.stft).to(device)
     scenes = SceneConfig(seconds=tc.seconds, sample_rate=model.config.stft.sample_rate)
     rirs = room_impulse_responses(tc.rirs, scenes.sample_rate, seed=tc.seed)

@@ -26,6 +26,8 @@ class TrainConfig(LoopConfig):
     stoi_weight: float = 0.0  # weight of the differentiable STOI term (see stoi_loss)
     synthetic_share: float = MixConfig.p_synthetic  # share of training noises that are synthetic, the rest recorded
     snr_db: tuple[float, float] = MixConfig.snr_db  # range of the training mixtures' SNRs (uniform)
+    df_bins: int = 0  # deep-filtered low bins (0: the starting model's, or the default); more than --init's grows it
+    gru_hidden: int = 0  # GRU width, likewise
 
 
 def denoiser_loss(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor, under_weight: float = 1.0,
@@ -69,7 +71,9 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
     device = device_of(tc.device)
     corpus = Path(tc.corpus)
     torch.manual_seed(tc.seed)
-    model = starting_model(tc, "denoiser", lambda: Denoiser(mc))
+    sizes = {k: v for k, v in (("df_bins", tc.df_bins), ("gru_hidden", tc.gru_hidden)) if v}
+    model = starting_model(tc, "denoiser", lambda: Denoiser(dataclasses.replace(mc, **sizes)),
+                           grow=lambda m: m.grown(dataclasses.replace(m.config, **sizes)) if sizes else m)  # fmt: skip
     mc = model.config
     spectrum = Spectrum(mc.stft).to(device)
     defaults = MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate)  # validation mixes with these in every run

@@ -1,6 +1,9 @@
+import dataclasses
+
 import pytest
 import torch
 
+from streamdl.errors import StreamdlError
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
 from streamdl.models.export import BACKENDS, step_function
 from tests.models.parity import assert_export_equals_eager
@@ -82,3 +85,18 @@ def test_size_and_latency():
     model = Denoiser()
     assert sum(p.numel() for p in model.parameters()) < 1_000_000
     assert model.config.stft.algorithmic_latency_ms <= 20.0
+
+
+@torch.no_grad()
+def test_a_grown_model_starts_with_the_same_output(model, spec):
+    bigger = dataclasses.replace(SMALL, df_bins=32, gru_hidden=40)
+    grown = model.grown(bigger).eval()
+    assert grown.config == bigger
+    torch.testing.assert_close(grown(spec), model(spec), atol=1e-6, rtol=1e-5)
+    assert grown.df_head.weight.abs().sum() > 0 and grown.gru.weight_hh_l0[:, 24:].abs().sum() > 0  # new parts, silent
+
+
+@pytest.mark.parametrize("change", [{"df_bins": 16}, {"gru_hidden": 16}, {"erb_bands": 24}])
+def test_a_model_only_grows_in_width(model, change):
+    with pytest.raises(StreamdlError, match="can only grow"):
+        model.grown(dataclasses.replace(SMALL, **change))

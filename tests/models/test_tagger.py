@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from streamdl.errors import StreamdlError
 from streamdl.models.export import step_function
 from streamdl.models.tagger import Tagger, TaggerConfig
 from tests.models.parity import assert_export_equals_eager
@@ -91,3 +92,15 @@ def test_torchscript_on_cuda_equals_cpu():
     out, *_ = step_function(gpu, "torchscript")(spec.cuda(), *gpu.init_state(1))
     ref, _ = model.step(spec, model.init_state(1))
     torch.testing.assert_close(out.cpu(), ref, atol=1e-4, rtol=1e-3)
+
+
+@torch.no_grad()
+def test_new_labels_leave_the_old_outputs_alone():
+    model = _model("crnn", labels=("speech", "music"), thresholds=(0.4, 0.6))
+    grown = model.with_labels(("speech", "music", "machine")).eval()
+    spec = _spectrum()
+    logits = grown(spec)
+    torch.testing.assert_close(logits[..., :2], model(spec))
+    assert grown.config.thresholds == (0.4, 0.6, 0.5) and torch.all(logits[..., 2] == grown.head.bias[2])
+    with pytest.raises(StreamdlError, match="must stay first"):
+        model.with_labels(("music", "speech", "machine"))

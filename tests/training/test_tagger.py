@@ -4,6 +4,7 @@ import json
 
 import torch
 
+from streamdl.data.tags import LABELS
 from streamdl.models.checkpoint import load_model, shipped_model_path
 from streamdl.training.tagger import TagTrainConfig, train_tagger
 
@@ -28,8 +29,9 @@ def test_fine_tuning_starts_from_the_given_model(tiny_corpus, tmp_path):
     tc = TagTrainConfig(corpus=str(corpus), out_dir=str(tmp_path), batch_size=2, max_steps=2, val_every=2, val_examples=4, seconds=1.0,
                         workers=0, rirs=2, lr=1e-9, init=str(shipped_model_path("tagger")))  # fmt: skip
     tuned = load_model(train_tagger(tc), "tagger")
+    assert tuned.config.labels == LABELS  # a model file with fewer labels grows into the vocabulary
     for a, b in zip(start.parameters(), tuned.parameters()):
-        torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+        torch.testing.assert_close(a, b[: len(a)], atol=1e-6, rtol=0)
 
 
 def test_calibrated_thresholds_maximise_f1_and_land_in_the_model_file(tiny_corpus, tmp_path):

@@ -1,7 +1,8 @@
+import dataclasses
 import json
 
-from streamdl.models.checkpoint import load_model
-from streamdl.models.denoiser import DenoiserConfig
+from streamdl.models.checkpoint import load_model, save_model
+from streamdl.models.denoiser import Denoiser, DenoiserConfig
 from streamdl.training.trainer import TrainConfig, train_denoiser
 
 SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=16, gru_hidden=16, gru_layers=1)
@@ -19,3 +20,12 @@ def test_train_a_few_steps_then_resume(tiny_corpus, tmp_path):
     train_denoiser(longer, SMALL, resume=True)
     lines = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert [line["step"] for line in lines] == [2, 4, 6]
+
+
+def test_fine_tuning_can_widen_the_model(tiny_corpus, tmp_path):
+    corpus, _ = tiny_corpus
+    start = tmp_path / "small.pt"
+    save_model(start, Denoiser(SMALL), "denoiser")
+    tc = TrainConfig(corpus=str(corpus), out_dir=str(tmp_path / "run"), batch_size=2, max_steps=2, val_every=2, val_examples=2,
+                     seconds=0.5, workers=0, rirs=2, warmup_steps=1, init=str(start), df_bins=32, gru_hidden=24)  # fmt: skip
+    assert load_model(train_denoiser(tc), "denoiser").config == dataclasses.replace(SMALL, df_bins=32, gru_hidden=24)
