@@ -81,6 +81,7 @@ ENTRIES = {
         ("megaglest-data", f"{MG}/tilesets/*/sounds/rooster.ogg"),
     ],
     "dog": [("megaglest-data", f"{MG}/tilesets/[bd]*/sounds/wolf.wav")],
+    "machine": [("lincity-ng-data", f"{LC}/{kind}?.wav") for kind in ("IndustryHigh", "IndustryLight", "Mill", "Recycle")],  # factory floors
 }
 
 

@@ -8,7 +8,7 @@ import soundfile as sf
 import torch
 
 from streamdl.errors import StreamdlError
-from streamdl.models.tagger import Tagger
+from streamdl.models.tagger import Tagger, TaggerConfig
 from streamdl.tagging.evaluate import evaluate_tagger, folder_clips, format_report, reference_events, score_clips
 from streamdl.tagging.runtime import StreamingTagger
 
@@ -69,3 +69,11 @@ def test_clip_scores_weigh_goal_labels_per_clip_and_per_label():
     assert goal["labels"] == ["speech", "water"] and goal["clips"] == 3
     assert goal["balanced"] == pytest.approx(np.mean([float(top == "speech"), float(top == "water")]))
     assert "clips: top-1" in format_report(report) and "frame mAP" not in format_report(report)
+
+
+def test_clips_of_labels_the_model_lacks_are_left_out_with_a_warning():
+    tagger = StreamingTagger(Tagger(TaggerConfig(labels=("speech", "music"))).eval())
+    noise = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    with pytest.warns(UserWarning, match="no label machine"):
+        report = score_clips(tagger, [("speech", "a", noise), ("machine", "b", noise)])
+    assert [row["label"] for row in report["clips"]] == ["speech"]
