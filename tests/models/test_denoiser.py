@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from streamdl.errors import StreamdlError
+from streamdl.models.checkpoint import load_model, shipped_model_path
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
 from streamdl.models.export import BACKENDS, step_function
 from tests.models.parity import assert_export_equals_eager
@@ -81,8 +82,8 @@ def test_torchscript_on_cuda_equals_cpu(model, spec):
     torch.testing.assert_close(out.cpu(), ref, atol=1e-4, rtol=1e-3)
 
 
-def test_size_and_latency():
-    model = Denoiser()
+@pytest.mark.parametrize("model", [Denoiser(), load_model(shipped_model_path("denoiser"), "denoiser")], ids=["default", "shipped"])
+def test_size_and_latency(model):
     assert sum(p.numel() for p in model.parameters()) < 1_000_000
     assert model.config.stft.algorithmic_latency_ms <= 20.0
 
