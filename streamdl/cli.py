@@ -271,9 +271,12 @@ def cmd_train_denoiser(args) -> None:
 
 
 def cmd_train_tagger(args) -> None:
+    from streamdl.data.tags import LABELS
     from streamdl.training.tagger import TagTrainConfig, train_tagger
 
-    tc = TagTrainConfig(**_loop_options(args), arch=args.arch)
+    if not 0 <= args.labels <= len(LABELS):
+        raise StreamdlError(f"--labels {args.labels}: give 1 to {len(LABELS)} (of {', '.join(LABELS)}), or 0 for all of them")
+    tc = TagTrainConfig(**_loop_options(args), arch=args.arch, labels=LABELS[: args.labels or len(LABELS)])
     _finish_training(train_tagger(tc, resume=args.resume))
 
 
@@ -446,6 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = train.add_parser("tagger", help="train the streaming sound tagger on a corpus")
     _add_training_options(p, "tagger", steps=3500, lr=3e-3)
     p.add_argument("--arch", default="crnn", choices=["crnn", "attention"], help="GRU or bounded causal self-attention")
+    p.add_argument("--labels", type=int, default=0, metavar="N",
+                   help="learn only the first N labels of the vocabulary (default: all; --init's model grows into them)")
     p.set_defaults(func=cmd_train_tagger)
 
     p = train.add_parser("codec", help="train the streaming speech codec (reconstruction, then adversarial)")

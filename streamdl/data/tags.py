@@ -26,7 +26,11 @@ LABEL_RULES = (
     (r"openttd:.*#\d+ (?!.*breakdown).*(train|bus|truck|plane|jet take off|helicopter|car horn|ship horn|ferry horn|steam engine)", ("vehicle",)),
     (r"firetruck|carts_cart_moving|hedgewars-sfx:.*/plane\.ogg|warzone-sfx:.*#audio/sfx/vehicle/", ("vehicle",)),
     (r"env_sounds_water|waterfall|splash\.ogg|droplet|/drops\.wav|Bubble generated|beewater|planewater|cf_blubber", ("water",)),
-    (r"wind\d*\.wav|openttd:.*#\d+ (Heavy )?[Ww]ind$", ("wind",)),
+    (r"redeclipse:.*/(river|creek|water|cavedrip|rain|stormrain|splash(in|out)\d?)\.ogg"
+     r"|flightgear:.*/(rain|rain-windshield|wave|water-\w+)\.wav|supertux:.*/(rain|splash)\.wav", ("water",)),
+    (r"wind\d*\.wav|openttd:.*#\d+ (Heavy )?[Ww]ind$|redeclipse:.*/(blow|hollow|waste|storm)?wind\d?\.ogg", ("wind",)),
+    (r"redeclipse:.*/distant_cars|flightgear:.*/(engine-prop|exhaust_loop|helicopter|jet|prop|R-1535Slow|p51d_rpm1"
+     r"|rotor(-2blade)?|turbine_loop|turbojet_fan|turboprop1)\.wav", ("vehicle",)),
     (r"/tavern_|/(big)?inn_|Applause|Oooh sound", ("crowd",)),
     (r"alarm-clock|phone-incoming|phone-outgoing-calling|Level crossing|firetruck|Factory Whistle", ("alarm",)),
     (r"Washing-machine|vacuum_cleaner|/benchsaw_|/sawmill_|mill/weaving|machinerydrone|tim_machine|tim_pump|/world/fan\d*\.wav"

@@ -34,12 +34,18 @@ class TagTrainConfig(LoopConfig):
     patience: int = 10
     seconds: float = 6.0  # length of training scenes
     rirs: int = 32
+    labels: tuple[str, ...] = LABELS  # the labels to learn, a leading part of LABELS; --init's model grows into them
+
+
+def targets(model, labels: torch.Tensor, frames: int) -> torch.Tensor:
+    """The scene labels (B, frames >= ``frames``, len(LABELS)) of the model's own labels: (B, frames, its labels)."""
+    return labels[:, :frames, [LABELS.index(label) for label in model.config.labels]]
 
 
 def tagger_loss(model, spectrum: Spectrum, audio: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean binary cross-entropy over frames and labels; audio (B, samples), labels (B, frames, L)."""
     logits = model(spectrum.stft(audio))
-    return F.binary_cross_entropy_with_logits(logits, labels[:, : logits.shape[1]])
+    return F.binary_cross_entropy_with_logits(logits, targets(model, labels, logits.shape[1]))
 
 
 def predict(model, spectrum: Spectrum, audio: torch.Tensor, batch: int = 16) -> torch.Tensor:
@@ -50,7 +56,7 @@ def predict(model, spectrum: Spectrum, audio: torch.Tensor, batch: int = 16) -> 
 def validate(model, spectrum: Spectrum, audio: torch.Tensor, labels: torch.Tensor, batch: int) -> dict:
     """Validation loss, frame mAP and macro-F1 over fixed scenes."""
     logits = predict(model, spectrum, audio, batch)
-    target = labels[:, : logits.shape[1]]
+    target = targets(model, labels, logits.shape[1])
     scores = frame_metrics(torch.sigmoid(logits).flatten(0, 1).cpu().numpy(), target.flatten(0, 1).cpu().numpy(), model.config.labels)
     return {"val_loss": float(F.binary_cross_entropy_with_logits(logits, target)), "mAP": scores["mAP"], "macro_f1": scores["macro_f1"]}
 
@@ -72,7 +78,7 @@ def calibrate_model_file(path: Path, corpus: Path, scenes: int = 96, seed: int =
     audio, labels = fixed_examples(SceneMaker(corpus, "val", SceneConfig()).scene, scenes, seed=seed)
     with torch.no_grad():
         probs = torch.sigmoid(predict(model, spectrum, audio))
-    thresholds = calibrate_thresholds(probs.flatten(0, 1).numpy(), labels[:, : probs.shape[1]].flatten(0, 1).numpy())
+    thresholds = calibrate_thresholds(probs.flatten(0, 1).numpy(), targets(model, labels, probs.shape[1]).flatten(0, 1).numpy())
     model.config = dataclasses.replace(model.config, thresholds=thresholds)
     save_model(path, model, "tagger")
     return thresholds
@@ -83,7 +89,8 @@ def train_tagger(tc: TagTrainConfig, *, resume: bool = False) -> Path:
     device = device_of(tc.device)
     corpus = Path(tc.corpus)
     torch.manual_seed(tc.seed)
-    model = starting_model(tc, "tagger", lambda: Tagger(TaggerConfig(arch=tc.arch)), grow=lambda m: m.with_labels(LABELS))
+    fresh = lambda: Tagger(TaggerConfig(arch=tc.arch, labels=tc.labels))  # noqa: E731
+    model = starting_model(tc, "tagger", fresh, grow=lambda m: m.with_labels(tc.labels))
     spectrum = Spectrum(model.config.stft).to(device)
     scenes = SceneConfig(seconds=tc.seconds, sample_rate=model.config.stft.sample_rate)
     rirs = room_impulse_responses(tc.rirs, scenes.sample_rate, seed=tc.seed)

@@ -17,8 +17,16 @@ def test_splits_are_fixed_by_path_and_hold_out_speakers():
 def test_only_the_listed_debian_packages_are_read():
     assert "fillets-ng-data-cs" in debian_packages() and "widelands-data" in debian_packages()
     assert "openarena-data" in debian_packages() and "sound-theme-freedesktop" in debian_packages()
-    assert "warzone2100-data" in debian_packages()
-    assert len(debian_packages()) == 16
+    assert "warzone2100-data" in debian_packages() and "redeclipse-data" in debian_packages()
+    assert len(debian_packages()) == 19
+    independent = {"0ad-data", "lincity-ng-data", "megaglest-data", "scorched3d-data", "supertuxkart-data"}  # scripts/make_tagger_eval.py
+    assert not independent & set(debian_packages())
+
+
+def test_sources_beyond_the_data_list_are_for_training_only():
+    for name in ("redeclipse", "flightgear", "supertux"):
+        source = next(s for s in SOURCES if s.name == name)
+        assert {split_of(source, f"sounds/{i}.ogg") for i in range(200)} == {"train", "val"}
 
 
 def test_archives_give_the_members_their_source_asks_for(tmp_path):
