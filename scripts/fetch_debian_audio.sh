@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Download and unpack the Debian data packages that the training corpus is built from
 # (listed in streamdl/data/sources.py; see shared/DATA.md). Nothing is installed.
-# Usage: scripts/fetch_debian_audio.sh [DEST]   (default data/debian), then: streamdl data build
+# Usage: scripts/fetch_debian_audio.sh [DEST] [--extra]   (default data/debian), then: streamdl data build
+# --extra also fetches the packages of EXTRA_SOURCES (2.4 GB more; for `streamdl data build --extra-sources`).
 set -euo pipefail
 dest=${1:-data/debian}
+extra=$([ "${2:-}" = "--extra" ] && echo True || echo False)
 python=${PYTHON:-.venv/bin/python}
 mkdir -p "$dest/.debs" && chmod 777 "$dest/.debs"
-packages=$("$python" -c "from streamdl.data.sources import debian_packages; print(' '.join(debian_packages()))")
+packages=$("$python" -c "from streamdl.data.sources import debian_packages; print(' '.join(debian_packages($extra)))")
 (cd "$dest/.debs" && apt-get download $packages)
 for deb in "$dest"/.debs/*.deb; do
   name=$(basename "$deb" | cut -d_ -f1)

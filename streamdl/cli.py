@@ -200,13 +200,13 @@ def cmd_demo(args) -> None:
 
 def cmd_data_build(args) -> None:
     from streamdl.data.corpus import build_corpus
-    from streamdl.data.sources import SOURCES, Source
+    from streamdl.data.sources import EXTRA_SOURCES, SOURCES, Source
     from streamdl.io.audiofile import AUDIO_SUFFIXES
 
     patterns = tuple(f"**/*{suffix}" for suffix in AUDIO_SUFFIXES)
     user = [Source(f"user-{role}-{i}", role, (str(Path(d).resolve()),), patterns)
             for role, dirs in (("speech", args.speech), ("noise", args.noise)) for i, d in enumerate(dirs)]  # fmt: skip
-    sources = (() if args.no_debian else SOURCES) + tuple(user)
+    sources = (() if args.no_debian else SOURCES) + (EXTRA_SOURCES if args.extra_sources else ()) + tuple(user)
     if not sources:
         raise StreamdlError("nothing to build from: drop --no-debian or give --speech/--noise folders")
     summary = build_corpus(Path(args.packages), Path(args.out), sources=sources, workers=args.workers)
@@ -390,6 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speech", action="append", default=[], metavar="DIR", help="your own clean speech folder (repeatable)")
     p.add_argument("--noise", action="append", default=[], metavar="DIR", help="your own noise folder (repeatable)")
     p.add_argument("--no-debian", action="store_true", help="use only the --speech/--noise folders")
+    p.add_argument("--extra-sources", action="store_true", help="also read the recorded ambiences beyond shared/DATA.md's list "
+                   "(EXTRA_SOURCES in streamdl/data/sources.py; fetch them with scripts/fetch_debian_audio.sh DEST --extra)")
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_data_build)
 

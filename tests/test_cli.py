@@ -70,6 +70,8 @@ def test_a_bad_file_in_a_folder_is_skipped_and_the_rest_done(tmp_path, command):
         (["tag", "--tagger-model", str(shipped_model_path("denoiser")), "ok.wav"], "this is a denoiser model, not a tagger"),
         (["eval-tagger", "--clips", "ok.wav"], "not a folder"),
         (["train", "denoiser", "--corpus", ".", "--out", "runs", "--synthetic-share", "45"], "a fraction of the noises"),
+        (["train", "tagger", "--corpus", ".", "--labels", "99"], "--labels 99: give 1 to 14"),
+        (["data", "build", "--packages", ".", "--out", "c", "--no-debian", "--extra-sources"], "redeclipse-data: package folder missing"),
         (["train", "denoiser", "--corpus", ".", "--out", "runs", "--snr-db", "20", "-5"], "lowest first"),
         (["train", "average", "--out", "m.pt", str(shipped_model_path("denoiser")), str(shipped_model_path("tagger"))],
          "this is a tagger model, not a denoiser"),

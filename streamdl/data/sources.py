@@ -62,8 +62,13 @@ SOURCES = (
            members=r"^sound/(world|player/footsteps|movers/doors)/(?!new/moan).*\.(wav|ogg)$"),  # ambiences and foley, no voices
     Source("warzone-sfx", "noise", ("warzone2100-data",), ("usr/share/games/warzone2100/base.wz",),
            members=r"^audio/sfx/(vehicle|building)/.*\.ogg$"),  # engines, treads, hovercraft, pumps, hum
-    # recorded ambiences beyond DATA.md's list (none from a package the independent recordings come from; checked
-    # by cross-correlation against them), for training only: no test files, so the test pairs stay as they were
+    Source("freedesktop", "events", ("sound-theme-freedesktop",), ("usr/share/sounds/freedesktop/stereo/*.oga",)),
+)  # fmt: skip
+
+# Recorded ambiences beyond DATA.md's list, read only when asked (`streamdl data build --extra-sources`): none
+# from a package the independent recordings come from, none matching them (cross-correlation), and for
+# training only: no test files, so the test pairs are the same with or without them.
+EXTRA_SOURCES = (
     Source("redeclipse", "noise", ("redeclipse-data",),  # no forests (their birds unnamed), synthetic "winds", thunder over rain
            ("usr/share/games/redeclipse/data/sounds/ambience/**/*.ogg", "usr/share/games/redeclipse/data/sounds/sfx/splash*.ogg"),
            exclude=r"/forest\d|alienwind|dizzywind|stormbolts", test_fraction=0.0),
@@ -72,7 +77,6 @@ SOURCES = (
            exclude=r"wind-8khz", test_fraction=0.0),  # a copy of wind.wav
     Source("supertux", "noise", ("supertux-data",), tuple(f"usr/share/games/supertux2/sounds/{name}.wav" for name in ("rain", "waterfall", "splash")),
            test_fraction=0.0),
-    Source("freedesktop", "events", ("sound-theme-freedesktop",), ("usr/share/sounds/freedesktop/stereo/*.oga",)),
 )  # fmt: skip
 
 
@@ -129,6 +133,7 @@ def decode_clips(path: Path, members: str = "") -> list[tuple[str, np.ndarray, i
     return [("", data.mean(axis=1), rate)]
 
 
-def debian_packages() -> list[str]:
-    """The Debian packages the built-in sources read (the only ones used for training)."""
-    return sorted({package for source in SOURCES for package in source.packages})
+def debian_packages(extra: bool = False) -> list[str]:
+    """The Debian packages the built-in sources read (the only ones used for training), with ``extra``
+    also those of :data:`EXTRA_SOURCES`."""
+    return sorted({package for source in SOURCES + (EXTRA_SOURCES if extra else ()) for package in source.packages})

@@ -4,7 +4,7 @@ import zipfile
 import numpy as np
 import soundfile as sf
 
-from streamdl.data.sources import SOURCES, debian_packages, decode_clips, split_of
+from streamdl.data.sources import EXTRA_SOURCES, SOURCES, debian_packages, decode_clips, split_of
 
 
 def test_splits_are_fixed_by_path_and_hold_out_speakers():
@@ -17,15 +17,15 @@ def test_splits_are_fixed_by_path_and_hold_out_speakers():
 def test_only_the_listed_debian_packages_are_read():
     assert "fillets-ng-data-cs" in debian_packages() and "widelands-data" in debian_packages()
     assert "openarena-data" in debian_packages() and "sound-theme-freedesktop" in debian_packages()
-    assert "warzone2100-data" in debian_packages() and "redeclipse-data" in debian_packages()
-    assert len(debian_packages()) == 19
+    assert "warzone2100-data" in debian_packages()
+    assert len(debian_packages()) == 16 and "redeclipse-data" not in debian_packages()  # DATA.md's list only, unless asked
+    assert len(debian_packages(extra=True)) == 19 and "redeclipse-data" in debian_packages(extra=True)
     independent = {"0ad-data", "lincity-ng-data", "megaglest-data", "scorched3d-data", "supertuxkart-data"}  # scripts/make_tagger_eval.py
-    assert not independent & set(debian_packages())
+    assert not independent & set(debian_packages(extra=True))
 
 
 def test_sources_beyond_the_data_list_are_for_training_only():
-    for name in ("redeclipse", "flightgear", "supertux"):
-        source = next(s for s in SOURCES if s.name == name)
+    for source in EXTRA_SOURCES:
         assert {split_of(source, f"sounds/{i}.ogg") for i in range(200)} == {"train", "val"}
 
 
