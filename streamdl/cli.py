@@ -276,7 +276,7 @@ def cmd_train_tagger(args) -> None:
 
     if not 0 <= args.labels <= len(LABELS):
         raise StreamdlError(f"--labels {args.labels}: give 1 to {len(LABELS)} (of {', '.join(LABELS)}), or 0 for all of them")
-    tc = TagTrainConfig(**_loop_options(args), arch=args.arch, labels=LABELS[: args.labels or len(LABELS)])
+    tc = TagTrainConfig(**_loop_options(args), arch=args.arch, labels=LABELS[: args.labels or len(LABELS)], band_masks=args.band_masks)
     _finish_training(train_tagger(tc, resume=args.resume))
 
 
@@ -453,6 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arch", default="crnn", choices=["crnn", "attention"], help="GRU or bounded causal self-attention")
     p.add_argument("--labels", type=int, default=0, metavar="N",
                    help="learn only the first N labels of the vocabulary (default: all; --init's model grows into them)")
+    p.add_argument("--band-masks", type=int, default=0, metavar="N",
+                   help="zero N random frequency bands of up to 800 Hz in each training scene (SpecAugment; default 0)")
     p.set_defaults(func=cmd_train_tagger)
 
     p = train.add_parser("codec", help="train the streaming speech codec (reconstruction, then adversarial)")

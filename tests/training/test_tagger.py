@@ -64,3 +64,15 @@ def test_calibrated_thresholds_maximise_f1_and_land_in_the_model_file(tiny_corpu
     assert model.config.thresholds == thresholds and len(thresholds) == len(model.config.labels)
     detector = StreamingTagger(model).detector
     assert detector.thresholds[0] == (thresholds[0], max(0.05, thresholds[0] - 0.2))
+
+
+def test_band_masks_zero_whole_bands_of_each_scene_and_none_without_them():
+    from streamdl.training.tagger import mask_bands
+
+    torch.manual_seed(0)
+    spec = torch.ones(8, 5, 161, 2)
+    masked = mask_bands(spec, 2, 16)
+    zeroed = masked[:, :, :, 0] == 0
+    assert torch.equal(zeroed, zeroed[:, :1].expand_as(zeroed))  # the same bins in every frame
+    assert (zeroed[:, 0].sum(1) <= 32).all() and zeroed.any()
+    assert torch.equal(mask_bands(spec, 0, 16), spec)
