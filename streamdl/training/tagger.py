@@ -36,7 +36,6 @@ class TagTrainConfig(LoopConfig):
     rirs: int = 32
     labels: tuple[str, ...] = LABELS  # the labels to learn, a leading part of LABELS; --init's model grows into them
     band_masks: int = 0  # per training scene, this many random frequency bands zeroed (SpecAugment); 0: none
-    band_width: int = 16  # widest masked band, STFT bins (16 = 800 Hz at 16 kHz, n_fft 320)
 
 
 def targets(model, labels: torch.Tensor, frames: int) -> torch.Tensor:
@@ -44,7 +43,10 @@ def targets(model, labels: torch.Tensor, frames: int) -> torch.Tensor:
     return labels[:, :frames, [LABELS.index(label) for label in model.config.labels]]
 
 
-def mask_bands(spec: torch.Tensor, masks: int, width: int) -> torch.Tensor:
+BAND_MASK_BINS = 16  # widest masked band, STFT bins: 800 Hz at 16 kHz, n_fft 320
+
+
+def mask_bands(spec: torch.Tensor, masks: int, width: int = BAND_MASK_BINS) -> torch.Tensor:
     """``spec`` (B, T, bins, 2) with ``masks`` random bands of up to ``width`` bins zeroed in each
     example, over all frames (SpecAugment's frequency masks: the labels must not hang on one band)."""
     if masks == 0:
@@ -59,11 +61,10 @@ def mask_bands(spec: torch.Tensor, masks: int, width: int) -> torch.Tensor:
     return spec * keep[:, None, :, None]
 
 
-def tagger_loss(model, spectrum: Spectrum, audio: torch.Tensor, labels: torch.Tensor, *, band_masks: int = 0,
-                band_width: int = 16) -> torch.Tensor:  # fmt: skip
+def tagger_loss(model, spectrum: Spectrum, audio: torch.Tensor, labels: torch.Tensor, *, band_masks: int = 0) -> torch.Tensor:
     """Mean binary cross-entropy over frames and labels; audio (B, samples), labels (B, frames, L);
     with ``band_masks``, frequency bands of the input masked (:func:`mask_bands`)."""
-    logits = model(mask_bands(spectrum.stft(audio), band_masks, band_width))
+    logits = model(mask_bands(spectrum.stft(audio), band_masks))
     return F.binary_cross_entropy_with_logits(logits, targets(model, labels, logits.shape[1]))
 
 
@@ -120,7 +121,7 @@ def train_tagger(tc: TagTrainConfig, *, resume: bool = False) -> Path:
         maker = SceneMaker(corpus, "val", scenes, rirs=validation_rooms(tc.rirs, scenes.sample_rate))
         return fixed_examples(maker.scene, tc.val_examples)
 
-    loss_fn = lambda m, audio, labels: tagger_loss(m, spectrum, audio, labels, band_masks=tc.band_masks, band_width=tc.band_width)  # noqa: E731
+    loss_fn = lambda m, audio, labels: tagger_loss(m, spectrum, audio, labels, band_masks=tc.band_masks)  # noqa: E731
     validate_fn = lambda m, audio, labels: validate(m, spectrum, audio, labels, tc.batch_size)  # noqa: E731
     best = fit(tc, model, "tagger", train_data, val_data, loss_fn, validate_fn, resume=resume)
     if distributed()[0] == 0:
