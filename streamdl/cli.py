@@ -276,7 +276,13 @@ def cmd_train_tagger(args) -> None:
 
     if not 0 <= args.labels <= len(LABELS):
         raise StreamdlError(f"--labels {args.labels}: give 1 to {len(LABELS)} (of {', '.join(LABELS)}), or 0 for all of them")
-    tc = TagTrainConfig(**_loop_options(args), arch=args.arch, labels=LABELS[: args.labels or len(LABELS)], band_masks=args.band_masks)
+    levels = {}  # without the option, the scene maker's default
+    if args.level_db is not None:
+        low, high = args.level_db
+        if not low < high <= 0:
+            raise StreamdlError(f"--level-db takes the lowest and the highest level in dBFS (at most 0), lowest first; got {low:g} {high:g}")
+        levels["level_db"] = (low, high)
+    tc = TagTrainConfig(**_loop_options(args), arch=args.arch, labels=LABELS[: args.labels or len(LABELS)], band_masks=args.band_masks, **levels)
     _finish_training(train_tagger(tc, resume=args.resume))
 
 
@@ -455,6 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="learn only the first N labels of the vocabulary (default: all; --init's model grows into them)")
     p.add_argument("--band-masks", type=int, default=0, metavar="N",
                    help="zero N random frequency bands of up to 800 Hz in each training scene (SpecAugment; default 0)")
+    p.add_argument("--level-db", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                   help="RMS range of each sound in the training scenes, dBFS (default -50 -12)")
     p.set_defaults(func=cmd_train_tagger)
 
     p = train.add_parser("codec", help="train the streaming speech codec (reconstruction, then adversarial)")

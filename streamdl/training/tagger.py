@@ -36,6 +36,7 @@ class TagTrainConfig(LoopConfig):
     rirs: int = 32
     labels: tuple[str, ...] = LABELS  # the labels to learn, a leading part of LABELS; --init's model grows into them
     band_masks: int = 0  # per training scene, this many random frequency bands zeroed (SpecAugment); 0: none
+    level_db: tuple[float, float] = SceneConfig.level_db  # RMS range of the training scenes' layers, dBFS (validation keeps the default)
 
 
 def targets(model, labels: torch.Tensor, frames: int) -> torch.Tensor:
@@ -114,10 +115,11 @@ def train_tagger(tc: TagTrainConfig, *, resume: bool = False) -> Path:
     spectrum = Spectrum(model.config.stft).to(device)
     scenes = SceneConfig(seconds=tc.seconds, sample_rate=model.config.stft.sample_rate)
     rirs = room_impulse_responses(tc.rirs, scenes.sample_rate, seed=tc.seed)
+    train_scenes = dataclasses.replace(scenes, level_db=tc.level_db)
 
-    train_data = lambda seed: RandomExamples(SceneMaker, (corpus, "train", scenes), {"rirs": rirs}, "scene", seed)  # noqa: E731
+    train_data = lambda seed: RandomExamples(SceneMaker, (corpus, "train", train_scenes), {"rirs": rirs}, "scene", seed)  # noqa: E731
 
-    def val_data():  # the same rooms and scenes for every run
+    def val_data():  # the same rooms and scenes for every run, whatever the training levels
         maker = SceneMaker(corpus, "val", scenes, rirs=validation_rooms(tc.rirs, scenes.sample_rate))
         return fixed_examples(maker.scene, tc.val_examples)
 
