@@ -239,6 +239,18 @@ def cmd_data_pairs(args) -> None:
     print(f"wrote {args.count} pairs to {args.out}/clean and {args.out}/noisy")
 
 
+def _low_high(option: str, pair: list[float] | None, what: str, *, most: float = float("inf")) -> dict:
+    """{config field: (low, high)} from a two-number option, or {} when it was not given (the default
+    stays); a range that is not ``low < high <= most`` is a one-line error."""
+    if pair is None:
+        return {}
+    low, high = pair
+    if not low < high <= most:
+        ceiling = f" (at most {most:g})" if most < float("inf") else ""
+        raise StreamdlError(f"{option} takes the lowest and the highest {what}{ceiling}, lowest first; got {low:g} {high:g}")
+    return {option.lstrip("-").replace("-", "_"): (low, high)}
+
+
 def _finish_training(path: Path) -> None:
     """Print where the best model went, once (on rank 0 under torchrun). Under torchrun, then leave
     at once: every file is written, and PyTorch's teardown of gloo and autograd threads at
@@ -260,11 +272,7 @@ def cmd_train_denoiser(args) -> None:
         if not 0.0 <= args.synthetic_share <= 1.0:
             raise StreamdlError(f"--synthetic-share is a fraction of the noises, from 0 to 1; got {args.synthetic_share}")
         mixing["synthetic_share"] = args.synthetic_share
-    if args.snr_db is not None:
-        low, high = args.snr_db
-        if not low < high:
-            raise StreamdlError(f"--snr-db takes the lowest and the highest SNR, lowest first; got {low:g} {high:g}")
-        mixing["snr_db"] = (low, high)
+    mixing.update(_low_high("--snr-db", args.snr_db, "SNR"))
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
                      adversarial_from=args.adversarial_from, df_bins=args.df_bins, gru_hidden=args.gru_hidden, **mixing)
     _finish_training(train_denoiser(tc, resume=args.resume))
@@ -276,13 +284,8 @@ def cmd_train_tagger(args) -> None:
 
     if not 0 <= args.labels <= len(LABELS):
         raise StreamdlError(f"--labels {args.labels}: give 1 to {len(LABELS)} (of {', '.join(LABELS)}), or 0 for all of them")
-    levels = {}  # without the option, the scene maker's default
-    if args.level_db is not None:
-        low, high = args.level_db
-        if not low < high <= 0:
-            raise StreamdlError(f"--level-db takes the lowest and the highest level in dBFS (at most 0), lowest first; got {low:g} {high:g}")
-        levels["level_db"] = (low, high)
-    tc = TagTrainConfig(**_loop_options(args), arch=args.arch, labels=LABELS[: args.labels or len(LABELS)], band_masks=args.band_masks, **levels)
+    tc = TagTrainConfig(**_loop_options(args), arch=args.arch, labels=LABELS[: args.labels or len(LABELS)], band_masks=args.band_masks,
+                        **_low_high("--level-db", args.level_db, "level in dBFS", most=0.0))  # fmt: skip
     _finish_training(train_tagger(tc, resume=args.resume))
 
 
