@@ -284,8 +284,10 @@ def cmd_train_tagger(args) -> None:
 
     if not 0 <= args.labels <= len(LABELS):
         raise StreamdlError(f"--labels {args.labels}: give 1 to {len(LABELS)} (of {', '.join(LABELS)}), or 0 for all of them")
+    if not 1 <= args.scene_seconds <= 60:
+        raise StreamdlError(f"--scene-seconds {args.scene_seconds:g}: give 1 to 60 seconds")
     tc = TagTrainConfig(**_loop_options(args), arch=args.arch, labels=LABELS[: args.labels or len(LABELS)], band_masks=args.band_masks,
-                        **_low_high("--level-db", args.level_db, "level in dBFS", most=0.0))  # fmt: skip
+                        seconds=args.scene_seconds, **_low_high("--level-db", args.level_db, "level in dBFS", most=0.0))  # fmt: skip
     _finish_training(train_tagger(tc, resume=args.resume))
 
 
@@ -466,6 +468,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="zero N random frequency bands of up to 800 Hz in each training scene (SpecAugment; default 0)")
     p.add_argument("--level-db", type=float, nargs=2, metavar=("LOW", "HIGH"),
                    help="RMS range of each sound in the training scenes, dBFS (default -50 -12)")
+    p.add_argument("--scene-seconds", type=float, default=6.0, metavar="S",
+                   help="length of each training scene, seconds (default 6; validation scenes stay 6 s)")
     p.set_defaults(func=cmd_train_tagger)
 
     p = train.add_parser("codec", help="train the streaming speech codec (reconstruction, then adversarial)")

@@ -72,6 +72,7 @@ def test_a_bad_file_in_a_folder_is_skipped_and_the_rest_done(tmp_path, command):
         (["train", "denoiser", "--corpus", ".", "--out", "runs", "--synthetic-share", "45"], "a fraction of the noises"),
         (["train", "tagger", "--corpus", ".", "--labels", "99"], "--labels 99: give 1 to 14"),
         (["train", "tagger", "--corpus", ".", "--level-db", "-12", "-50"], "lowest first"),
+        (["train", "tagger", "--corpus", ".", "--scene-seconds", "0.2"], "give 1 to 60 seconds"),
         (["data", "build", "--packages", ".", "--out", "c", "--no-debian", "--extra-sources"], "redeclipse-data: package folder missing"),
         (["train", "denoiser", "--corpus", ".", "--out", "runs", "--snr-db", "20", "-5"], "lowest first"),
         (["train", "average", "--out", "m.pt", str(shipped_model_path("denoiser")), str(shipped_model_path("tagger"))],
