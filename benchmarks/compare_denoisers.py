@@ -23,6 +23,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from streamdl.data.mixing import PAIRS_MANIFEST  # noqa: E402
 from streamdl.dsp.resample import resample  # noqa: E402
 from streamdl.engine.chain import Chain  # noqa: E402
 from streamdl.evaluation import evaluate_folders, group_lines  # noqa: E402
@@ -126,6 +127,17 @@ def measured_delay(system, rate: int = 16000) -> int:
     return int(np.argmax(corr))
 
 
+def largest_deficits(report: dict, system: str, reference: str, noisy_dir: Path, count: int = 5) -> list[str]:
+    """The ``count`` pairs where ``system``'s STOI falls furthest below ``reference``'s, one line each,
+    with the speech and noise each pair was made of when ``streamdl data pairs`` made the folder."""
+    manifest = noisy_dir.parent / PAIRS_MANIFEST
+    made_of = {e["pair"]: f" ({e['speech']} under {e['noise']})" for e in json.loads(manifest.read_text())} if manifest.is_file() else {}
+    gap = {pair: row[system]["stoi"] - row[reference]["stoi"] for pair, row in report["by_pair"].items()}
+    worst = sorted(gap, key=gap.get)[:count]
+    return [f"STOI {system} {report['by_pair'][p][system]['stoi']:.3f} vs {reference} {report['by_pair'][p][reference]['stoi']:.3f}: "
+            f"{p}{made_of.get(p, '')}" for p in worst if gap[p] < 0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clean", required=True)
@@ -156,6 +168,8 @@ def main() -> None:
         timing = f"{t['median_us']:>11.1f}{t['p99_us']:>10.1f}{t['rtf']:>8.4f}" if t else ""
         print(f"{name:<22}{m['pesq_wb']:>9.3f}{m['stoi']:>8.3f}{m['si_sdr']:>9.2f}{timing}")
     for line in group_lines(report):
+        print(line)
+    for line in largest_deficits(report, f"streamdl-{args.backends.split(',')[0]}", "rnnoise", Path(args.noisy)):
         print(line)
     print(f"residual delay after compensation (samples @16 kHz): {delays}")
 

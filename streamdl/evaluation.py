@@ -53,7 +53,8 @@ def evaluate_folders(clean_dir: Path, noisy_dir: Path, systems: dict[str, Callab
     """Mean scores of the noisy input and of each system's output over every pair.
 
     ``systems`` maps a name to ``f(noisy (samples,), rate) -> output (samples,)`` (mono,
-    delay-compensated). Returns {"pairs": n, "noisy": {metric: mean}, name: {metric: mean}, ...};
+    delay-compensated). Returns {"pairs": n, "noisy": {metric: mean}, name: {metric: mean}, ...,
+    "by_pair": {noisy file relative to its folder: {"noisy": scores, name: scores, ...}}};
     when every file name carries its SNR (``_snr5``), also "by_snr": {snr: {"pairs": n, name: {metric: mean}}};
     when the folders come from ``streamdl data pairs`` (its pairs.json beside them), also
     "by_noise", the same grouped by where each pair's noise came from (see :func:`noise_group`).
@@ -67,6 +68,7 @@ def evaluate_folders(clean_dir: Path, noisy_dir: Path, systems: dict[str, Callab
         clean, noisy = clean.mean(axis=1), noisy.mean(axis=1)
         rows.append({"noisy": score(clean, noisy, rate), **{name: score(clean, system(noisy, rate), rate) for name, system in systems.items()}})
     summary = {"pairs": len(pairs), **_means(rows)}
+    summary["by_pair"] = {str(noisy_path.relative_to(noisy_dir)): row for (_, noisy_path), row in zip(pairs, rows)}
     tags = [SNR_TAG.search(noisy_path.stem) for _, noisy_path in pairs]
     if all(tags):
         summary.update(_grouped("by_snr", rows, [t.group(1) for t in tags], key=float))

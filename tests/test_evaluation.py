@@ -23,6 +23,8 @@ def test_pairs_are_scored_overall_and_by_their_input_snr(tiny_corpus, tmp_path):
     assert stoi == sorted(stoi)  # less noise, more intelligible
     means = [np.mean([report["by_snr"][snr]["noisy"][m] for snr in ("0", "5", "10")]) for m in ("stoi", "si_sdr")]
     assert means == pytest.approx([report["noisy"]["stoi"], report["noisy"]["si_sdr"]], abs=1e-3)  # equal groups
+    assert sorted(report["by_pair"]) == sorted(path.name for path in (tmp_path / "noisy").iterdir())
+    assert np.mean([row["noisy"]["stoi"] for row in report["by_pair"].values()]) == pytest.approx(report["noisy"]["stoi"], abs=1e-4)
 
 
 def test_pairs_are_scored_by_where_their_noise_came_from(tiny_corpus, tmp_path):
