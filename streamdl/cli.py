@@ -251,6 +251,16 @@ def _low_high(option: str, pair: list[float] | None, what: str, *, most: float =
     return {option.lstrip("-").replace("-", "_"): (low, high)}
 
 
+def _synthetic_share(args) -> dict:
+    """{"synthetic_share": x} from --synthetic-share, or {} when it was not given (the default stays);
+    a value outside 0..1 is a one-line error."""
+    if args.synthetic_share is None:
+        return {}
+    if not 0.0 <= args.synthetic_share <= 1.0:
+        raise StreamdlError(f"--synthetic-share is a fraction of the noises, from 0 to 1; got {args.synthetic_share}")
+    return {"synthetic_share": args.synthetic_share}
+
+
 def _finish_training(path: Path) -> None:
     """Print where the best model went, once (on rank 0 under torchrun). Under torchrun, then leave
     at once: every file is written, and PyTorch's teardown of gloo and autograd threads at
@@ -267,12 +277,7 @@ def _finish_training(path: Path) -> None:
 def cmd_train_denoiser(args) -> None:
     from streamdl.training.trainer import TrainConfig, train_denoiser
 
-    mixing = {}  # without the options, the mixer's defaults
-    if args.synthetic_share is not None:
-        if not 0.0 <= args.synthetic_share <= 1.0:
-            raise StreamdlError(f"--synthetic-share is a fraction of the noises, from 0 to 1; got {args.synthetic_share}")
-        mixing["synthetic_share"] = args.synthetic_share
-    mixing.update(_low_high("--snr-db", args.snr_db, "SNR"))
+    mixing = {**_synthetic_share(args), **_low_high("--snr-db", args.snr_db, "SNR")}  # without the options, the mixer's defaults
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
                      adversarial_from=args.adversarial_from, df_bins=args.df_bins, gru_hidden=args.gru_hidden, **mixing)
     _finish_training(train_denoiser(tc, resume=args.resume))
@@ -287,7 +292,7 @@ def cmd_train_tagger(args) -> None:
     if not 1 <= args.scene_seconds <= 60:
         raise StreamdlError(f"--scene-seconds {args.scene_seconds:g}: give 1 to 60 seconds")
     tc = TagTrainConfig(**_loop_options(args), arch=args.arch, labels=LABELS[: args.labels or len(LABELS)], band_masks=args.band_masks,
-                        seconds=args.scene_seconds, **_low_high("--level-db", args.level_db, "level in dBFS", most=0.0))  # fmt: skip
+                        seconds=args.scene_seconds, **_synthetic_share(args), **_low_high("--level-db", args.level_db, "level in dBFS", most=0.0))  # fmt: skip
     _finish_training(train_tagger(tc, resume=args.resume))
 
 
@@ -468,6 +473,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="zero N random frequency bands of up to 800 Hz in each training scene (SpecAugment; default 0)")
     p.add_argument("--level-db", type=float, nargs=2, metavar=("LOW", "HIGH"),
                    help="RMS range of each sound in the training scenes, dBFS (default -50 -12)")
+    p.add_argument("--synthetic-share", type=float, help="chance that a background is synthetic rather than recorded "
+                   "(doubled for water, vehicles and crowds; default 0.25; validation scenes keep the default)")
     p.add_argument("--scene-seconds", type=float, default=6.0, metavar="S",
                    help="length of each training scene, seconds (default 6; validation scenes stay 6 s)")
     p.set_defaults(func=cmd_train_tagger)

@@ -73,6 +73,7 @@ def test_a_bad_file_in_a_folder_is_skipped_and_the_rest_done(tmp_path, command):
         (["train", "tagger", "--corpus", ".", "--labels", "99"], "--labels 99: give 1 to 14"),
         (["train", "tagger", "--corpus", ".", "--level-db", "-12", "-50"], "lowest first"),
         (["train", "tagger", "--corpus", ".", "--scene-seconds", "0.2"], "give 1 to 60 seconds"),
+        (["train", "tagger", "--corpus", ".", "--synthetic-share", "2"], "a fraction of the noises"),
         (["data", "build", "--packages", ".", "--out", "c", "--no-debian", "--extra-sources"], "redeclipse-data: package folder missing"),
         (["train", "denoiser", "--corpus", ".", "--out", "runs", "--snr-db", "20", "-5"], "lowest first"),
         (["train", "average", "--out", "m.pt", str(shipped_model_path("denoiser")), str(shipped_model_path("tagger"))],

@@ -33,6 +33,7 @@ class TagTrainConfig(LoopConfig):
     val_examples: int = 96
     patience: int = 10
     seconds: float = SceneConfig.seconds  # length of the training scenes (validation keeps the default)
+    synthetic_share: float = SceneConfig.p_synthetic  # chance of a synthetic background in training scenes (validation keeps the default)
     rirs: int = 32
     labels: tuple[str, ...] = LABELS  # the labels to learn, a leading part of LABELS; --init's model grows into them
     band_masks: int = 0  # per training scene, this many random frequency bands zeroed (SpecAugment); 0: none
@@ -115,11 +116,11 @@ def train_tagger(tc: TagTrainConfig, *, resume: bool = False) -> Path:
     spectrum = Spectrum(model.config.stft).to(device)
     scenes = SceneConfig(sample_rate=model.config.stft.sample_rate)
     rirs = room_impulse_responses(tc.rirs, scenes.sample_rate, seed=tc.seed)
-    train_scenes = dataclasses.replace(scenes, level_db=tc.level_db, seconds=tc.seconds)
+    train_scenes = dataclasses.replace(scenes, level_db=tc.level_db, seconds=tc.seconds, p_synthetic=tc.synthetic_share)
 
     train_data = lambda seed: RandomExamples(SceneMaker, (corpus, "train", train_scenes), {"rirs": rirs}, "scene", seed)  # noqa: E731
 
-    def val_data():  # the same rooms and scenes for every run, whatever the training levels and lengths
+    def val_data():  # the same rooms and scenes for every run, whatever the training scenes' options
         maker = SceneMaker(corpus, "val", scenes, rirs=validation_rooms(tc.rirs, scenes.sample_rate))
         return fixed_examples(maker.scene, tc.val_examples)
 
