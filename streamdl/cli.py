@@ -289,10 +289,12 @@ def cmd_train_tagger(args) -> None:
 
     if not 0 <= args.labels <= len(LABELS):
         raise StreamdlError(f"--labels {args.labels}: give 1 to {len(LABELS)} (of {', '.join(LABELS)}), or 0 for all of them")
-    if not 1 <= args.scene_seconds <= 60:
-        raise StreamdlError(f"--scene-seconds {args.scene_seconds:g}: give 1 to 60 seconds")
-    tc = TagTrainConfig(**_loop_options(args), arch=args.arch, labels=LABELS[: args.labels or len(LABELS)], band_masks=args.band_masks,
-                        seconds=args.scene_seconds, **_synthetic_share(args), **_low_high("--level-db", args.level_db, "level in dBFS", most=0.0))  # fmt: skip
+    scenes = {**_synthetic_share(args), **_low_high("--level-db", args.level_db, "level in dBFS", most=0.0)}  # without the options, the defaults
+    if args.scene_seconds is not None:
+        if not 1 <= args.scene_seconds <= 60:
+            raise StreamdlError(f"--scene-seconds {args.scene_seconds:g}: give 1 to 60 seconds")
+        scenes["seconds"] = args.scene_seconds
+    tc = TagTrainConfig(**_loop_options(args), arch=args.arch, labels=LABELS[: args.labels or len(LABELS)], band_masks=args.band_masks, **scenes)
     _finish_training(train_tagger(tc, resume=args.resume))
 
 
@@ -475,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="RMS range of each sound in the training scenes, dBFS (default -50 -12)")
     p.add_argument("--synthetic-share", type=float, help="chance that a background is synthetic rather than recorded "
                    "(doubled for water, vehicles and crowds; default 0.25; validation scenes keep the default)")
-    p.add_argument("--scene-seconds", type=float, default=6.0, metavar="S",
+    p.add_argument("--scene-seconds", type=float, metavar="S",
                    help="length of each training scene, seconds (default 6; validation scenes stay 6 s)")
     p.set_defaults(func=cmd_train_tagger)
 
