@@ -23,10 +23,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from streamdl.data.mixing import PAIRS_MANIFEST  # noqa: E402
 from streamdl.dsp.resample import resample  # noqa: E402
 from streamdl.engine.chain import Chain  # noqa: E402
-from streamdl.evaluation import evaluate_folders, group_lines  # noqa: E402
+from streamdl.evaluation import evaluate_folders, group_lines, pair_sources  # noqa: E402
 from streamdl.models.runtime import StreamingDenoiser  # noqa: E402
 
 HOP_S = 0.01
@@ -130,8 +129,7 @@ def measured_delay(system, rate: int = 16000) -> int:
 def largest_deficits(report: dict, system: str, reference: str, noisy_dir: Path, count: int = 5) -> list[str]:
     """The ``count`` pairs where ``system``'s STOI falls furthest below ``reference``'s, one line each,
     with the speech and noise each pair was made of when ``streamdl data pairs`` made the folder."""
-    manifest = noisy_dir.parent / PAIRS_MANIFEST
-    made_of = {e["pair"]: f" ({e['speech']} under {e['noise']})" for e in json.loads(manifest.read_text())} if manifest.is_file() else {}
+    made_of = {pair: f" ({e['speech']} under {e['noise']})" for pair, e in pair_sources(noisy_dir).items()}
     gap = {pair: row[system]["stoi"] - row[reference]["stoi"] for pair, row in report["by_pair"].items()}
     worst = sorted(gap, key=gap.get)[:count]
     return [f"STOI {system} {report['by_pair'][p][system]['stoi']:.3f} vs {reference} {report['by_pair'][p][reference]['stoi']:.3f}: "

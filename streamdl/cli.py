@@ -251,14 +251,20 @@ def _low_high(option: str, pair: list[float] | None, what: str, *, most: float =
     return {option.lstrip("-").replace("-", "_"): (low, high)}
 
 
-def _synthetic_share(args) -> dict:
-    """{"synthetic_share": x} from --synthetic-share, or {} when it was not given (the default stays);
-    a value outside 0..1 is a one-line error."""
-    if args.synthetic_share is None:
+def _bounded(field: str, value: float | None, low: float, high: float, message: str) -> dict:
+    """{field: value} from a one-number option, or {} when it was not given (the default stays);
+    a value outside ``low..high`` is the one-line error ``message`` (a template of ``{value}``)."""
+    if value is None:
         return {}
-    if not 0.0 <= args.synthetic_share <= 1.0:
-        raise StreamdlError(f"--synthetic-share is a fraction of the noises, from 0 to 1; got {args.synthetic_share}")
-    return {"synthetic_share": args.synthetic_share}
+    if not low <= value <= high:
+        raise StreamdlError(message.format(value=value))
+    return {field: value}
+
+
+def _synthetic_share(args) -> dict:
+    """--synthetic-share for the trainers' configs (see :func:`_bounded`)."""
+    return _bounded("synthetic_share", args.synthetic_share, 0.0, 1.0,
+                    "--synthetic-share is a fraction of the noises, from 0 to 1; got {value}")
 
 
 def _finish_training(path: Path) -> None:
@@ -289,11 +295,8 @@ def cmd_train_tagger(args) -> None:
 
     if not 0 <= args.labels <= len(LABELS):
         raise StreamdlError(f"--labels {args.labels}: give 1 to {len(LABELS)} (of {', '.join(LABELS)}), or 0 for all of them")
-    scenes = {**_synthetic_share(args), **_low_high("--level-db", args.level_db, "level in dBFS", most=0.0)}  # without the options, the defaults
-    if args.scene_seconds is not None:
-        if not 1 <= args.scene_seconds <= 60:
-            raise StreamdlError(f"--scene-seconds {args.scene_seconds:g}: give 1 to 60 seconds")
-        scenes["seconds"] = args.scene_seconds
+    scenes = {**_synthetic_share(args), **_low_high("--level-db", args.level_db, "level in dBFS", most=0.0),
+              **_bounded("seconds", args.scene_seconds, 1, 60, "--scene-seconds {value:g}: give 1 to 60 seconds")}  # fmt: skip
     tc = TagTrainConfig(**_loop_options(args), arch=args.arch, labels=LABELS[: args.labels or len(LABELS)], band_masks=args.band_masks, **scenes)
     _finish_training(train_tagger(tc, resume=args.resume))
 

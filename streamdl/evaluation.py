@@ -72,11 +72,18 @@ def evaluate_folders(clean_dir: Path, noisy_dir: Path, systems: dict[str, Callab
     tags = [SNR_TAG.search(noisy_path.stem) for _, noisy_path in pairs]
     if all(tags):
         summary.update(_grouped("by_snr", rows, [t.group(1) for t in tags], key=float))
-    manifest = noisy_dir.parent / PAIRS_MANIFEST
-    if manifest.is_file():
-        noise_of = {entry["pair"]: noise_group(entry["noise"]) for entry in json.loads(manifest.read_text())}
+    made_of = pair_sources(noisy_dir)
+    if made_of:
+        noise_of = {pair: noise_group(entry["noise"]) for pair, entry in made_of.items()}
         summary.update(_grouped("by_noise", rows, [noise_of.get(noisy_path.name, "?") for _, noisy_path in pairs]))
     return summary
+
+
+def pair_sources(noisy_dir: Path) -> dict[str, dict]:
+    """{pair file name: {"speech", "noise", "snr_db"}} from the pairs.json that ``streamdl data pairs``
+    writes beside ``noisy_dir``; {} for folders it did not make."""
+    manifest = noisy_dir.parent / PAIRS_MANIFEST
+    return {entry["pair"]: entry for entry in json.loads(manifest.read_text())} if manifest.is_file() else {}
 
 
 def noise_group(name: str) -> str:
