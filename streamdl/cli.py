@@ -200,17 +200,27 @@ def cmd_demo(args) -> None:
 
 def cmd_data_build(args) -> None:
     from streamdl.data.corpus import build_corpus
-    from streamdl.data.sources import EXTRA_SOURCES, SOURCES, Source
+    from streamdl.data.sources import EXTRA_SOURCES, SOURCES, TTS_SOURCE, Source
     from streamdl.io.audiofile import AUDIO_SUFFIXES
 
     patterns = tuple(f"**/*{suffix}" for suffix in AUDIO_SUFFIXES)
     user = [Source(f"user-{role}-{i}", role, (str(Path(d).resolve()),), patterns)
             for role, dirs in (("speech", args.speech), ("noise", args.noise)) for i, d in enumerate(dirs)]  # fmt: skip
-    sources = (() if args.no_debian else SOURCES) + (EXTRA_SOURCES if args.extra_sources else ()) + tuple(user)
+    sources = ((() if args.no_debian else SOURCES) + (EXTRA_SOURCES if args.extra_sources else ())
+               + ((TTS_SOURCE,) if args.synthetic_speech else ()) + tuple(user))  # fmt: skip
     if not sources:
         raise StreamdlError("nothing to build from: drop --no-debian or give --speech/--noise folders")
     summary = build_corpus(Path(args.packages), Path(args.out), sources=sources, workers=args.workers)
     print(json.dumps(summary, indent=1))
+
+
+def cmd_data_tts(args) -> None:
+    from streamdl.data.sources import TTS_SOURCE
+    from streamdl.data.tts import render_synthetic_speech
+
+    out = Path(args.packages) / TTS_SOURCE.packages[0]
+    summary = render_synthetic_speech(Path(args.packages), out, minutes=args.minutes, seed=args.seed, workers=args.workers)
+    print(f"wrote {summary['files']} utterances, {summary['minutes']} min, to {out}")
 
 
 def cmd_eval(args) -> None:
@@ -413,8 +423,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-debian", action="store_true", help="use only the --speech/--noise folders")
     p.add_argument("--extra-sources", action="store_true", help="also read the recorded ambiences beyond shared/DATA.md's list "
                    "(EXTRA_SOURCES in streamdl/data/sources.py; fetch them with scripts/fetch_debian_audio.sh DEST --extra)")
+    p.add_argument("--synthetic-speech", action="store_true", help="also read the synthetic voices 'streamdl data tts' "
+                   "rendered into the packages folder (training and validation only)")
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_data_build)
+
+    p = data.add_parser("tts", help="render synthetic speech (espeak-ng, flite) for 'data build --synthetic-speech'")
+    p.add_argument("--packages", default="data/debian", help="folder of unpacked Debian packages; writes its synthetic-speech/")
+    p.add_argument("--minutes", type=float, default=35.0, help="how much speech to render")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_data_tts)
 
     p = data.add_parser("pairs", help="write held-out clean/noisy evaluation pairs from a corpus")
     p.add_argument("--corpus", default="data/corpus")

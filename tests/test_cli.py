@@ -75,6 +75,8 @@ def test_a_bad_file_in_a_folder_is_skipped_and_the_rest_done(tmp_path, command):
         (["train", "tagger", "--corpus", ".", "--scene-seconds", "0.2"], "give 1 to 60 seconds"),
         (["train", "tagger", "--corpus", ".", "--synthetic-share", "2"], "a fraction of the noises"),
         (["data", "build", "--packages", ".", "--out", "c", "--no-debian", "--extra-sources"], "redeclipse-data: package folder missing"),
+        (["data", "build", "--packages", ".", "--out", "c", "--no-debian", "--synthetic-speech"], "synthetic-speech: package folder missing; run streamdl data tts first"),
+        (["data", "tts", "--packages", "."], "stamp descriptions missing"),
         (["train", "denoiser", "--corpus", ".", "--out", "runs", "--snr-db", "20", "-5"], "lowest first"),
         (["train", "average", "--out", "m.pt", str(shipped_model_path("denoiser")), str(shipped_model_path("tagger"))],
          "this is a tagger model, not a denoiser"),

@@ -76,7 +76,7 @@ def build_corpus(package_root: Path, out_dir: Path, *, sources: tuple[Source, ..
         for package in source.packages:
             root = package_root / package
             if not root.is_dir():
-                raise StreamdlError(f"{root}: package folder missing; run scripts/fetch_debian_audio.sh first")
+                raise StreamdlError(f"{root}: package folder missing; run {source.made_by} first")
             jobs += [(source, rel, path, sample_rate) for rel, path in source_files(source, root)]
     pools = defaultdict(list)
     with ProcessPoolExecutor(workers) as pool:

@@ -30,6 +30,7 @@ class Source:
     test_speakers: tuple[str, ...] = ()  # speakers held out for the test split
     members: str = ""  # regex on member names: the clips an archive (.pk3, .wz: zip files) holds
     test_fraction: float = 0.15  # share of files held out for the test split when there are no speakers
+    made_by: str = "scripts/fetch_debian_audio.sh"  # the command that puts the package folders in place
 
 
 SOURCES = (
@@ -78,6 +79,11 @@ EXTRA_SOURCES = (
     Source("supertux", "noise", ("supertux-data",), tuple(f"usr/share/games/supertux2/sounds/{name}.wav" for name in ("rain", "waterfall", "splash")),
            test_fraction=0.0),
 )  # fmt: skip
+
+
+# Synthetic voices (espeak-ng, flite) reading the stamp descriptions, rendered by `streamdl data tts` into the
+# packages folder and read only when asked (`streamdl data build --synthetic-speech`): training and validation only.
+TTS_SOURCE = Source("tts", "speech", ("synthetic-speech",), ("*.wav",), test_fraction=0.0, made_by="streamdl data tts")
 
 
 def split_of(source: Source, relpath: str, *, val_fraction: float = 0.05) -> str:
