@@ -428,7 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_data_build)
 
-    p = data.add_parser("tts", help="render synthetic speech (espeak-ng, flite) for 'data build --synthetic-speech'")
+    p = data.add_parser("tts", help="render synthetic speech (espeak-ng) for 'data build --synthetic-speech'")
     p.add_argument("--packages", default="data/debian", help="folder of unpacked Debian packages; writes its synthetic-speech/")
     p.add_argument("--minutes", type=float, default=35.0, help="how much speech to render")
     p.add_argument("--seed", type=int, default=0)

@@ -81,7 +81,7 @@ EXTRA_SOURCES = (
 )  # fmt: skip
 
 
-# Synthetic voices (espeak-ng, flite) reading the stamp descriptions, rendered by `streamdl data tts` into the
+# Synthetic voices (espeak-ng) reading the stamp descriptions, rendered by `streamdl data tts` into the
 # packages folder and read only when asked (`streamdl data build --synthetic-speech`): training and validation only.
 TTS_SOURCE = Source("tts", "speech", ("synthetic-speech",), ("*.wav",), test_fraction=0.0, made_by="streamdl data tts")
 

@@ -1,11 +1,10 @@
-"""Synthetic speech for training: espeak-ng and flite read the multilingual stamp descriptions of
+"""Synthetic speech for training: espeak-ng reads the multilingual stamp descriptions of
 tuxpaint-stamps-default in many voices, pitches, paces and pitch ranges (flat to lively).
 
 The recorded corpus lacks voices with little pitch movement (a letter sung out for a reading game, a
 processed game voice): under a droning band of noise the denoiser removes such a voice with the
-noise. Formant-synthesised voices read flat or lively fill that gap (shared/DATA.md suggests both
-synthesisers). Output: one 16-bit wav per utterance in ``out_dir`` (22.05 kHz from espeak-ng, 16 kHz
-from flite), which ``streamdl data build --synthetic-speech`` reads as the training-only speech source
+noise. Formant-synthesised voices read flat or lively fill that gap (shared/DATA.md suggests
+espeak-ng). Output: one 16-bit 22.05 kHz wav per utterance in ``out_dir``, which ``streamdl data build --synthetic-speech`` reads as the training-only speech source
 :data:`streamdl.data.sources.TTS_SOURCE`.
 """
 
@@ -25,21 +24,18 @@ from streamdl.errors import StreamdlError
 
 STAMP_TEXTS = "tuxpaint-stamps-default/usr/share/tuxpaint/stamps"
 PITCH_RANGES = ("x-low", "x-low", "low", "medium", "high")  # SSML prosody range; flat voices drawn twice as often
-FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")
 
 
 def stamp_texts(package_root: Path) -> list[tuple[str, str]]:
-    """(language, sentence) pairs from the stamp description files (``*.txt``: an English first line,
-    then ``lang.utf8=text`` lines); language codes as espeak-ng spells them (``pt-br``, ``de``)."""
+    """(language, sentence) pairs from the ``lang.utf8=text`` lines of the stamp description files
+    (``*.txt``; English comes from their en_GB, en_AU, ... lines); language codes as espeak-ng spells
+    them (``pt-br``, ``de``)."""
     folder = package_root / STAMP_TEXTS
     if not folder.is_dir():
         raise StreamdlError(f"{folder}: stamp descriptions missing; run scripts/fetch_debian_audio.sh first")
     texts = []
     for path in sorted(folder.rglob("*.txt")):
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        if lines and lines[0].strip():
-            texts.append(("en", lines[0].strip()))
-        for line in lines[1:]:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines()[1:]:
             match = re.match(r"([a-z]{2,3})(?:_([A-Z]{2}))?(?:@\w+)?\.utf-?8=(.+)$", line.strip())
             if match and match.group(3).strip():
                 lang = match.group(1) + (f"-{match.group(2).lower()}" if match.group(2) else "")
@@ -55,12 +51,12 @@ def _espeak_table(*args: str) -> list[list[str]]:
 def render_synthetic_speech(package_root: Path, out_dir: Path, *, minutes: float = 35.0, seed: int = 0, workers: int = 2) -> dict:
     """Write about ``minutes`` of synthetic utterances into ``out_dir``; returns {"files", "minutes"}.
 
-    Reproducible for one ``seed`` and synthesiser version: every utterance's text, voice, pitch (espeak
-    -p 20..80, flite f0 80..240 Hz), pace and pitch range are drawn in order from the seed. Wav files
+    Reproducible for one ``seed`` and espeak-ng version: every utterance's text, voice variant, pitch
+    (-p 20..80), pace (110..220 words a minute) and pitch range are drawn in order from the seed. Wav files
     already in ``out_dir`` (an earlier rendering) are deleted first.
     """
-    if shutil.which("espeak-ng") is None or shutil.which("flite") is None:
-        raise StreamdlError("espeak-ng or flite not found: install them (apt-get install espeak-ng flite)")
+    if shutil.which("espeak-ng") is None:
+        raise StreamdlError("espeak-ng not found: install it (apt-get install espeak-ng)")
     languages = {row[1] for row in _espeak_table("--voices")}
     variants = [row[-1].removeprefix("!v/") for row in _espeak_table("--voices=variant") if row[-1].startswith("!v/")]
     texts = []
@@ -89,13 +85,8 @@ def render_synthetic_speech(package_root: Path, out_dir: Path, *, minutes: float
 
 
 def _draw(rng: np.random.Generator, texts: list[tuple[str, str]], variants: list[str], out_dir: Path, index: int) -> tuple[list[str], Path]:
-    """One utterance's synthesiser command line and output path."""
+    """One utterance's espeak-ng command line and output path."""
     lang, text = texts[rng.integers(len(texts))]
-    if lang == "en" and rng.random() < 0.4:
-        voice = FLITE_VOICES[rng.integers(len(FLITE_VOICES))]
-        path = out_dir / f"{index:05d}_flite_{voice}.wav"
-        return ["flite", "-voice", voice, "--setf", f"int_f0_target_mean={rng.uniform(80, 240):.0f}",
-                "--setf", f"duration_stretch={rng.uniform(0.8, 1.3):.2f}", "-t", text, "-o", str(path)], path  # fmt: skip
     variant = variants[rng.integers(len(variants))]
     pitch_range = PITCH_RANGES[rng.integers(len(PITCH_RANGES))]
     path = out_dir / f"{index:05d}_espeak_{lang}_{re.sub(r'[^A-Za-z0-9]', '', variant)}_{pitch_range}.wav"
@@ -105,7 +96,7 @@ def _draw(rng: np.random.Generator, texts: list[tuple[str, str]], variants: list
 
 
 def _synthesise(job: tuple[list[str], Path]) -> Path | None:
-    """Run one synthesiser command; None when it fails or writes less than 0.3 s (skipped, not fatal)."""
+    """Run one espeak-ng command; None when it fails or writes less than 0.3 s (skipped, not fatal)."""
     command, path = job
     result = subprocess.run(command, capture_output=True, timeout=60)
     if result.returncode != 0 or not path.is_file() or sf.info(path).duration < 0.3:
