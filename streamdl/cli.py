@@ -293,7 +293,8 @@ def _finish_training(path: Path) -> None:
 def cmd_train_denoiser(args) -> None:
     from streamdl.training.trainer import TrainConfig, train_denoiser
 
-    mixing = {**_synthetic_share(args), **_low_high("--snr-db", args.snr_db, "SNR")}  # without the options, the mixer's defaults
+    mixing = {**_synthetic_share(args), **_low_high("--snr-db", args.snr_db, "SNR"),  # without the options, the mixer's defaults
+              **_low_high("--noise-speed", args.noise_speed, "resampling factor", most=4.0)}
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
                      adversarial_from=args.adversarial_from, df_bins=args.df_bins, gru_hidden=args.gru_hidden, **mixing)
     _finish_training(train_denoiser(tc, resume=args.resume))
@@ -482,6 +483,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic-share", type=float, help="share of noises that are synthetic, the rest recorded (default 0.45)")
     p.add_argument("--snr-db", type=float, nargs=2, metavar=("LOW", "HIGH"),
                    help="SNR range of the training mixtures (default -5 20)")
+    p.add_argument("--noise-speed", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                   help="range of the factor that resamples half the recorded noises, pitch and pace together (default 0.7 1.4)")
     p.add_argument("--adversarial-from", type=int, default=-1, help="add STFT discriminators from this step on (-1: never)")
     p.add_argument("--df-bins", type=int, default=0, help="deep-filtered low bins (default: --init's, or 64); "
                    "more than --init's grows that model, its new parts starting silent")

@@ -78,6 +78,7 @@ def test_a_bad_file_in_a_folder_is_skipped_and_the_rest_done(tmp_path, command):
         (["data", "build", "--packages", ".", "--out", "c", "--no-debian", "--synthetic-speech"], "synthetic-speech: package folder missing; run streamdl data tts first"),
         (["data", "tts", "--packages", "."], "stamp descriptions missing"),
         (["train", "denoiser", "--corpus", ".", "--out", "runs", "--snr-db", "20", "-5"], "lowest first"),
+        (["train", "denoiser", "--corpus", ".", "--out", "runs", "--noise-speed", "0.5", "8"], "(at most 4)"),
         (["train", "average", "--out", "m.pt", str(shipped_model_path("denoiser")), str(shipped_model_path("tagger"))],
          "this is a tagger model, not a denoiser"),
         (["train", "average", "--out", "m.pt", "--corpus", ".", str(shipped_model_path("denoiser"))], "a denoiser has none"),

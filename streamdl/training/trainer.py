@@ -26,6 +26,7 @@ class TrainConfig(LoopConfig):
     stoi_weight: float = 0.0  # weight of the differentiable STOI term (see stoi_loss)
     synthetic_share: float = MixConfig.p_synthetic  # share of training noises that are synthetic, the rest recorded
     snr_db: tuple[float, float] = MixConfig.snr_db  # range of the training mixtures' SNRs (uniform)
+    noise_speed: tuple[float, float] = MixConfig.noise_speed  # resampling factor of half the recorded noises (log-uniform)
     df_bins: int = 0  # deep-filtered low bins (0: the starting model's, or the default); more than --init's grows it
     gru_hidden: int = 0  # GRU width, likewise
 
@@ -77,7 +78,7 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
     mc = model.config
     spectrum = Spectrum(mc.stft).to(device)
     defaults = MixConfig(seconds=tc.seconds, sample_rate=mc.stft.sample_rate)  # validation mixes with these in every run
-    mix = dataclasses.replace(defaults, p_synthetic=tc.synthetic_share, snr_db=tc.snr_db)
+    mix = dataclasses.replace(defaults, p_synthetic=tc.synthetic_share, snr_db=tc.snr_db, noise_speed=tc.noise_speed)
     rirs = room_impulse_responses(tc.rirs, mc.stft.sample_rate, seed=tc.seed)
 
     train_data = lambda seed: RandomExamples(Mixer, (corpus, "train", mix), {"rirs": rirs}, "pair", seed)  # noqa: E731
