@@ -1,8 +1,9 @@
-"""Shared fixtures: a real JACK dummy server, and a JACK client that plays into and records from ports."""
+"""Shared fixtures: a real JACK dummy server, a JACK client that plays into and records from ports, espeak-ng."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 
 import numpy as np
@@ -22,10 +23,18 @@ JACK_PERIOD = 160  # 10 ms
 
 
 def _unavailable(reason: str):
-    """In CI the device tests must run: fail there, skip on a developer machine without JACK."""
+    """In CI the tests of real system parts (JACK, espeak-ng) must run: fail there, skip on a developer
+    machine without them."""
     if os.environ.get("CI"):
-        pytest.fail(f"JACK tests cannot run in CI: {reason}")
+        pytest.fail(f"tests cannot run in CI: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture
+def espeak():
+    """The espeak-ng synthesiser (``streamdl data tts``), installed by install.sh."""
+    if shutil.which("espeak-ng") is None:
+        _unavailable("espeak-ng is not installed (apt-get install espeak-ng)")
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ def test_stamp_descriptions_give_one_sentence_per_language(stamps):
                                    ("pt-br", "Um cachorro late para o carteiro."), ("ca", "Un gos borda al carter.")]  # fmt: skip
 
 
-def test_rendering_is_real_speech_reproducible_and_replaces_an_earlier_one(stamps, tmp_path):
+def test_rendering_is_real_speech_reproducible_and_replaces_an_earlier_one(espeak, stamps, tmp_path):
     out = tmp_path / "synthetic-speech"
     out.mkdir()
     (out / "stale.wav").write_bytes(b"old")
@@ -34,7 +34,7 @@ def test_rendering_is_real_speech_reproducible_and_replaces_an_earlier_one(stamp
     assert sorted(p.name for p in out.glob("*.wav")) == files  # same seed: the same voices and texts
 
 
-def test_missing_stamps_get_a_clear_error(tmp_path):
+def test_missing_stamps_get_a_clear_error(espeak, tmp_path):
     with pytest.raises(StreamdlError, match="fetch_debian_audio.sh"):
         render_synthetic_speech(tmp_path, tmp_path / "out", minutes=0.1)
 
