@@ -249,15 +249,16 @@ def cmd_data_pairs(args) -> None:
     print(f"wrote {args.count} pairs to {args.out}/clean and {args.out}/noisy")
 
 
-def _low_high(option: str, pair: list[float] | None, what: str, *, most: float = float("inf")) -> dict:
+def _low_high(option: str, pair: list[float] | None, what: str, *, above: float = -float("inf"), most: float = float("inf")) -> dict:
     """{config field: (low, high)} from a two-number option, or {} when it was not given (the default
-    stays); a range that is not ``low < high <= most`` is a one-line error."""
+    stays); a range that is not ``above < low < high <= most`` is a one-line error."""
     if pair is None:
         return {}
     low, high = pair
-    if not low < high <= most:
-        ceiling = f" (at most {most:g})" if most < float("inf") else ""
-        raise StreamdlError(f"{option} takes the lowest and the highest {what}{ceiling}, lowest first; got {low:g} {high:g}")
+    if not above < low < high <= most:
+        bounds = [f"above {above:g}"] * (above > -float("inf")) + [f"at most {most:g}"] * (most < float("inf"))
+        bounds_text = f" ({', '.join(bounds)})" if bounds else ""
+        raise StreamdlError(f"{option} takes the lowest and the highest {what}{bounds_text}, lowest first; got {low:g} {high:g}")
     return {option.lstrip("-").replace("-", "_"): (low, high)}
 
 
@@ -294,7 +295,7 @@ def cmd_train_denoiser(args) -> None:
     from streamdl.training.trainer import TrainConfig, train_denoiser
 
     mixing = {**_synthetic_share(args), **_low_high("--snr-db", args.snr_db, "SNR"),  # without the options, the mixer's defaults
-              **_low_high("--noise-speed", args.noise_speed, "resampling factor", most=4.0)}
+              **_low_high("--noise-speed", args.noise_speed, "resampling factor", above=0.0, most=4.0)}
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
                      adversarial_from=args.adversarial_from, df_bins=args.df_bins, gru_hidden=args.gru_hidden, **mixing)
     _finish_training(train_denoiser(tc, resume=args.resume))
@@ -431,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = data.add_parser("tts", help="render synthetic speech (espeak-ng) for 'data build --synthetic-speech'")
     p.add_argument("--packages", default="data/debian", help="folder of unpacked Debian packages; writes its synthetic-speech/")
-    p.add_argument("--minutes", type=float, default=35.0, help="how much speech to render")
+    p.add_argument("--minutes", type=float, default=50.0, help="how much speech to render (before silences are trimmed)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_data_tts)

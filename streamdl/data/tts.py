@@ -4,8 +4,8 @@ tuxpaint-stamps-default in many voices, pitches, paces and pitch ranges (flat to
 The recorded corpus lacks voices with little pitch movement (a letter sung out for a reading game, a
 processed game voice): under a droning band of noise the denoiser removes such a voice with the
 noise. Formant-synthesised voices read flat or lively fill that gap (shared/DATA.md suggests
-espeak-ng). Output: one 16-bit 22.05 kHz wav per utterance in ``out_dir``, which ``streamdl data build --synthetic-speech`` reads as the training-only speech source
-:data:`streamdl.data.sources.TTS_SOURCE`.
+espeak-ng). Output: one 16-bit 22.05 kHz wav per utterance in ``out_dir``, which ``streamdl data
+build --synthetic-speech`` reads as the training-only speech source :data:`~streamdl.data.sources.TTS_SOURCE`.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _espeak_table(*args: str) -> list[list[str]]:
     return [line.split() for line in out.splitlines()[1:] if line.strip()]
 
 
-def render_synthetic_speech(package_root: Path, out_dir: Path, *, minutes: float = 35.0, seed: int = 0, workers: int = 2) -> dict:
+def render_synthetic_speech(package_root: Path, out_dir: Path, *, minutes: float = 50.0, seed: int = 0, workers: int = 2) -> dict:
     """Write about ``minutes`` of synthetic utterances into ``out_dir``; returns {"files", "minutes"}.
 
     Reproducible for one ``seed`` and espeak-ng version: every utterance's text, voice variant, pitch
@@ -96,10 +96,13 @@ def _draw(rng: np.random.Generator, texts: list[tuple[str, str]], variants: list
 
 
 def _synthesise(job: tuple[list[str], Path]) -> Path | None:
-    """Run one espeak-ng command; None when it fails or writes less than 0.3 s (skipped, not fatal)."""
+    """Run one espeak-ng command; None when it fails, hangs for a minute or writes less than 0.3 s (skipped, not fatal)."""
     command, path = job
-    result = subprocess.run(command, capture_output=True, timeout=60)
-    if result.returncode != 0 or not path.is_file() or sf.info(path).duration < 0.3:
+    try:
+        failed = subprocess.run(command, capture_output=True, timeout=60).returncode != 0
+    except subprocess.TimeoutExpired:
+        failed = True
+    if failed or not path.is_file() or sf.info(path).duration < 0.3:
         path.unlink(missing_ok=True)
         return None
     return path
