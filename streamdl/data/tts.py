@@ -75,9 +75,9 @@ def render_synthetic_speech(package_root: Path, out_dir: Path, *, minutes: float
         while total < minutes * 60:
             jobs = [_draw(rng, texts, variants, out_dir, index + i) for i in range(64)]
             index += len(jobs)
-            for path in pool.map(_synthesise, jobs):
+            for path, seconds in pool.map(_synthesise, jobs):
                 if path is not None and total < minutes * 60:
-                    total += sf.info(path).duration
+                    total += seconds
                     files += 1
                 elif path is not None:
                     path.unlink()
@@ -95,14 +95,16 @@ def _draw(rng: np.random.Generator, texts: list[tuple[str, str]], variants: list
             "-w", str(path), ssml], path  # fmt: skip
 
 
-def _synthesise(job: tuple[list[str], Path]) -> Path | None:
-    """Run one espeak-ng command; None when it fails, hangs for a minute or writes less than 0.3 s (skipped, not fatal)."""
+def _synthesise(job: tuple[list[str], Path]) -> tuple[Path | None, float]:
+    """Run one espeak-ng command: (its wav, seconds), or (None, 0.0) when it fails, hangs for a minute or
+    writes less than 0.3 s (skipped, not fatal)."""
     command, path = job
     try:
         failed = subprocess.run(command, capture_output=True, timeout=60).returncode != 0
     except subprocess.TimeoutExpired:
         failed = True
-    if failed or not path.is_file() or sf.info(path).duration < 0.3:
+    seconds = 0.0 if failed or not path.is_file() else sf.info(path).duration
+    if seconds < 0.3:
         path.unlink(missing_ok=True)
-        return None
-    return path
+        return None, 0.0
+    return path, seconds
