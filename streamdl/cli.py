@@ -308,6 +308,7 @@ def cmd_train_tagger(args) -> None:
     if not 0 <= args.labels <= len(LABELS):
         raise StreamdlError(f"--labels {args.labels}: give 1 to {len(LABELS)} (of {', '.join(LABELS)}), or 0 for all of them")
     scenes = {**_synthetic_share(args), **_low_high("--level-db", args.level_db, "level in dBFS", most=0.0),
+              **_low_high("--speed", args.speed, "resampling factor", above=0.0, most=4.0),
               **_bounded("seconds", args.scene_seconds, 1, 60, "--scene-seconds {value:g}: give 1 to 60 seconds")}  # fmt: skip
     tc = TagTrainConfig(**_loop_options(args), arch=args.arch, labels=LABELS[: args.labels or len(LABELS)], band_masks=args.band_masks, **scenes)
     _finish_training(train_tagger(tc, resume=args.resume))
@@ -505,6 +506,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(doubled for water, vehicles and crowds; default 0.25; validation scenes keep the default)")
     p.add_argument("--scene-seconds", type=float, metavar="S",
                    help="length of each training scene, seconds (default 6; validation scenes stay 6 s)")
+    p.add_argument("--speed", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                   help="range of the factor that resamples half the sounds of a training scene, pitch and pace together "
+                   "(default 0.85 1.18; validation scenes keep it)")
     p.set_defaults(func=cmd_train_tagger)
 
     p = train.add_parser("codec", help="train the streaming speech codec (reconstruction, then adversarial)")

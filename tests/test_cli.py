@@ -74,6 +74,7 @@ def test_a_bad_file_in_a_folder_is_skipped_and_the_rest_done(tmp_path, command):
         (["train", "tagger", "--corpus", ".", "--level-db", "-12", "-50"], "lowest first"),
         (["train", "tagger", "--corpus", ".", "--scene-seconds", "0.2"], "give 1 to 60 seconds"),
         (["train", "tagger", "--corpus", ".", "--synthetic-share", "2"], "a fraction of the noises"),
+        (["train", "tagger", "--corpus", ".", "--speed", "0", "2"], "resampling factor (above 0, at most 4)"),
         (["data", "build", "--packages", ".", "--out", "c", "--no-debian", "--extra-sources"], "redeclipse-data: package folder missing"),
         (["data", "build", "--packages", ".", "--out", "c", "--no-debian", "--synthetic-speech"], "synthetic-speech: package folder missing; run streamdl data tts first"),
         (["data", "tts", "--packages", "."], "stamp descriptions missing"),

@@ -93,6 +93,11 @@ def sped_up(read, rng: np.random.Generator, n: int, speed: float) -> np.ndarray:
     return np.pad(x, (0, n - len(x)))
 
 
+def random_speed(rng: np.random.Generator, low_high: tuple[float, float]) -> float:
+    """A resampling factor drawn log-uniformly from ``low..high`` (as likely halved as doubled)."""
+    return float(np.exp(rng.uniform(*np.log(low_high))))
+
+
 def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(x**2) + 1e-12))
 
@@ -319,7 +324,7 @@ class Mixer:
             x = synthetic_noise(rng, n, c.sample_rate)
         else:
             pool = self.music if self.music is not None and rng.random() < c.p_music else self.noise
-            speed = np.exp(rng.uniform(*np.log(c.noise_speed))) if rng.random() < 0.5 else 1.0
+            speed = random_speed(rng, c.noise_speed) if rng.random() < 0.5 else 1.0
             x = sped_up(pool.clip, rng, n, speed)  # a recording pitched and paced up or down: a new noise
             if rng.random() < 0.5:
                 x = random_eq(rng, x, c.sample_rate)

@@ -27,6 +27,7 @@ from streamdl.data.mixing import (
     Pool,
     lowpass,
     random_eq,
+    random_speed,
     rms,
     slow_wobble,
     synthetic_applause,
@@ -55,6 +56,7 @@ class SceneConfig:
     p_reverb: float = 0.3
     p_lowpass: float = 0.15
     p_synthetic: float = 0.25  # synthetic wind, alarms, babble, water and traffic instead of recorded clips
+    speed: tuple[float, float] = (0.85, 1.18)  # range of the factor that resamples half the layers, pitch and pace together
 
 
 class ClipBank:
@@ -190,10 +192,10 @@ class SceneMaker:
         return out / rms(body)
 
     def _augment(self, rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
-        """Speed (pitch and tempo) 0.85..1.18, EQ, band-limiting, reverberation; same length."""
+        """Speed (pitch and tempo, ``config.speed``), EQ, band-limiting, reverberation; same length."""
         c = self.config
         if rng.random() < 0.5:
-            y = soxr.resample(x, c.sample_rate, c.sample_rate / rng.uniform(0.85, 1.18), quality="LQ")
+            y = soxr.resample(x, c.sample_rate, c.sample_rate / random_speed(rng, c.speed), quality="LQ")
             x = np.pad(y, (0, max(0, len(x) - len(y))))[: len(x)]
         if rng.random() < 0.5:
             x = random_eq(rng, x, c.sample_rate)

@@ -38,6 +38,7 @@ class TagTrainConfig(LoopConfig):
     labels: tuple[str, ...] = LABELS  # the labels to learn, a leading part of LABELS; --init's model grows into them
     band_masks: int = 0  # per training scene, this many random frequency bands zeroed (SpecAugment); 0: none
     level_db: tuple[float, float] = SceneConfig.level_db  # RMS range of the training scenes' layers, dBFS (validation keeps the default)
+    speed: tuple[float, float] = SceneConfig.speed  # resampling range of half the training scenes' layers (validation keeps the default)
 
 
 def targets(model, labels: torch.Tensor, frames: int) -> torch.Tensor:
@@ -116,7 +117,7 @@ def train_tagger(tc: TagTrainConfig, *, resume: bool = False) -> Path:
     spectrum = Spectrum(model.config.stft).to(device)
     scenes = SceneConfig(sample_rate=model.config.stft.sample_rate)
     rirs = room_impulse_responses(tc.rirs, scenes.sample_rate, seed=tc.seed)
-    train_scenes = dataclasses.replace(scenes, level_db=tc.level_db, seconds=tc.seconds, p_synthetic=tc.synthetic_share)
+    train_scenes = dataclasses.replace(scenes, level_db=tc.level_db, seconds=tc.seconds, p_synthetic=tc.synthetic_share, speed=tc.speed)
 
     train_data = lambda seed: RandomExamples(SceneMaker, (corpus, "train", train_scenes), {"rirs": rirs}, "scene", seed)  # noqa: E731
 

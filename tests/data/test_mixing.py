@@ -10,6 +10,7 @@ from streamdl.data.mixing import (
     MixConfig,
     Mixer,
     Pool,
+    random_speed,
     sped_up,
     synthetic_noise,
     synthetic_texture,
@@ -57,6 +58,13 @@ def test_sped_up_keeps_the_length_and_moves_the_pitch(speed):
     assert x.shape == (16000,)
     peak_hz = np.argmax(np.abs(np.fft.rfft(x[2000:14000]))) * 16000 / 12000
     assert peak_hz == pytest.approx(500 * speed, abs=3)
+
+
+def test_random_speeds_stay_in_range_and_halve_as_often_as_they_double():
+    rng = np.random.default_rng(0)
+    speeds = np.array([random_speed(rng, (0.5, 2.0)) for _ in range(4000)])
+    assert speeds.min() >= 0.5 and speeds.max() <= 2.0
+    assert np.median(speeds) == pytest.approx(1.0, abs=0.05)
 
 
 def test_evaluation_pairs_match_by_name(tiny_corpus, tmp_path):
