@@ -245,7 +245,8 @@ def cmd_eval(args) -> None:
 def cmd_data_pairs(args) -> None:
     from streamdl.data.mixing import write_evaluation_pairs
 
-    write_evaluation_pairs(Path(args.corpus), Path(args.out), split=args.split, count=args.count, noise_dir=Path(args.noise) if args.noise else None)
+    write_evaluation_pairs(Path(args.corpus), Path(args.out), split=args.split, count=args.count, seed=args.seed,
+                           noise_dir=Path(args.noise) if args.noise else None)
     print(f"wrote {args.count} pairs to {args.out}/clean and {args.out}/noisy")
 
 
@@ -444,6 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--count", type=int, default=60)
     p.add_argument("--noise", metavar="DIR", help="take the noise from these audio files instead of the corpus split")
+    p.add_argument("--seed", type=int, default=2026, help="another seed draws another set of pairs from the same speech and noise "
+                   "(default 2026: the README's pairs)")
     p.set_defaults(func=cmd_data_pairs)
 
     p = sub.add_parser("eval", help="score the denoiser on clean/noisy pairs (PESQ-WB, STOI, SI-SDR)")

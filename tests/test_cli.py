@@ -232,6 +232,16 @@ def test_eval_tagger_scores_a_folder_of_labelled_recordings(tmp_path):
     assert (tmp_path / "report" / "confusion.png").is_file()
 
 
+def test_data_pairs_draws_another_set_with_another_seed(tiny_corpus, tmp_path):
+    sets = {}
+    for seed in ("2026", "2026", "7"):
+        out = tmp_path / seed
+        result = streamdl("data", "pairs", "--corpus", str(tiny_corpus[0]), "--out", str(out), "--count", "2", "--seed", seed)
+        assert result.returncode == 0, result.stderr
+        sets.setdefault(seed, []).append((out / "noisy" / "pair000_snr0.wav").read_bytes())
+    assert sets["2026"][0] == sets["2026"][1] and sets["7"][0] != sets["2026"][0]
+
+
 def test_eval_scores_the_denoiser_against_its_input_overall_and_by_snr(tiny_corpus, tmp_path):
     from streamdl.data.mixing import write_evaluation_pairs
 
