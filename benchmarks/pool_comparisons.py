@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
+from pathlib import Path
 
 import numpy as np
+
+from streamdl.evaluation import SNR_TAG
 
 
 def pooled(reports: list[dict]) -> tuple[list[str], dict[str, dict[str, np.ndarray]]]:
@@ -43,8 +45,8 @@ def main() -> None:
     parser.add_argument("reports", nargs="+", help="JSON outputs of compare_denoisers.py --json")
     parser.add_argument("--metrics", default="pesq_wb,stoi")
     args = parser.parse_args()
-    names, scores = pooled([json.load(open(path)) for path in args.reports])
-    snr = np.array([re.search(r"_snr(-?[\d.]+)\.wav$", n).group(1) for n in names])
+    names, scores = pooled([json.loads(Path(path).read_text()) for path in args.reports])
+    snr = np.array([SNR_TAG.search(n).group(1) for n in names])
     others = [s for s in scores if s != "streamdl"]
     rng = np.random.default_rng(0)
     for metric in args.metrics.split(","):

@@ -245,8 +245,9 @@ def cmd_eval(args) -> None:
 def cmd_data_pairs(args) -> None:
     from streamdl.data.mixing import write_evaluation_pairs
 
-    write_evaluation_pairs(Path(args.corpus), Path(args.out), split=args.split, count=args.count, seed=args.seed,
-                           noise_dir=Path(args.noise) if args.noise else None)
+    seed = {} if args.seed is None else {"seed": args.seed}  # without it, the pairs' default draw
+    write_evaluation_pairs(Path(args.corpus), Path(args.out), split=args.split, count=args.count,
+                           noise_dir=Path(args.noise) if args.noise else None, **seed)
     print(f"wrote {args.count} pairs to {args.out}/clean and {args.out}/noisy")
 
 
@@ -261,6 +262,12 @@ def _low_high(option: str, pair: list[float] | None, what: str, *, above: float 
         bounds_text = f" ({', '.join(bounds)})" if bounds else ""
         raise StreamdlError(f"{option} takes the lowest and the highest {what}{bounds_text}, lowest first; got {low:g} {high:g}")
     return {option.lstrip("-").replace("-", "_"): (low, high)}
+
+
+def _speed_range(option: str, pair: list[float] | None) -> dict:
+    """A resampling range (pitch and pace together, see :func:`streamdl.data.mixing.random_speed`):
+    :func:`_low_high` with factors above 0 and at most 4."""
+    return _low_high(option, pair, "resampling factor", above=0.0, most=4.0)
 
 
 def _bounded(field: str, value: float | None, low: float, high: float, message: str) -> dict:
@@ -296,7 +303,7 @@ def cmd_train_denoiser(args) -> None:
     from streamdl.training.trainer import TrainConfig, train_denoiser
 
     mixing = {**_synthetic_share(args), **_low_high("--snr-db", args.snr_db, "SNR"),  # without the options, the mixer's defaults
-              **_low_high("--noise-speed", args.noise_speed, "resampling factor", above=0.0, most=4.0)}
+              **_speed_range("--noise-speed", args.noise_speed)}
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
                      adversarial_from=args.adversarial_from, df_bins=args.df_bins, gru_hidden=args.gru_hidden, **mixing)
     _finish_training(train_denoiser(tc, resume=args.resume))
@@ -309,7 +316,7 @@ def cmd_train_tagger(args) -> None:
     if not 0 <= args.labels <= len(LABELS):
         raise StreamdlError(f"--labels {args.labels}: give 1 to {len(LABELS)} (of {', '.join(LABELS)}), or 0 for all of them")
     scenes = {**_synthetic_share(args), **_low_high("--level-db", args.level_db, "level in dBFS", most=0.0),
-              **_low_high("--speed", args.speed, "resampling factor", above=0.0, most=4.0),
+              **_speed_range("--speed", args.speed),
               **_bounded("seconds", args.scene_seconds, 1, 60, "--scene-seconds {value:g}: give 1 to 60 seconds")}  # fmt: skip
     tc = TagTrainConfig(**_loop_options(args), arch=args.arch, labels=LABELS[: args.labels or len(LABELS)], band_masks=args.band_masks, **scenes)
     _finish_training(train_tagger(tc, resume=args.resume))
@@ -445,7 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--count", type=int, default=60)
     p.add_argument("--noise", metavar="DIR", help="take the noise from these audio files instead of the corpus split")
-    p.add_argument("--seed", type=int, default=2026, help="another seed draws another set of pairs from the same speech and noise "
+    p.add_argument("--seed", type=int, help="another seed draws another set of pairs from the same speech and noise "
                    "(default 2026: the README's pairs)")
     p.set_defaults(func=cmd_data_pairs)
 
