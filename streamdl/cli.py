@@ -305,7 +305,8 @@ def cmd_train_denoiser(args) -> None:
     mixing = {**_synthetic_share(args), **_low_high("--snr-db", args.snr_db, "SNR"),  # without the options, the mixer's defaults
               **_speed_range("--noise-speed", args.noise_speed)}
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
-                     adversarial_from=args.adversarial_from, df_bins=args.df_bins, gru_hidden=args.gru_hidden, **mixing)
+                     adversarial_from=args.adversarial_from, df_bins=args.df_bins, df_order=args.df_order, gru_hidden=args.gru_hidden,
+                     **mixing)
     _finish_training(train_denoiser(tc, resume=args.resume))
 
 
@@ -500,6 +501,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adversarial-from", type=int, default=-1, help="add STFT discriminators from this step on (-1: never)")
     p.add_argument("--df-bins", type=int, default=0, help="deep-filtered low bins (default: --init's, or 64); "
                    "more than --init's grows that model, its new parts starting silent")
+    p.add_argument("--df-order", type=int, default=0, help="deep-filter taps: the current frame and past ones (default: "
+                   "--init's, or 3); grows like --df-bins, the new taps reaching further back")
     p.add_argument("--gru-hidden", type=int, default=0, help="GRU width (default: --init's, or 160); grows like --df-bins")
     p.set_defaults(func=cmd_train_denoiser)
 

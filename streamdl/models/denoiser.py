@@ -148,14 +148,17 @@ class Denoiser(nn.Module):
 
     @torch.no_grad()
     def grown(self, config: DenoiserConfig) -> Denoiser:
-        """This model widened to ``config`` (more deep-filtered bins, a wider GRU; nothing else may
-        change) with the same output: the new parts start freshly initialised but silent (their
-        outgoing weights are zero), so fine-tuning starts from this model's quality."""
+        """This model widened to ``config`` (more deep-filtered bins, more deep-filter taps, a wider
+        GRU; nothing else may change) with the same output: the new parts start freshly initialised
+        but silent (their outgoing weights are zero), so fine-tuning starts from this model's quality."""
         old = self.config
-        if dataclasses.replace(config, df_bins=old.df_bins, gru_hidden=old.gru_hidden) != old or (
-            config.df_bins < old.df_bins or config.gru_hidden < old.gru_hidden
+        widths = ("df_bins", "df_order", "gru_hidden")
+        if dataclasses.replace(config, **{k: getattr(old, k) for k in widths}) != old or any(
+            getattr(config, k) < getattr(old, k) for k in widths
         ):
-            raise StreamdlError("a denoiser can only grow its deep-filtered bins and its GRU width; start afresh for other changes")
+            raise StreamdlError(
+                "a denoiser can only grow its deep-filtered bins, its deep-filter taps and its GRU width; start afresh for other changes"
+            )
         new = Denoiser(config).to(self.erb.device)
         h, h_new = old.gru_hidden, config.gru_hidden
         new.conv1.conv.weight[:, self.n_feat :] = 0.0  # features of the newly filtered bins come last
@@ -170,7 +173,7 @@ class Denoiser(nn.Module):
                 w_new[:, :h, :h] = w_old
             else:
                 w_new[:, :h] = w_old
-        heads = ((new.gain_head, self.gain_head, slice(None)), (new.df_head, self.df_head, self._df_rows(config.df_bins)))
+        heads = ((new.gain_head, self.gain_head, slice(None)), (new.df_head, self.df_head, self._df_rows(config)))
         for head, old_head, rows in heads:  # inputs: GRU output (old units, then new ones), then conv features
             head.weight.zero_()
             head.bias.zero_()
@@ -179,10 +182,11 @@ class Denoiser(nn.Module):
             head.bias[rows] = old_head.bias
         return new.train(self.training)
 
-    def _df_rows(self, df_bins: int) -> torch.Tensor:
-        """Indices of this model's deep-filter head outputs among those of a head for ``df_bins`` bins."""
-        layout = torch.arange(self.df_order * df_bins * 2).view(self.df_order, df_bins, 2)
-        return layout[:, : self.df_bins].reshape(-1)
+    def _df_rows(self, config: DenoiserConfig) -> torch.Tensor:
+        """Indices of this model's deep-filter head outputs among those of a grown ``config``'s head
+        (taps, bins, re/im: the new taps reach further back, the new bins lie higher)."""
+        layout = torch.arange(config.df_order * config.df_bins * 2).view(config.df_order, config.df_bins, 2)
+        return layout[: self.df_order, : self.df_bins].reshape(-1)
 
     def forward(self, spec: torch.Tensor) -> torch.Tensor:
         """Whole signal: (B, T, n_bins, 2) -> enhanced (B, T, n_bins, 2)."""

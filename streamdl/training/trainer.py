@@ -28,6 +28,7 @@ class TrainConfig(LoopConfig):
     snr_db: tuple[float, float] = MixConfig.snr_db  # range of the training mixtures' SNRs (uniform)
     noise_speed: tuple[float, float] = MixConfig.noise_speed  # resampling factor of half the recorded noises (log-uniform)
     df_bins: int = 0  # deep-filtered low bins (0: the starting model's, or the default); more than --init's grows it
+    df_order: int = 0  # deep-filter taps, likewise
     gru_hidden: int = 0  # GRU width, likewise
 
 
@@ -72,7 +73,7 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
     device = device_of(tc.device)
     corpus = Path(tc.corpus)
     torch.manual_seed(tc.seed)
-    sizes = {k: v for k, v in (("df_bins", tc.df_bins), ("gru_hidden", tc.gru_hidden)) if v}
+    sizes = {k: v for k, v in (("df_bins", tc.df_bins), ("df_order", tc.df_order), ("gru_hidden", tc.gru_hidden)) if v}
     model = starting_model(tc, "denoiser", lambda: Denoiser(dataclasses.replace(mc, **sizes)),
                            grow=lambda m: m.grown(dataclasses.replace(m.config, **sizes)) if sizes else m)  # fmt: skip
     mc = model.config

@@ -90,14 +90,14 @@ def test_size_and_latency(model):
 
 @torch.no_grad()
 def test_a_grown_model_starts_with_the_same_output(model, spec):
-    bigger = dataclasses.replace(SMALL, df_bins=32, gru_hidden=40)
+    bigger = dataclasses.replace(SMALL, df_bins=32, df_order=5, gru_hidden=40)
     grown = model.grown(bigger).eval()
     assert grown.config == bigger
     torch.testing.assert_close(grown(spec), model(spec), atol=1e-6, rtol=1e-5)
     assert grown.df_head.weight.abs().sum() > 0 and grown.gru.weight_hh_l0[:, 24:].abs().sum() > 0  # new parts, silent
 
 
-@pytest.mark.parametrize("change", [{"df_bins": 16}, {"gru_hidden": 16}, {"erb_bands": 24}])
+@pytest.mark.parametrize("change", [{"df_bins": 16}, {"df_order": 2}, {"gru_hidden": 16}, {"erb_bands": 24}])
 def test_a_model_only_grows_in_width(model, change):
     with pytest.raises(StreamdlError, match="can only grow"):
         model.grown(dataclasses.replace(SMALL, **change))
