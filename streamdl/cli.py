@@ -306,7 +306,7 @@ def cmd_train_denoiser(args) -> None:
               **_speed_range("--noise-speed", args.noise_speed)}
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
                      adversarial_from=args.adversarial_from, df_bins=args.df_bins, df_order=args.df_order, gru_hidden=args.gru_hidden,
-                     **mixing)
+                     output_gate=args.output_gate, **mixing)
     _finish_training(train_denoiser(tc, resume=args.resume))
 
 
@@ -504,6 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--df-order", type=int, default=0, help="deep-filter taps: the current frame and past ones (default: "
                    "--init's, or 3); grows like --df-bins, the new taps reaching further back")
     p.add_argument("--gru-hidden", type=int, default=0, help="GRU width (default: --init's, or 160); grows like --df-bins")
+    p.add_argument("--output-gate", action="store_true", help="add a last gain per band over the gains and the deep filter "
+                   "together, so noise alone can be turned all the way down (--init's model grows one, starting open)")
     p.set_defaults(func=cmd_train_denoiser)
 
     p = train.add_parser("tagger", help="train the streaming sound tagger on a corpus")

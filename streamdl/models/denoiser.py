@@ -35,6 +35,7 @@ class DenoiserConfig:
     gru_hidden: int = 160  # GRU width
     gru_layers: int = 2
     compress: float = 0.3  # magnitude compression of the deep-filter input features
+    output_gate: bool = False  # a last gain per ERB band on the whole output, gains and deep filter together
 
     @classmethod
     def from_dict(cls, d: dict) -> DenoiserConfig:
@@ -78,6 +79,12 @@ class Denoiser(nn.Module):
         self.df_head = nn.Linear(c.gru_hidden + c.conv_channels, c.df_bins * c.df_order * 2)
         nn.init.zeros_(self.df_head.weight)  # start as a pure gain model
         nn.init.zeros_(self.df_head.bias)
+        # The deep filter adds to the gained spectrum, so silencing a low bin takes the two to cancel;
+        # the gate scales their sum and can turn noise alone all the way down. It starts open (1).
+        self.gate_head = nn.Linear(c.gru_hidden + c.conv_channels, c.erb_bands) if c.output_gate else None
+        if self.gate_head is not None:
+            nn.init.zeros_(self.gate_head.weight)
+            nn.init.zeros_(self.gate_head.bias)
 
     @property
     def frame_shape(self) -> tuple[int, int]:
@@ -127,6 +134,10 @@ class Denoiser(nn.Module):
         z = torch.cat([g, e2], dim=2)  # (B, T, hidden + C)
         gains = torch.sigmoid(self.gain_head(z)) @ self.erb_inv  # (B, T, n_bins)
         coefs = torch.tanh(self.df_head(z)).view(z.shape[0], z.shape[1], self.df_order, self.df_bins, 2)
+        if self.gate_head is not None:  # gate * (gains * X + filter(X)), folded into both
+            gate = torch.clamp(2.0 * torch.sigmoid(self.gate_head(z)), max=1.0) @ self.erb_inv  # (B, T, n_bins), open: 1
+            gains = gains * gate
+            coefs = coefs * gate[:, :, None, : self.df_bins, None]
         return gains, coefs, (conv1_buf, conv2_buf, h)
 
     def apply_filters(
@@ -149,15 +160,17 @@ class Denoiser(nn.Module):
     @torch.no_grad()
     def grown(self, config: DenoiserConfig) -> Denoiser:
         """This model widened to ``config`` (more deep-filtered bins, more deep-filter taps, a wider
-        GRU; nothing else may change) with the same output: the new parts start freshly initialised
-        but silent (their outgoing weights are zero), so fine-tuning starts from this model's quality."""
+        GRU, an output gate; nothing else may change) with the same output: the new parts start freshly
+        initialised but silent (their outgoing weights are zero, the gate open), so fine-tuning starts
+        from this model's quality."""
         old = self.config
-        widths = ("df_bins", "df_order", "gru_hidden")
+        widths = ("df_bins", "df_order", "gru_hidden", "output_gate")
         if dataclasses.replace(config, **{k: getattr(old, k) for k in widths}) != old or any(
             getattr(config, k) < getattr(old, k) for k in widths
         ):
             raise StreamdlError(
-                "a denoiser can only grow its deep-filtered bins, its deep-filter taps and its GRU width; start afresh for other changes"
+                "a denoiser can only grow its deep-filtered bins, its deep-filter taps, its GRU width and an output gate; "
+                "start afresh for other changes"
             )
         new = Denoiser(config).to(self.erb.device)
         h, h_new = old.gru_hidden, config.gru_hidden
@@ -173,7 +186,9 @@ class Denoiser(nn.Module):
                 w_new[:, :h, :h] = w_old
             else:
                 w_new[:, :h] = w_old
-        heads = ((new.gain_head, self.gain_head, slice(None)), (new.df_head, self.df_head, self._df_rows(config)))
+        heads = [(new.gain_head, self.gain_head, slice(None)), (new.df_head, self.df_head, self._df_rows(config))]
+        if self.gate_head is not None:
+            heads.append((new.gate_head, self.gate_head, slice(None)))
         for head, old_head, rows in heads:  # inputs: GRU output (old units, then new ones), then conv features
             head.weight.zero_()
             head.bias.zero_()

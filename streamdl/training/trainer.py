@@ -30,6 +30,7 @@ class TrainConfig(LoopConfig):
     df_bins: int = 0  # deep-filtered low bins (0: the starting model's, or the default); more than --init's grows it
     df_order: int = 0  # deep-filter taps, likewise
     gru_hidden: int = 0  # GRU width, likewise
+    output_gate: bool = False  # add the output gate (see DenoiserConfig), likewise
 
 
 def denoiser_loss(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor, under_weight: float = 1.0,
@@ -73,7 +74,8 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
     device = device_of(tc.device)
     corpus = Path(tc.corpus)
     torch.manual_seed(tc.seed)
-    sizes = {k: v for k, v in (("df_bins", tc.df_bins), ("df_order", tc.df_order), ("gru_hidden", tc.gru_hidden)) if v}
+    sizes = {k: v for k, v in (("df_bins", tc.df_bins), ("df_order", tc.df_order), ("gru_hidden", tc.gru_hidden),
+                                           ("output_gate", tc.output_gate)) if v}
     model = starting_model(tc, "denoiser", lambda: Denoiser(dataclasses.replace(mc, **sizes)),
                            grow=lambda m: m.grown(dataclasses.replace(m.config, **sizes)) if sizes else m)  # fmt: skip
     mc = model.config

@@ -12,11 +12,13 @@ from tests.models.parity import assert_export_equals_eager
 SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=24)
 
 
-@pytest.fixture(scope="module")
-def model():
+@pytest.fixture(scope="module", params=[False, True], ids=["ungated", "gated"])
+def model(request):
     torch.manual_seed(0)
-    m = Denoiser(SMALL).eval()
+    m = Denoiser(dataclasses.replace(SMALL, output_gate=request.param)).eval()
     torch.nn.init.normal_(m.df_head.weight, std=0.05)  # make the deep filter matter (it starts at zero)
+    if m.gate_head is not None:  # and the gate (it starts open): some bands close, some stay open
+        torch.nn.init.normal_(m.gate_head.weight, std=0.2)
     return m
 
 
@@ -73,7 +75,7 @@ def test_exported_step_equals_eager_over_several_chunks(model, spec, backend):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @torch.no_grad()
 def test_torchscript_on_cuda_equals_cpu(model, spec):
-    gpu = Denoiser(SMALL).eval()
+    gpu = Denoiser(model.config).eval()
     gpu.load_state_dict(model.state_dict())
     gpu = gpu.cuda()
     step = step_function(gpu, "torchscript")
@@ -90,7 +92,7 @@ def test_size_and_latency(model):
 
 @torch.no_grad()
 def test_a_grown_model_starts_with_the_same_output(model, spec):
-    bigger = dataclasses.replace(SMALL, df_bins=32, df_order=5, gru_hidden=40)
+    bigger = dataclasses.replace(model.config, df_bins=32, df_order=5, gru_hidden=40, output_gate=True)
     grown = model.grown(bigger).eval()
     assert grown.config == bigger
     torch.testing.assert_close(grown(spec), model(spec), atol=1e-6, rtol=1e-5)
@@ -100,4 +102,17 @@ def test_a_grown_model_starts_with_the_same_output(model, spec):
 @pytest.mark.parametrize("change", [{"df_bins": 16}, {"df_order": 2}, {"gru_hidden": 16}, {"erb_bands": 24}])
 def test_a_model_only_grows_in_width(model, change):
     with pytest.raises(StreamdlError, match="can only grow"):
-        model.grown(dataclasses.replace(SMALL, **change))
+        model.grown(dataclasses.replace(model.config, **change))
+
+
+def test_a_gate_cannot_be_removed():
+    with pytest.raises(StreamdlError, match="can only grow"):
+        Denoiser(dataclasses.replace(SMALL, output_gate=True)).grown(SMALL)
+
+
+@torch.no_grad()
+def test_a_closed_gate_silences_the_output(spec):
+    m = Denoiser(dataclasses.replace(SMALL, output_gate=True)).eval()
+    torch.nn.init.normal_(m.df_head.weight, std=0.05)
+    m.gate_head.bias.fill_(-30.0)
+    assert m(spec).abs().max() < 1e-6 * spec.abs().max()
