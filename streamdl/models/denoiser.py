@@ -23,6 +23,8 @@ from streamdl.dsp.filterbank import bands_to_bins, erb_filterbank, normalized
 from streamdl.dsp.stft import STFTConfig
 from streamdl.errors import StreamdlError
 
+GATE_SCALE = 4.0  # the gate head's output is scaled so that, under Adam, a gate grown into a trained model learns 4x faster than it
+
 
 @dataclass(frozen=True)
 class DenoiserConfig:
@@ -69,6 +71,7 @@ class Denoiser(nn.Module):
         self.conv_channels, self.context = c.conv_channels, c.conv_kernel - 1
         self.gru_hidden, self.gru_layers = c.gru_hidden, c.gru_layers
         self.n_feat = c.erb_bands + 2 * c.df_bins
+        self.gate_scale = GATE_SCALE
         fb = erb_filterbank(c.stft.n_bins, c.stft.sample_rate, c.erb_bands)
         self.register_buffer("erb", torch.from_numpy(normalized(fb)).T.contiguous())  # (n_bins, bands)
         self.register_buffer("erb_inv", torch.from_numpy(bands_to_bins(fb)).T.contiguous())  # (bands, n_bins)
@@ -135,7 +138,7 @@ class Denoiser(nn.Module):
         gains = torch.sigmoid(self.gain_head(z)) @ self.erb_inv  # (B, T, n_bins)
         coefs = torch.tanh(self.df_head(z)).view(z.shape[0], z.shape[1], self.df_order, self.df_bins, 2)
         if self.gate_head is not None:  # gate * (gains * X + filter(X)), folded into both
-            gate = torch.clamp(2.0 * torch.sigmoid(self.gate_head(z)), max=1.0) @ self.erb_inv  # (B, T, n_bins), open: 1
+            gate = torch.clamp(2.0 * torch.sigmoid(self.gate_scale * self.gate_head(z)), max=1.0) @ self.erb_inv  # (B, T, n_bins)
             gains = gains * gate
             coefs = coefs * gate[:, :, None, : self.df_bins, None]
         return gains, coefs, (conv1_buf, conv2_buf, h)
