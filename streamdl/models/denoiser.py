@@ -83,7 +83,7 @@ class Denoiser(nn.Module):
         nn.init.zeros_(self.df_head.weight)  # start as a pure gain model
         nn.init.zeros_(self.df_head.bias)
         # The deep filter adds to the gained spectrum, so silencing a low bin takes the two to cancel;
-        # the gate scales their sum and can turn noise alone all the way down. It starts open (1).
+        # the gate scales their sum instead. It starts open (1) and never boosts (at most 1).
         self.gate_head = nn.Linear(c.gru_hidden + c.conv_channels, c.erb_bands) if c.output_gate else None
         if self.gate_head is not None:
             nn.init.zeros_(self.gate_head.weight)
