@@ -18,6 +18,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 from compare_denoisers import rnnoise_system, streamdl_system  # noqa: E402
 
+from streamdl.data.mixing import rms  # noqa: E402
 from streamdl.io.audiofile import find_audio_files, read_audio  # noqa: E402
 
 
@@ -33,10 +34,9 @@ def main() -> None:
         for path in find_audio_files(folder):
             audio, rate = read_audio(path)
             x = audio.mean(axis=1)[: 4 * rate]
-            x = (x / (np.sqrt(np.mean(x**2)) + 1e-12) * 10 ** (args.level_db / 20)).astype(np.float32)
+            x = (x / (rms(x) + 1e-12) * 10 ** (args.level_db / 20)).astype(np.float32)  # now rms(x) is the level asked for
             for name, run in systems.items():
-                y = run(x, rate)
-                db[name].append(10 * np.log10(np.mean(x**2) / (np.mean(y**2) + 1e-20)))
+                db[name].append(args.level_db - 20 * np.log10(rms(run(x, rate)) + 1e-10))
         for name, values in db.items():
             print(f"{folder}: {name} takes {np.median(values):.1f} dB off noise alone (median of {len(values)}; mean {np.mean(values):.1f})")
 

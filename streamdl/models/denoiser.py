@@ -23,6 +23,7 @@ from streamdl.dsp.filterbank import bands_to_bins, erb_filterbank, normalized
 from streamdl.dsp.stft import STFTConfig
 from streamdl.errors import StreamdlError
 
+GROWABLE = ("df_bins", "df_order", "gru_hidden", "output_gate")  # what Denoiser.grown may enlarge
 GATE_SCALE = 4.0  # the gate head's output is scaled so that, under Adam, a gate grown into a trained model learns 4x faster than it
 
 
@@ -42,6 +43,13 @@ class DenoiserConfig:
     @classmethod
     def from_dict(cls, d: dict) -> DenoiserConfig:
         return cls(**{**d, "stft": STFTConfig(**d["stft"])})
+
+
+def _silent(layer: nn.Linear) -> nn.Linear:
+    """``layer`` with zero weights and bias: a new head that outputs nothing until trained."""
+    nn.init.zeros_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    return layer
 
 
 class CausalConv(nn.Module):
@@ -79,15 +87,10 @@ class Denoiser(nn.Module):
         self.conv2 = CausalConv(c.conv_channels, c.conv_channels, c.conv_kernel)
         self.gru = nn.GRU(c.conv_channels, c.gru_hidden, c.gru_layers, batch_first=True)
         self.gain_head = nn.Linear(c.gru_hidden + c.conv_channels, c.erb_bands)
-        self.df_head = nn.Linear(c.gru_hidden + c.conv_channels, c.df_bins * c.df_order * 2)
-        nn.init.zeros_(self.df_head.weight)  # start as a pure gain model
-        nn.init.zeros_(self.df_head.bias)
+        self.df_head = _silent(nn.Linear(c.gru_hidden + c.conv_channels, c.df_bins * c.df_order * 2))  # a pure gain model at first
         # The deep filter adds to the gained spectrum, so silencing a low bin takes the two to cancel;
         # the gate scales their sum instead. It starts open (1) and never boosts (at most 1).
-        self.gate_head = nn.Linear(c.gru_hidden + c.conv_channels, c.erb_bands) if c.output_gate else None
-        if self.gate_head is not None:
-            nn.init.zeros_(self.gate_head.weight)
-            nn.init.zeros_(self.gate_head.bias)
+        self.gate_head = _silent(nn.Linear(c.gru_hidden + c.conv_channels, c.erb_bands)) if c.output_gate else None
 
     @property
     def frame_shape(self) -> tuple[int, int]:
@@ -167,9 +170,8 @@ class Denoiser(nn.Module):
         initialised but silent (their outgoing weights are zero, the gate open), so fine-tuning starts
         from this model's quality."""
         old = self.config
-        widths = ("df_bins", "df_order", "gru_hidden", "output_gate")
-        if dataclasses.replace(config, **{k: getattr(old, k) for k in widths}) != old or any(
-            getattr(config, k) < getattr(old, k) for k in widths
+        if dataclasses.replace(config, **{k: getattr(old, k) for k in GROWABLE}) != old or any(
+            getattr(config, k) < getattr(old, k) for k in GROWABLE
         ):
             raise StreamdlError(
                 "a denoiser can only grow its deep-filtered bins, its deep-filter taps, its GRU width and an output gate; "

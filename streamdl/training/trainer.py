@@ -13,7 +13,7 @@ import torch
 
 from streamdl.data.examples import RandomExamples, fixed_examples, validation_rooms
 from streamdl.data.mixing import MixConfig, Mixer, room_impulse_responses
-from streamdl.models.denoiser import Denoiser, DenoiserConfig
+from streamdl.models.denoiser import GROWABLE, Denoiser, DenoiserConfig
 from streamdl.models.spectrum import Spectrum
 from streamdl.training.adversarial import Adversary
 from streamdl.training.loop import LoopConfig, device_of, fit, starting_model
@@ -74,8 +74,7 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
     device = device_of(tc.device)
     corpus = Path(tc.corpus)
     torch.manual_seed(tc.seed)
-    sizes = {k: v for k, v in (("df_bins", tc.df_bins), ("df_order", tc.df_order), ("gru_hidden", tc.gru_hidden),
-                                           ("output_gate", tc.output_gate)) if v}
+    sizes = {k: getattr(tc, k) for k in GROWABLE if getattr(tc, k)}  # the sizes asked for; 0 / False: --init's
     model = starting_model(tc, "denoiser", lambda: Denoiser(dataclasses.replace(mc, **sizes)),
                            grow=lambda m: m.grown(dataclasses.replace(m.config, **sizes)) if sizes else m)  # fmt: skip
     mc = model.config
