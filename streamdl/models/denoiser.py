@@ -151,15 +151,13 @@ class Denoiser(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Gains, plus the deep filter over the low bins, on a spectrum (B, T, n_bins, 2) whose past
         low-bin frames are ``past``: (enhanced, new past). Linear in ``spec`` and ``past``."""
-        order, n_low = self.df_order, self.df_bins
+        order, n_low, steps = self.df_order, self.df_bins, spec.shape[1]
         out = spec * gains.unsqueeze(-1)
         low = torch.cat([past, spec[:, :, :n_low]], dim=1)  # (B, order-1+T, df_bins, 2)
-        filtered = torch.zeros_like(out[:, :, :n_low])
-        for i in range(order):  # tap i multiplies the frame i hops back
-            frames = low[:, order - 1 - i : low.shape[1] - i]  # (B, T, df_bins, 2)
-            a, b = coefs[:, :, i, :, 0], coefs[:, :, i, :, 1]
-            re, im = frames[..., 0], frames[..., 1]
-            filtered = filtered + torch.stack([a * re - b * im, a * im + b * re], dim=-1)
+        # frames[:, t, i] is the low-bin frame i hops before output frame t, as tap i expects
+        frames = torch.stack([low[:, order - 1 - i : order - 1 - i + steps] for i in range(order)], dim=2)
+        re, im, a, b = frames[..., 0], frames[..., 1], coefs[..., 0], coefs[..., 1]  # (B, T, order, df_bins)
+        filtered = torch.stack([(a * re - b * im).sum(2), (a * im + b * re).sum(2)], dim=-1)  # complex multiply, taps summed
         out = torch.cat([out[:, :, :n_low] + filtered, out[:, :, n_low:]], dim=2)
         return out, low[:, low.shape[1] - (order - 1) :]
 
