@@ -3,7 +3,7 @@ import pytest
 
 from streamdl.data.mixing import write_evaluation_pairs
 from streamdl.errors import StreamdlError
-from streamdl.evaluation import evaluate_folders, score
+from streamdl.evaluation import evaluate_folders, score, stoi_bands
 from streamdl.io.audiofile import write_audio
 
 
@@ -11,6 +11,20 @@ def test_a_perfect_output_scores_the_top_of_each_scale():
     x = (0.1 * np.random.default_rng(0).standard_normal(32000)).astype(np.float32)
     s = score(x, x, 16000)
     assert s["pesq_wb"] > 4.6 and s["stoi"] > 0.999 and s["si_sdr"] > 60
+
+
+def test_stoi_by_band_averages_to_pystoi_and_finds_the_band_a_noise_covers():
+    from pystoi import stoi
+
+    from streamdl.engine.files import read_mono
+    from streamdl.models.checkpoint import shipped_model_path
+
+    clean = read_mono(shipped_model_path("denoiser").with_name("sample_clean.flac"), 16000)[:48000]
+    t = np.arange(len(clean)) / 16000
+    tone = np.sin(2 * np.pi * 1000 * t) * 4 * np.sqrt(np.mean(clean**2))  # loud, inside the 952 Hz band only
+    bands = stoi_bands(clean, clean + tone, 16000)
+    assert bands.shape == (15,) and bands.mean() == pytest.approx(stoi(clean, clean + tone, 16000), abs=1e-9)
+    assert np.argmin(bands) == 8  # centres 150 * 2^(k/3) Hz: k = 8 is 952 Hz
 
 
 def test_pairs_are_scored_overall_and_by_their_input_snr(tiny_corpus, tmp_path):
