@@ -52,6 +52,8 @@ def stoi_bands(clean: np.ndarray, est: np.ndarray, rate: int) -> np.ndarray:
     x, y = utils.remove_silent_frames(x, y, s.DYN_RANGE, s.N_FRAME, s.N_FRAME // 2)
     x_bands = np.sqrt(s.OBM @ np.abs(utils.stft(x, s.N_FRAME, s.NFFT, overlap=2).T) ** 2)  # (bands, frames)
     y_bands = np.sqrt(s.OBM @ np.abs(utils.stft(y, s.N_FRAME, s.NFFT, overlap=2).T) ** 2)
+    if x_bands.shape[1] < s.N:
+        raise StreamdlError(f"STOI needs {s.N * s.N_FRAME // 2 / s.FS:.2f} s of speech after its silent frames are removed; give longer pairs")
     x_seg = np.stack([x_bands[:, m - s.N : m] for m in range(s.N, x_bands.shape[1] + 1)])  # (stretches, bands, N)
     y_seg = np.stack([y_bands[:, m - s.N : m] for m in range(s.N, x_bands.shape[1] + 1)])
     y_seg = y_seg * np.linalg.norm(x_seg, axis=2, keepdims=True) / (np.linalg.norm(y_seg, axis=2, keepdims=True) + utils.EPS)

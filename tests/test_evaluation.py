@@ -25,6 +25,8 @@ def test_stoi_by_band_averages_to_pystoi_and_finds_the_band_a_noise_covers():
     bands = stoi_bands(clean, clean + tone, 16000)
     assert bands.shape == (15,) and bands.mean() == pytest.approx(stoi(clean, clean + tone, 16000), abs=1e-9)
     assert np.argmin(bands) == 8  # centres 150 * 2^(k/3) Hz: k = 8 is 952 Hz
+    with pytest.raises(StreamdlError, match="longer pairs"):
+        stoi_bands(clean[:3000], clean[:3000], 16000)
 
 
 def test_pairs_are_scored_overall_and_by_their_input_snr(tiny_corpus, tmp_path):
