@@ -48,20 +48,21 @@ def stoi_bands(clean: np.ndarray, est: np.ndarray, rate: int) -> np.ndarray:
     from pystoi import utils
 
     s = importlib.import_module("pystoi.stoi")  # the module (the package exports a function of that name)
+
+    def envelopes(signal: np.ndarray) -> np.ndarray:  # -> (bands, frames)
+        return np.sqrt(s.OBM @ np.abs(utils.stft(signal, s.N_FRAME, s.NFFT, overlap=2).T) ** 2)
+
     x, y = utils.resample_oct(clean, s.FS, rate), utils.resample_oct(est, s.FS, rate)
-    x, y = utils.remove_silent_frames(x, y, s.DYN_RANGE, s.N_FRAME, s.N_FRAME // 2)
-    x_bands = np.sqrt(s.OBM @ np.abs(utils.stft(x, s.N_FRAME, s.NFFT, overlap=2).T) ** 2)  # (bands, frames)
-    y_bands = np.sqrt(s.OBM @ np.abs(utils.stft(y, s.N_FRAME, s.NFFT, overlap=2).T) ** 2)
-    if x_bands.shape[1] < s.N:
+    x_env, y_env = map(envelopes, utils.remove_silent_frames(x, y, s.DYN_RANGE, s.N_FRAME, s.N_FRAME // 2))
+    if x_env.shape[1] < s.N:
         raise StreamdlError(f"STOI needs {s.N * s.N_FRAME // 2 / s.FS:.2f} s of speech after its silent frames are removed; give longer pairs")
-    x_seg = np.stack([x_bands[:, m - s.N : m] for m in range(s.N, x_bands.shape[1] + 1)])  # (stretches, bands, N)
-    y_seg = np.stack([y_bands[:, m - s.N : m] for m in range(s.N, x_bands.shape[1] + 1)])
+    x_seg, y_seg = (np.lib.stride_tricks.sliding_window_view(e, s.N, axis=1) for e in (x_env, y_env))  # (bands, stretches, N)
     y_seg = y_seg * np.linalg.norm(x_seg, axis=2, keepdims=True) / (np.linalg.norm(y_seg, axis=2, keepdims=True) + utils.EPS)
     y_seg = np.minimum(y_seg, x_seg * (1 + 10 ** (-s.BETA / 20)))  # clipped at -15 dB signal-to-distortion
     x_seg, y_seg = x_seg - x_seg.mean(2, keepdims=True), y_seg - y_seg.mean(2, keepdims=True)
     x_seg /= np.linalg.norm(x_seg, axis=2, keepdims=True) + utils.EPS
     y_seg /= np.linalg.norm(y_seg, axis=2, keepdims=True) + utils.EPS
-    return (x_seg * y_seg).sum(2).mean(0)
+    return (x_seg * y_seg).sum(2).mean(1)
 
 
 def paired_files(clean_dir: Path, noisy_dir: Path) -> list[tuple[Path, Path]]:

@@ -159,7 +159,7 @@ class Denoiser(nn.Module):
         re, im, a, b = frames[..., 0], frames[..., 1], coefs[..., 0], coefs[..., 1]  # (B, T, order, df_bins)
         filtered = torch.stack([(a * re - b * im).sum(2), (a * im + b * re).sum(2)], dim=-1)  # complex multiply, taps summed
         out = torch.cat([out[:, :, :n_low] + filtered, out[:, :, n_low:]], dim=2)
-        return out, low[:, low.shape[1] - (order - 1) :]
+        return out, low[:, steps:]  # the last order - 1 frames
 
     @torch.no_grad()
     def grown(self, config: DenoiserConfig) -> Denoiser:
