@@ -306,7 +306,7 @@ def cmd_train_denoiser(args) -> None:
               **_speed_range("--noise-speed", args.noise_speed)}
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
                      adversarial_from=args.adversarial_from, df_bins=args.df_bins, df_order=args.df_order, gru_hidden=args.gru_hidden,
-                     output_gate=args.output_gate, **mixing)
+                     output_gate=args.output_gate, noise_floor=args.noise_floor, **mixing)
     _finish_training(train_denoiser(tc, resume=args.resume))
 
 
@@ -506,6 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gru-hidden", type=int, default=0, help="GRU width (default: --init's, or 160); grows like --df-bins")
     p.add_argument("--output-gate", action="store_true", help="add a last gain per band over the gains and the deep filter "
                    "together, so noise alone can be turned all the way down (--init's model grows one, starting open)")
+    p.add_argument("--noise-floor", action="store_true", help="give the network each band's tracked noise floor beside its level, "
+                   "a local SNR whatever the noise (--init's model grows these inputs, their weights starting at zero)")
     p.set_defaults(func=cmd_train_denoiser)
 
     p = train.add_parser("tagger", help="train the streaming sound tagger on a corpus")

@@ -13,6 +13,7 @@ voiced speech and hum overlap.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -23,8 +24,10 @@ from streamdl.dsp.filterbank import bands_to_bins, erb_filterbank, normalized
 from streamdl.dsp.stft import STFTConfig
 from streamdl.errors import StreamdlError
 
-GROWABLE = ("df_bins", "df_order", "gru_hidden", "output_gate")  # what Denoiser.grown may enlarge
+GROWABLE = ("df_bins", "df_order", "gru_hidden", "output_gate", "noise_floor")  # what Denoiser.grown may enlarge
 GATE_SCALE = 4.0  # the gate head's output is scaled so that, under Adam, a gate grown into a trained model learns 4x faster than it
+FLOOR_RISE_S, FLOOR_FALL_S = 2.0, 0.1  # time constants of the noise-floor tracker: slow to rise (speech), fast to fall (pauses)
+FLOOR_START = 3.0  # where the tracker starts, in feature units ((dB + 60) / 30): +30 dB, above any real band level
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class DenoiserConfig:
     gru_layers: int = 2
     compress: float = 0.3  # magnitude compression of the deep-filter input features
     output_gate: bool = False  # a last gain per ERB band on the whole output, gains and deep filter together
+    noise_floor: bool = False  # each ERB band's tracked noise floor among the inputs (see Denoiser.track_floor)
 
     @classmethod
     def from_dict(cls, d: dict) -> DenoiserConfig:
@@ -78,8 +82,12 @@ class Denoiser(nn.Module):
         self.df_bins, self.df_order, self.compress = c.df_bins, c.df_order, c.compress
         self.conv_channels, self.context = c.conv_channels, c.conv_kernel - 1
         self.gru_hidden, self.gru_layers = c.gru_hidden, c.gru_layers
-        self.n_feat = c.erb_bands + 2 * c.df_bins
+        self.erb_bands, self.noise_floor = c.erb_bands, c.noise_floor
+        self.n_feat = c.erb_bands * (2 if c.noise_floor else 1) + 2 * c.df_bins
         self.gate_scale = GATE_SCALE
+        hop_s = c.stft.hop / c.stft.sample_rate
+        self.floor_start = FLOOR_START
+        self.floor_rise, self.floor_fall = 1.0 - math.exp(-hop_s / FLOOR_RISE_S), 1.0 - math.exp(-hop_s / FLOOR_FALL_S)
         fb = erb_filterbank(c.stft.n_bins, c.stft.sample_rate, c.erb_bands)
         self.register_buffer("erb", torch.from_numpy(normalized(fb)).T.contiguous())  # (n_bins, bands)
         self.register_buffer("erb_inv", torch.from_numpy(bands_to_bins(fb)).T.contiguous())  # (bands, n_bins)
@@ -98,23 +106,43 @@ class Denoiser(nn.Module):
         return (self.config.stft.n_bins, 2)
 
     def init_state(self, batch: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Zero stream state: (conv1 inputs, conv2 inputs, GRU hidden, past low-bin frames)."""
+        """Stream state before any input: (conv1 inputs, conv2 inputs, GRU hidden, past low-bin frames),
+        all zero but the noise floors among conv1's inputs (the last ``erb_bands`` rows), at ``FLOOR_START``."""
         dev = self.erb.device
+        conv1 = torch.zeros(batch, self.n_feat, self.context, device=dev)
+        if self.noise_floor:
+            conv1[:, self.n_feat - self.erb_bands :] = self.floor_start
         return (
-            torch.zeros(batch, self.n_feat, self.context, device=dev),
+            conv1,
             torch.zeros(batch, self.conv_channels, self.context, device=dev),
             torch.zeros(self.gru_layers, batch, self.gru_hidden, device=dev),
             torch.zeros(batch, self.df_order - 1, self.df_bins, 2, device=dev),
         )
 
-    def _features(self, spec: torch.Tensor) -> torch.Tensor:
-        """(B, T, n_bins, 2) -> (B, T, erb_bands + 2 * df_bins): band levels and compressed low bins."""
+    def _features(self, spec: torch.Tensor, conv1_buf: torch.Tensor) -> torch.Tensor:
+        """(B, T, n_bins, 2) -> (B, T, n_feat): band levels ((dB + 60) / 30), compressed low bins, and
+        with ``noise_floor`` the bands' floors, tracked on from the last frame in ``conv1_buf``."""
         power = spec.pow(2).sum(-1)  # (B, T, n_bins)
-        band_db = 10.0 * torch.log10(power @ self.erb + 1e-10)  # (B, T, bands)
+        level = (10.0 * torch.log10(power @ self.erb + 1e-10) + 60.0) / 30.0  # (B, T, bands)
         low = spec[:, :, : self.df_bins]  # (B, T, df_bins, 2)
         mag = power[:, :, : self.df_bins, None].clamp_min(1e-12)
         low = low * mag.pow((self.compress - 1.0) / 2.0)
-        return torch.cat([(band_db + 60.0) / 30.0, 3.0 * low.flatten(2)], dim=2)
+        parts = [level, 3.0 * low.flatten(2)]
+        if self.noise_floor:
+            parts.append(self.track_floor(level, conv1_buf[:, self.n_feat - self.erb_bands :, -1]))
+        return torch.cat(parts, dim=2)
+
+    def track_floor(self, level: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
+        """Noise floor per band: band levels (B, T, bands), the floor before them (B, bands) ->
+        floors (B, T, bands). It follows a level below it fast (``FLOOR_FALL_S``) and one above it
+        slowly (``FLOOR_RISE_S``), so it sits near the noise between words; level minus floor is
+        then a local SNR, whatever the noise's spectrum."""
+        floors = []
+        for t in range(level.shape[1]):
+            rate = torch.where(level[:, t] < floor, self.floor_fall, self.floor_rise)
+            floor = floor + rate * (level[:, t] - floor)
+            floors.append(floor)
+        return torch.stack(floors, dim=1)
 
     def forward_chunk(
         self, spec: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
@@ -131,7 +159,7 @@ class Denoiser(nn.Module):
         """What the network decides from its input: (B, T, n_bins, 2), (conv1, conv2, GRU) state ->
         bin gains (B, T, n_bins), deep-filter taps (B, T, df_order, df_bins, 2), new state."""
         conv1_buf, conv2_buf, h = state
-        feat = self._features(spec).transpose(1, 2)  # (B, n_feat, T)
+        feat = self._features(spec, conv1_buf).transpose(1, 2)  # (B, n_feat, T)
         e1, conv1_buf = self.conv1(feat, conv1_buf)
         e1 = F.relu(e1)
         e2, conv2_buf = self.conv2(e1, conv2_buf)
@@ -164,7 +192,7 @@ class Denoiser(nn.Module):
     @torch.no_grad()
     def grown(self, config: DenoiserConfig) -> Denoiser:
         """This model widened to ``config`` (more deep-filtered bins, more deep-filter taps, a wider
-        GRU, an output gate; nothing else may change) with the same output: the new parts start freshly
+        GRU, an output gate, noise-floor inputs; nothing else may change) with the same output: the new parts start freshly
         initialised but silent (their outgoing weights are zero, the gate open), so fine-tuning starts
         from this model's quality."""
         old = self.config
@@ -172,13 +200,16 @@ class Denoiser(nn.Module):
             getattr(config, k) < getattr(old, k) for k in GROWABLE
         ):
             raise StreamdlError(
-                "a denoiser can only grow its deep-filtered bins, its deep-filter taps, its GRU width and an output gate; "
+                "a denoiser can only grow its deep-filtered bins, its deep-filter taps, its GRU width, an output gate and noise-floor inputs; "
                 "start afresh for other changes"
             )
         new = Denoiser(config).to(self.erb.device)
         h, h_new = old.gru_hidden, config.gru_hidden
-        new.conv1.conv.weight[:, self.n_feat :] = 0.0  # features of the newly filtered bins come last
-        new.conv1.conv.weight[:, : self.n_feat] = self.conv1.conv.weight
+        known = self.erb_bands + 2 * self.df_bins  # band levels, then the low bins (newly filtered bins after these)
+        new.conv1.conv.weight.zero_()
+        new.conv1.conv.weight[:, :known] = self.conv1.conv.weight[:, :known]
+        if self.noise_floor:  # the floors come last
+            new.conv1.conv.weight[:, new.n_feat - self.erb_bands :] = self.conv1.conv.weight[:, known:]
         new.conv1.conv.bias.copy_(self.conv1.conv.bias)
         new.conv2.load_state_dict(self.conv2.state_dict())
         for name, w in self.gru.named_parameters():  # rows: reset, update and new gates of h units each

@@ -31,6 +31,7 @@ class TrainConfig(LoopConfig):
     df_order: int = 0  # deep-filter taps, likewise
     gru_hidden: int = 0  # GRU width, likewise
     output_gate: bool = False  # add the output gate (see DenoiserConfig), likewise
+    noise_floor: bool = False  # add the noise-floor inputs (see DenoiserConfig), likewise
 
 
 def denoiser_loss(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor, under_weight: float = 1.0,

@@ -12,10 +12,10 @@ from tests.models.parity import assert_export_equals_eager
 SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=24)
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["ungated", "gated"])
+@pytest.fixture(scope="module", params=[False, True], ids=["plain", "gated-with-floors"])
 def model(request):
     torch.manual_seed(0)
-    m = Denoiser(dataclasses.replace(SMALL, output_gate=request.param)).eval()
+    m = Denoiser(dataclasses.replace(SMALL, output_gate=request.param, noise_floor=request.param)).eval()
     torch.nn.init.normal_(m.df_head.weight, std=0.05)  # make the deep filter matter (it starts at zero)
     if m.gate_head is not None:  # and the gate (it starts open): some bands close, some stay open
         torch.nn.init.normal_(m.gate_head.weight, std=0.2)
@@ -92,7 +92,7 @@ def test_size_and_latency(model):
 
 @torch.no_grad()
 def test_a_grown_model_starts_with_the_same_output(model, spec):
-    bigger = dataclasses.replace(model.config, df_bins=32, df_order=5, gru_hidden=40, output_gate=True)
+    bigger = dataclasses.replace(model.config, df_bins=32, df_order=5, gru_hidden=40, output_gate=True, noise_floor=True)
     grown = model.grown(bigger).eval()
     assert grown.config == bigger
     torch.testing.assert_close(grown(spec), model(spec), atol=1e-6, rtol=1e-5)
@@ -105,9 +105,19 @@ def test_a_model_only_grows_in_width(model, change):
         model.grown(dataclasses.replace(model.config, **change))
 
 
-def test_a_gate_cannot_be_removed():
+@pytest.mark.parametrize("part", ["output_gate", "noise_floor"])
+def test_a_gate_or_floors_cannot_be_removed(part):
     with pytest.raises(StreamdlError, match="can only grow"):
-        Denoiser(dataclasses.replace(SMALL, output_gate=True)).grown(SMALL)
+        Denoiser(dataclasses.replace(SMALL, **{part: True})).grown(SMALL)
+
+
+@torch.no_grad()
+def test_the_noise_floor_falls_fast_to_the_noise_and_rises_slowly_under_speech():
+    m = Denoiser(dataclasses.replace(SMALL, noise_floor=True))
+    noise, speech = torch.full((1, 100, 1), 1.0), torch.full((1, 50, 1), 1.6)  # 1 s at -30 dB, then 0.5 s at -12 dB
+    floors = m.track_floor(torch.cat([noise, speech], 1), torch.full((1, 1), 3.0))[0, :, 0]
+    assert abs(floors[99] - 1.0) < 0.01  # down from +30 dB to the noise within a second
+    assert 1.0 < floors[-1] < 1.0 + 0.25 * 0.6  # under 0.5 s of speech it rose by less than a quarter of the gap
 
 
 @torch.no_grad()
