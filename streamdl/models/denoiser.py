@@ -78,6 +78,8 @@ class Denoiser(nn.Module):
         super().__init__()
         self.config = config
         c = config
+        if c.noise_floor and c.conv_kernel < 2:
+            raise StreamdlError("noise_floor keeps the floors in conv1's input buffer: it needs conv_kernel of 2 or more")
         # plain ints for the scripted paths (TorchScript cannot read the dataclass)
         self.df_bins, self.df_order, self.compress = c.df_bins, c.df_order, c.compress
         self.conv_channels, self.context = c.conv_channels, c.conv_kernel - 1

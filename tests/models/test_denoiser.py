@@ -126,3 +126,8 @@ def test_a_closed_gate_silences_the_output(spec):
     torch.nn.init.normal_(m.df_head.weight, std=0.05)
     m.gate_head.bias.fill_(-30.0)
     assert m(spec).abs().max() < 1e-6 * spec.abs().max()
+
+
+def test_noise_floors_need_a_conv1_buffer_to_live_in():
+    with pytest.raises(StreamdlError, match="conv_kernel of 2 or more"):
+        Denoiser(dataclasses.replace(SMALL, noise_floor=True, conv_kernel=1))
