@@ -5,7 +5,7 @@ import torch
 
 from streamdl.errors import StreamdlError
 from streamdl.models.checkpoint import load_model, shipped_model_path
-from streamdl.models.denoiser import Denoiser, DenoiserConfig
+from streamdl.models.denoiser import FLOOR_START, Denoiser, DenoiserConfig
 from streamdl.models.export import BACKENDS, step_function
 from tests.models.parity import assert_export_equals_eager
 
@@ -115,8 +115,8 @@ def test_a_gate_or_floors_cannot_be_removed(part):
 def test_the_noise_floor_falls_fast_to_the_noise_and_rises_slowly_under_speech():
     m = Denoiser(dataclasses.replace(SMALL, noise_floor=True))
     noise, speech = torch.full((1, 100, 1), 1.0), torch.full((1, 50, 1), 1.6)  # 1 s at -30 dB, then 0.5 s at -12 dB
-    floors = m.track_floor(torch.cat([noise, speech], 1), torch.full((1, 1), 3.0))[0, :, 0]
-    assert abs(floors[99] - 1.0) < 0.01  # down from +30 dB to the noise within a second
+    floors = m.track_floor(torch.cat([noise, speech], 1), torch.full((1, 1), FLOOR_START))[0, :, 0]
+    assert abs(floors[99] - 1.0) < 0.01  # down from where a stream starts (+30 dB) to the noise within a second
     assert 1.0 < floors[-1] < 1.0 + 0.25 * 0.6  # under 0.5 s of speech it rose by less than a quarter of the gap
 
 
