@@ -84,8 +84,9 @@ class Denoiser(nn.Module):
         self.df_bins, self.df_order, self.compress = c.df_bins, c.df_order, c.compress
         self.conv_channels, self.context = c.conv_channels, c.conv_kernel - 1
         self.gru_hidden, self.gru_layers = c.gru_hidden, c.gru_layers
-        self.erb_bands, self.noise_floor = c.erb_bands, c.noise_floor
-        self.n_feat = c.erb_bands * (2 if c.noise_floor else 1) + 2 * c.df_bins
+        self.noise_floor = c.noise_floor
+        self.floor_at = c.erb_bands + 2 * c.df_bins  # conv1's inputs: band levels, low bins, then (noise_floor) the floors
+        self.n_feat = self.floor_at + (c.erb_bands if c.noise_floor else 0)
         self.gate_scale = GATE_SCALE
         hop_s = c.stft.hop / c.stft.sample_rate
         self.floor_start = FLOOR_START
@@ -109,11 +110,11 @@ class Denoiser(nn.Module):
 
     def init_state(self, batch: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Stream state before any input: (conv1 inputs, conv2 inputs, GRU hidden, past low-bin frames),
-        all zero but the noise floors among conv1's inputs (the last ``erb_bands`` rows), at ``FLOOR_START``."""
+        all zero but the noise floors among conv1's inputs (rows ``floor_at`` on), at ``FLOOR_START``."""
         dev = self.erb.device
         conv1 = torch.zeros(batch, self.n_feat, self.context, device=dev)
         if self.noise_floor:
-            conv1[:, self.n_feat - self.erb_bands :] = self.floor_start
+            conv1[:, self.floor_at :] = self.floor_start
         return (
             conv1,
             torch.zeros(batch, self.conv_channels, self.context, device=dev),
@@ -131,7 +132,7 @@ class Denoiser(nn.Module):
         low = low * mag.pow((self.compress - 1.0) / 2.0)
         parts = [level, 3.0 * low.flatten(2)]
         if self.noise_floor:
-            parts.append(self.track_floor(level, conv1_buf[:, self.n_feat - self.erb_bands :, -1]))
+            parts.append(self.track_floor(level, conv1_buf[:, self.floor_at :, -1]))
         return torch.cat(parts, dim=2)
 
     def track_floor(self, level: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
@@ -207,11 +208,10 @@ class Denoiser(nn.Module):
             )
         new = Denoiser(config).to(self.erb.device)
         h, h_new = old.gru_hidden, config.gru_hidden
-        known = self.erb_bands + 2 * self.df_bins  # band levels, then the low bins (newly filtered bins after these)
-        new.conv1.conv.weight.zero_()
-        new.conv1.conv.weight[:, :known] = self.conv1.conv.weight[:, :known]
-        if self.noise_floor:  # the floors come last
-            new.conv1.conv.weight[:, new.n_feat - self.erb_bands :] = self.conv1.conv.weight[:, known:]
+        new.conv1.conv.weight.zero_()  # inputs: band levels, then the low bins (newly filtered bins after these), then floors
+        new.conv1.conv.weight[:, : self.floor_at] = self.conv1.conv.weight[:, : self.floor_at]
+        if self.noise_floor:
+            new.conv1.conv.weight[:, new.floor_at :] = self.conv1.conv.weight[:, self.floor_at :]
         new.conv1.conv.bias.copy_(self.conv1.conv.bias)
         new.conv2.load_state_dict(self.conv2.state_dict())
         for name, w in self.gru.named_parameters():  # rows: reset, update and new gates of h units each
