@@ -534,7 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train_codec)
 
     p = train.add_parser("average", help="average the weights of runs fine-tuned from one model (a model soup)")
-    p.add_argument("models", nargs="+", help="model files (best.pt of each run), one kind and shape")
+    p.add_argument("models", nargs="+", help="model files (best.pt of each run), one kind and shape (denoisers grown apart are grown alike first)")
     p.add_argument("--out", required=True, help="the averaged model file")
     p.add_argument("--corpus", help="taggers: calibrate the soup's thresholds on this corpus's validation scenes "
                    "(default: their mean)")

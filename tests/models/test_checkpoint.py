@@ -35,9 +35,20 @@ def test_models_of_one_shape_average_into_one(tmp_path):
     assert kind == "denoiser" and mean.config == SMALL
     for name, w in mean.state_dict().items():
         assert torch.allclose(w, (a.state_dict()[name] + b.state_dict()[name]) / 2)
-    save_model(tmp_path / "c.pt", Denoiser(DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=32)), "denoiser")
+    save_model(tmp_path / "c.pt", Denoiser(dataclasses.replace(SMALL, conv_channels=48)), "denoiser")  # not a growable part
     with pytest.raises(StreamdlError, match="differ in shape"):
         average_models([tmp_path / "a.pt", tmp_path / "c.pt"])
+
+
+def test_denoisers_grown_apart_average_once_grown_alike(tmp_path):
+    plain = Denoiser(SMALL).eval()
+    grown = plain.grown(dataclasses.replace(SMALL, output_gate=True, noise_floor=True))
+    save_model(tmp_path / "plain.pt", plain, "denoiser")
+    save_model(tmp_path / "grown.pt", grown, "denoiser")
+    mean, _ = average_models([tmp_path / "plain.pt", tmp_path / "grown.pt"])
+    assert mean.config == grown.config
+    spec = torch.randn(1, 20, SMALL.stft.n_bins, 2)
+    torch.testing.assert_close(mean(spec), plain(spec), atol=1e-6, rtol=1e-5)  # growth keeps each one's output
 
 
 def test_taggers_calibrated_apart_average_with_their_mean_thresholds(tmp_path):
