@@ -98,7 +98,7 @@ def _grown_alike(models: list[torch.nn.Module]) -> list[torch.nn.Module]:
         return models
     union = dataclasses.replace(models[0].config, **{k: max(getattr(m.config, k) for m in models) for k in GROWABLE})
     growable = lambda c: dataclasses.replace(c, **{k: getattr(union, k) for k in GROWABLE}) == union  # noqa: E731
-    return [m.grown(union).eval() if m.config != union and growable(m.config) else m for m in models]
+    return [m.grown(union) if m.config != union and growable(m.config) else m for m in models]
 
 
 def _uncalibrated(config):
