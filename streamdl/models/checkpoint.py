@@ -16,7 +16,7 @@ import torch
 
 from streamdl.errors import StreamdlError
 from streamdl.models.codec import Codec, CodecConfig
-from streamdl.models.denoiser import GROWABLE, Denoiser, DenoiserConfig
+from streamdl.models.denoiser import Denoiser, DenoiserConfig, grown_alike
 from streamdl.models.tagger import Tagger, TaggerConfig
 
 FORMAT = "streamdl-model-1"
@@ -78,7 +78,9 @@ def average_models(paths: Sequence[str | Path]) -> tuple[torch.nn.Module, str]:
     thresholds; the soup gets their mean (recalibrate it to do better)."""
     files = [read_model_file(path) for path in paths]  # each read once
     kind = files[0]["kind"]
-    models = _grown_alike([_rebuild(d, path, kind) for d, path in zip(files, paths)])
+    models = [_rebuild(d, path, kind) for d, path in zip(files, paths)]
+    if kind == "denoiser":
+        models = grown_alike(models)
     if any(_uncalibrated(m.config) != _uncalibrated(models[0].config) for m in models):
         raise StreamdlError(f"{', '.join(map(str, paths))}: the models differ in shape (config); only one shape can be averaged")
     states = [m.state_dict() for m in models]
@@ -89,16 +91,6 @@ def average_models(paths: Sequence[str | Path]) -> tuple[torch.nn.Module, str]:
     if len(thresholds) == len(models):
         soup.config = dataclasses.replace(soup.config, thresholds=tuple(round(sum(t) / len(t), 3) for t in zip(*thresholds)))
     return soup, kind
-
-
-def _grown_alike(models: list[torch.nn.Module]) -> list[torch.nn.Module]:
-    """Denoisers that differ only in growable parts (``GROWABLE``), each grown to the largest of every
-    such part; any other models, or denoisers that differ elsewhere, as they are."""
-    if not all(isinstance(m, Denoiser) for m in models):
-        return models
-    union = dataclasses.replace(models[0].config, **{k: max(getattr(m.config, k) for m in models) for k in GROWABLE})
-    growable = lambda c: dataclasses.replace(c, **{k: getattr(union, k) for k in GROWABLE}) == union  # noqa: E731
-    return [m.grown(union) if m.config != union and growable(m.config) else m for m in models]
 
 
 def _uncalibrated(config):

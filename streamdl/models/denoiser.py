@@ -49,6 +49,20 @@ class DenoiserConfig:
         return cls(**{**d, "stft": STFTConfig(**d["stft"])})
 
 
+def can_grow(old: DenoiserConfig, new: DenoiserConfig) -> bool:
+    """Whether ``Denoiser.grown`` can take a model of config ``old`` to ``new``: they differ only in
+    ``GROWABLE`` parts, none of them smaller in ``new``."""
+    same_rest = dataclasses.replace(new, **{k: getattr(old, k) for k in GROWABLE}) == old
+    return same_rest and all(getattr(new, k) >= getattr(old, k) for k in GROWABLE)
+
+
+def grown_alike(models: list[Denoiser]) -> list[Denoiser]:
+    """Denoisers each grown to the largest of every growable part among them, so that their weights line
+    up (outputs unchanged); one that differs elsewhere is left as it is."""
+    union = dataclasses.replace(models[0].config, **{k: max(getattr(m.config, k) for m in models) for k in GROWABLE})
+    return [m.grown(union) if m.config != union and can_grow(m.config, union) else m for m in models]
+
+
 def _silent(layer: nn.Linear) -> nn.Linear:
     """``layer`` with zero weights and bias: a new head that outputs nothing until trained."""
     nn.init.zeros_(layer.weight)
@@ -199,9 +213,7 @@ class Denoiser(nn.Module):
         initialised but silent (their outgoing weights are zero, the gate open), so fine-tuning starts
         from this model's quality."""
         old = self.config
-        if dataclasses.replace(config, **{k: getattr(old, k) for k in GROWABLE}) != old or any(
-            getattr(config, k) < getattr(old, k) for k in GROWABLE
-        ):
+        if not can_grow(old, config):
             raise StreamdlError(
                 "a denoiser can only grow its deep-filtered bins, its deep-filter taps, its GRU width, an output gate and noise-floor inputs; "
                 "start afresh for other changes"
