@@ -31,7 +31,7 @@ def _denoiser_stage(args):
 def _add_denoiser_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="denoiser model file (default: the shipped weights)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where the model runs (default: cpu)")
-    p.add_argument("--backend", default="auto", choices=["auto", "eager", "torchscript", "onnx"],
+    p.add_argument("--backend", default="auto", choices=["auto", "eager", "torchscript", "onnx", "numba"],
                    help="model runtime (default: ONNX Runtime on CPU when installed, else TorchScript)")  # fmt: skip
     p.add_argument("--attenuation-limit", type=float, metavar="DB", help="suppress noise by at most this many dB")
     p.add_argument("--mix", type=float, default=1.0, help="1 = fully denoised, 0 = original (default: 1)")

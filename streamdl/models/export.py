@@ -1,9 +1,11 @@
 """Exporting a streaming model's ``step`` for deployment, behind one small interface.
 
 Backends: ``"eager"`` (the PyTorch module as is), ``"torchscript"`` (scripted, frozen and
-optimised for inference; the CUDA path), ``"onnx"`` (ONNX Runtime, the fastest CPU path when
-installed). Every backend returns a callable ``f(frame, *state) -> (out, *state)`` on tensors of
-the shapes :meth:`step` documents, and tests hold each one to the eager model.
+optimised for inference; the CUDA path), ``"onnx"`` (ONNX Runtime, the fastest CPU path for
+models without a kernel, when installed), ``"numba"`` (a model's step compiled as one Numba
+kernel, the fastest CPU path; denoisers only, see :mod:`streamdl.models.denoiser_kernel`).
+Every backend returns a callable ``f(frame, *state) -> (out, *state)`` on tensors of the shapes
+:meth:`step` documents, and tests hold each one to the eager model.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import torch
 
 from streamdl.errors import StreamdlError
 
-BACKENDS = ("eager", "torchscript", "onnx")
+BACKENDS = ("eager", "torchscript", "onnx", "numba")
 
 
 class _StepModule(torch.nn.Module):
@@ -78,11 +80,24 @@ def step_function(model: torch.nn.Module, backend: str = "torchscript"):
         return to_torchscript(model)
     if backend == "onnx":
         return _OnnxStep(to_onnx_bytes(model))
+    if backend == "numba":
+        if not has_kernel(model):
+            raise StreamdlError(f"the numba backend runs denoisers only, not a {type(model).__name__}; use onnx or torchscript")
+        from streamdl.models.denoiser_kernel import DenoiserKernel
+
+        return DenoiserKernel(model)
     raise StreamdlError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
+def has_kernel(model: torch.nn.Module) -> bool:
+    """Whether ``model`` has a Numba kernel (the "numba" backend): denoisers do."""
+    from streamdl.models.denoiser import Denoiser
+
+    return isinstance(model, Denoiser)
+
+
 def uses_numpy(backend: str) -> bool:
-    return backend == "onnx"
+    return backend in ("onnx", "numba")
 
 
 def as_backend_state(state: tuple[torch.Tensor, ...], backend: str) -> tuple:

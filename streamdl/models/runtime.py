@@ -31,7 +31,7 @@ class StreamingDenoiser:
     Args:
         model: a :class:`~streamdl.models.denoiser.Denoiser`, or None for the shipped weights.
         device: "cpu" or "cuda".
-        backend: "eager", "torchscript", "onnx", or "auto" (see :func:`pick_backend`).
+        backend: "eager", "torchscript", "onnx", "numba", or "auto" (see :func:`pick_backend`).
         attenuation_limit_db: the most the output may be quieter than the input, per bin (e.g. 12);
             None for no limit.
         mix: 1.0 fully processed, 0.0 the input untouched (dry/wet).

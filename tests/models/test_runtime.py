@@ -30,7 +30,7 @@ def test_attenuation_limit_bounds_suppression(frames):
     np.testing.assert_allclose(limited, wet * full + (1 - wet) * frames, atol=1e-5)
 
 
-@pytest.mark.parametrize("backend", ["eager", "torchscript", "onnx"])
+@pytest.mark.parametrize("backend", ["eager", "torchscript", "onnx", "numba"])
 def test_backends_agree(frames, backend):
     if backend == "onnx":
         pytest.importorskip("onnxruntime")

@@ -1,0 +1,40 @@
+import dataclasses
+
+import pytest
+import torch
+
+from streamdl.errors import StreamdlError
+from streamdl.models.checkpoint import load_model, shipped_model_path
+from streamdl.models.denoiser import Denoiser, DenoiserConfig
+from streamdl.models.export import step_function
+from streamdl.models.tagger import Tagger, TaggerConfig
+from tests.models.parity import assert_export_equals_eager
+
+SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=24)
+
+
+def _frames(count: int = 10) -> list[torch.Tensor]:
+    spec = 0.1 * torch.randn(1, count, SMALL.stft.n_bins, 2, generator=torch.Generator().manual_seed(3))
+    return [spec[:, t] for t in range(count)]
+
+
+@pytest.mark.parametrize("changes", [{}, {"gru_layers": 1}, {"gru_layers": 3}, {"df_order": 1}, {"df_order": 2}, {"conv_kernel": 2},
+                                     {"conv_kernel": 4, "noise_floor": True}, {"output_gate": True, "df_bins": 40}],
+                         ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()) or "default")  # fmt: skip
+def test_kernel_equals_eager_for_every_shape(changes):
+    torch.manual_seed(0)
+    model = Denoiser(dataclasses.replace(SMALL, **changes)).eval()
+    torch.nn.init.normal_(model.df_head.weight, std=0.05)  # the deep filter and the gate start silent
+    if model.gate_head is not None:
+        torch.nn.init.normal_(model.gate_head.weight, std=0.2)
+    assert_export_equals_eager(model, _frames(), "numba", atol=1e-5)
+
+
+def test_kernel_equals_eager_on_the_shipped_weights():
+    model = load_model(shipped_model_path("denoiser"), "denoiser")
+    assert_export_equals_eager(model, [10 * f for f in _frames(30)], "numba", atol=1e-5)
+
+
+def test_other_models_have_no_kernel():
+    with pytest.raises(StreamdlError, match="denoisers only"):
+        step_function(Tagger(TaggerConfig()), "numba")
