@@ -141,7 +141,7 @@ def main() -> None:
     parser.add_argument("--clean", required=True)
     parser.add_argument("--noisy", required=True)
     parser.add_argument("--model", help="streamdl denoiser file (default: the shipped weights)")
-    parser.add_argument("--backends", default="onnx,torchscript", help="streamdl backends to time (comma-separated)")
+    parser.add_argument("--backends", default="numba,onnx,torchscript", help="streamdl backends to time (comma-separated)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)

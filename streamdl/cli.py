@@ -32,7 +32,7 @@ def _add_denoiser_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="denoiser model file (default: the shipped weights)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where the model runs (default: cpu)")
     p.add_argument("--backend", default="auto", choices=["auto", "eager", "torchscript", "onnx", "numba"],
-                   help="model runtime (default: ONNX Runtime on CPU when installed, else TorchScript)")  # fmt: skip
+                   help="model runtime (default: the Numba kernel on CPU, TorchScript on CUDA)")  # fmt: skip
     p.add_argument("--attenuation-limit", type=float, metavar="DB", help="suppress noise by at most this many dB")
     p.add_argument("--mix", type=float, default=1.0, help="1 = fully denoised, 0 = original (default: 1)")
 
@@ -124,7 +124,8 @@ def cmd_bench(args) -> None:
     from streamdl.bench import format_table, run_bench
 
     stages = {} if args.no_denoise else {"denoiser": _denoiser_stage(args)}
-    taps = {} if args.no_tag else {"tagger": _tagger(args, backend=args.backend)}
+    other = "auto" if args.backend == "numba" else args.backend  # the Numba kernel is the denoiser's alone
+    taps = {} if args.no_tag else {"tagger": _tagger(args, backend=other)}
     codec = None
     if not args.no_codec:
         from streamdl.codec.runtime import load_codec
@@ -134,7 +135,7 @@ def cmd_bench(args) -> None:
         codec = load_codec(args.codec_model) if args.codec_model or shipped_model_path("codec").is_file() else Codec().eval()  # cost only
     from streamdl.models.runtime import pick_backend
 
-    codec_backend = pick_backend("cpu") if args.backend == "auto" else args.backend
+    codec_backend = pick_backend("cpu") if other == "auto" else other
     report = run_bench(args.seconds, stages, taps=taps, codec=codec, codec_backend=codec_backend)
     print(json.dumps(report) if args.json else format_table(report))
 

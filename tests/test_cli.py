@@ -110,6 +110,12 @@ def test_bench_json_contract():
     assert set(report["total"]) == {"median_us", "p99_us"}
 
 
+def test_bench_with_the_denoisers_numba_backend_runs_the_other_models_as_usual():
+    result = streamdl("bench", "--json", "--seconds", "1", "--backend", "numba")
+    assert result.returncode == 0, result.stderr
+    assert {"denoiser", "tagger", "codec_encode"} <= set(json.loads(result.stdout)["stages"])
+
+
 def test_tag_json_lines_for_a_folder(tmp_path):
     from streamdl.cli import sample_path
 

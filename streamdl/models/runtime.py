@@ -9,12 +9,17 @@ import torch
 
 from streamdl.errors import StreamdlError
 from streamdl.models.checkpoint import load_model, shipped_model_path
-from streamdl.models.export import StreamStep
+from streamdl.models.export import StreamStep, has_kernel
 
 
-def pick_backend(device: str) -> str:
-    """ONNX Runtime on the CPU when installed (fastest measured), TorchScript otherwise and on CUDA."""
-    return "onnx" if device == "cpu" and importlib.util.find_spec("onnxruntime") else "torchscript"
+def pick_backend(device: str, model: torch.nn.Module | None = None) -> str:
+    """The fastest measured runtime for ``model`` on ``device``: on the CPU its Numba kernel if it has
+    one (denoisers), else ONNX Runtime when installed; TorchScript otherwise and on CUDA."""
+    if device != "cpu":
+        return "torchscript"
+    if model is not None and has_kernel(model):
+        return "numba"
+    return "onnx" if importlib.util.find_spec("onnxruntime") else "torchscript"
 
 
 def resolve_device(device: str) -> str:
@@ -43,7 +48,7 @@ class StreamingDenoiser:
                  attenuation_limit_db: float | None = None, mix: float = 1.0):  # fmt: skip
         self.device = resolve_device(device)
         self.model = (model if model is not None else load_model(shipped_model_path("denoiser"), "denoiser")).to(self.device).eval()
-        self.backend = pick_backend(self.device) if backend == "auto" else backend
+        self.backend = pick_backend(self.device, self.model) if backend == "auto" else backend
         self._step = StreamStep(self.model, self.backend, self.device)
         self.n_bins = self.model.config.stft.n_bins
         self.set_controls(attenuation_limit_db=attenuation_limit_db, mix=mix)
