@@ -5,12 +5,11 @@ import torch
 
 from streamdl.errors import StreamdlError
 from streamdl.models.checkpoint import load_model, shipped_model_path
-from streamdl.models.denoiser import Denoiser, DenoiserConfig
+from streamdl.models.denoiser import Denoiser
 from streamdl.models.export import step_function
 from streamdl.models.tagger import Tagger, TaggerConfig
 from tests.models.parity import assert_export_equals_eager
-
-SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=24)
+from tests.models.test_denoiser import SMALL
 
 
 def _frames(count: int = 10) -> list[torch.Tensor]:
