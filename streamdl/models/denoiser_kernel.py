@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from streamdl.models.denoiser import Denoiser
+from streamdl.models.export import as_backend_state
 
 
 def _f32(t: torch.Tensor) -> np.ndarray:
@@ -49,10 +50,10 @@ class DenoiserKernel:
             np.float32(m.floor_fall), np.float32(m.floor_rise), np.float32(m.gate_scale),
         )  # fmt: skip
         # compile (or load from Numba's cache) now, not on a live stream's first hop
-        self(np.zeros((1, *m.frame_shape), np.float32), *(_f32(s) for s in m.init_state(1)))
+        self(np.zeros((1, *m.frame_shape), np.float32), *as_backend_state(m.init_state(1), "numba"))
 
     def __call__(self, frame: np.ndarray, conv1: np.ndarray, conv2: np.ndarray, h: np.ndarray, past: np.ndarray):
-        out, state = _step(frame[0], conv1[0], conv2[0], h.reshape(h.shape[0], h.shape[2]), past[0], *self._args)
+        out, state = _step(frame, conv1, conv2, h, past, *self._args)
         return (out, *state)
 
 
@@ -90,9 +91,11 @@ def _conv(buf: np.ndarray, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple
 
 
 @numba.njit(cache=True, nogil=True)
-def _step(spec, conv1, conv2, h, past, erb, erb_inv, w1, b1, w2, b2, w_ih0, w_ih, w_hh, b_ih, b_hh, gain_w, gain_b, df_w, df_b,
+def _step(frame, conv1_state, conv2_state, h, past_state, erb, erb_inv, w1, b1, w2, b2, w_ih0, w_ih, w_hh, b_ih, b_hh, gain_w, gain_b, df_w, df_b,
           gate_w, gate_b, df_bins, df_order, compress_exp, floor_at, floor_fall, floor_rise, gate_scale):  # fmt: skip
-    n_bins, bands, layers, hid = spec.shape[0], erb.shape[0], h.shape[0], h.shape[1]
+    """One hop for batch 1: frame (1, n_bins, 2), state as ``Denoiser.init_state(1)`` -> out (1, n_bins, 2), new state."""
+    spec, conv1, conv2, past = frame[0], conv1_state[0], conv2_state[0], past_state[0]  # views without the batch
+    n_bins, bands, layers, hid = spec.shape[0], erb.shape[0], h.shape[0], h.shape[2]
     # features: band levels ((dB + 60) / 30), compressed low bins, (noise_floor) the tracked floors
     power = np.empty(n_bins, dtype=np.float32)
     for k in range(n_bins):
@@ -118,13 +121,13 @@ def _step(spec, conv1, conv2, h, past, erb, erb_inv, w1, b1, w2, b2, w_ih0, w_ih
     x = e2
     for layer in range(layers):
         gi = _affine(w_ih0 if layer == 0 else w_ih[layer - 1], x, b_ih[layer])
-        gh = _affine(w_hh[layer], h[layer], b_hh[layer])
+        gh = _affine(w_hh[layer], h[layer, 0], b_hh[layer])
         x = np.empty(hid, dtype=np.float32)
         for j in range(hid):
             r = _sigmoid(gi[j] + gh[j])
             z = _sigmoid(gi[hid + j] + gh[hid + j])
             n = math.tanh(gi[2 * hid + j] + r * gh[2 * hid + j])
-            x[j] = (1.0 - z) * n + z * h[layer, j]
+            x[j] = (1.0 - z) * n + z * h[layer, 0, j]
             new_h[layer, 0, j] = x[j]
     # heads: band gains to bins, deep-filter taps, (output_gate) the gate folded into both
     zc = np.concatenate((x, e2))
@@ -162,5 +165,4 @@ def _step(spec, conv1, conv2, h, past, erb, erb_inv, w1, b1, w2, b2, w_ih0, w_ih
         for k in range(df_bins):
             new_past[0, i, k, 0] = src[k, 0]
             new_past[0, i, k, 1] = src[k, 1]
-    c1, c2 = new_conv1.shape, new_conv2.shape
-    return out, (new_conv1.reshape((1, c1[0], c1[1])), new_conv2.reshape((1, c2[0], c2[1])), new_h, new_past)
+    return out, (new_conv1.reshape((1, *new_conv1.shape)), new_conv2.reshape((1, *new_conv2.shape)), new_h, new_past)

@@ -12,14 +12,19 @@ from tests.models.parity import assert_export_equals_eager
 SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=24)
 
 
+def lively(m: Denoiser) -> Denoiser:
+    """``m`` with its deep filter made to matter (it starts at zero) and its gate, if any (it starts open:
+    now some bands close, some stay open)."""
+    torch.nn.init.normal_(m.df_head.weight, std=0.05)
+    if m.gate_head is not None:
+        torch.nn.init.normal_(m.gate_head.weight, std=0.2)
+    return m
+
+
 @pytest.fixture(scope="module", params=[False, True], ids=["plain", "gated-with-floors"])
 def model(request):
     torch.manual_seed(0)
-    m = Denoiser(dataclasses.replace(SMALL, output_gate=request.param, noise_floor=request.param)).eval()
-    torch.nn.init.normal_(m.df_head.weight, std=0.05)  # make the deep filter matter (it starts at zero)
-    if m.gate_head is not None:  # and the gate (it starts open): some bands close, some stay open
-        torch.nn.init.normal_(m.gate_head.weight, std=0.2)
-    return m
+    return lively(Denoiser(dataclasses.replace(SMALL, output_gate=request.param, noise_floor=request.param)).eval())
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from streamdl.models.denoiser import Denoiser
 from streamdl.models.export import step_function
 from streamdl.models.tagger import Tagger, TaggerConfig
 from tests.models.parity import assert_export_equals_eager
-from tests.models.test_denoiser import SMALL
+from tests.models.test_denoiser import SMALL, lively
 
 
 def _frames(count: int = 10) -> list[torch.Tensor]:
@@ -22,10 +22,7 @@ def _frames(count: int = 10) -> list[torch.Tensor]:
                          ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()) or "default")  # fmt: skip
 def test_kernel_equals_eager_for_every_shape(changes):
     torch.manual_seed(0)
-    model = Denoiser(dataclasses.replace(SMALL, **changes)).eval()
-    torch.nn.init.normal_(model.df_head.weight, std=0.05)  # the deep filter and the gate start silent
-    if model.gate_head is not None:
-        torch.nn.init.normal_(model.gate_head.weight, std=0.2)
+    model = lively(Denoiser(dataclasses.replace(SMALL, **changes)).eval())
     assert_export_equals_eager(model, _frames(), "numba", atol=1e-5)
 
 
