@@ -82,7 +82,8 @@ def evaluate_folders(clean_dir: Path, noisy_dir: Path, systems: dict[str, Callab
     "by_pair": {noisy file relative to its folder: {"noisy": scores, name: scores, ...}}};
     when every file name carries its SNR (``_snr5``), also "by_snr": {snr: {"pairs": n, name: {metric: mean}}};
     when the folders come from ``streamdl data pairs`` (its pairs.json beside them), also
-    "by_noise", the same grouped by where each pair's noise came from (see :func:`noise_group`).
+    "by_noise" and "by_speech", the same grouped by where each pair's noise and speech came from
+    (see :func:`source_of`).
     """
     rows: list[dict[str, dict]] = []  # {system: scores} per pair
     pairs = paired_files(clean_dir, noisy_dir)
@@ -99,8 +100,9 @@ def evaluate_folders(clean_dir: Path, noisy_dir: Path, systems: dict[str, Callab
         summary.update(_grouped("by_snr", rows, [t.group(1) for t in tags], key=float))
     made_of = pair_sources(noisy_dir)
     if made_of:
-        noise_of = {pair: noise_group(entry["noise"]) for pair, entry in made_of.items()}
-        summary.update(_grouped("by_noise", rows, [noise_of.get(noisy_path.name, "?") for _, noisy_path in pairs]))
+        for part in ("noise", "speech"):
+            of = {pair: source_of(entry[part]) for pair, entry in made_of.items()}
+            summary.update(_grouped(f"by_{part}", rows, [of.get(noisy_path.name, "?") for _, noisy_path in pairs]))
     return summary
 
 
@@ -111,8 +113,8 @@ def pair_sources(noisy_dir: Path) -> dict[str, dict]:
     return {entry["pair"]: entry for entry in json.loads(manifest.read_text())} if manifest.is_file() else {}
 
 
-def noise_group(name: str) -> str:
-    """Where a noise clip came from: its source for corpus clips ('widelands:usr/...' -> 'widelands'),
+def source_of(name: str) -> str:
+    """Where a clip of pairs.json came from: its source for corpus clips ('widelands:usr/...' -> 'widelands'),
     its top folder for files of a noise folder ('vehicle/car.flac' -> 'vehicle'), else its own name."""
     return name.split(":", 1)[0] if ":" in name else name.split("/", 1)[0]
 
@@ -131,10 +133,12 @@ def _means(rows: list[dict[str, dict]]) -> dict[str, dict]:
 
 
 def group_lines(report: dict) -> list[str]:
-    """One line a group of ``report["by_snr"]`` and ``report["by_noise"]`` (absent: none): PESQ-WB /
-    STOI of every system."""
+    """One line a group of ``report["by_snr"]``, ``report["by_noise"]`` and ``report["by_speech"]``
+    (absent: none): PESQ-WB / STOI of every system."""
     lines = [f"input SNR {snr} dB: " + _pesq_stoi(group) for snr, group in report.get("by_snr", {}).items()]
-    return lines + [f"noise {noise}: " + _pesq_stoi(group) for noise, group in report.get("by_noise", {}).items()]
+    for part in ("noise", "speech"):
+        lines += [f"{part} {name}: " + _pesq_stoi(group) for name, group in report.get(f"by_{part}", {}).items()]
+    return lines
 
 
 def _pesq_stoi(group: dict) -> str:

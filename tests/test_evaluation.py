@@ -55,6 +55,24 @@ def test_pairs_are_scored_by_where_their_noise_came_from(tiny_corpus, tmp_path):
     assert report["by_noise"]["hum"]["noisy"]["stoi"] > report["by_noise"]["hiss"]["noisy"]["stoi"]  # a 100 Hz hum masks little
 
 
+def test_pairs_are_scored_by_where_their_speech_came_from(tmp_path):
+    import json
+
+    rng = np.random.default_rng(2)
+    t = np.arange(16000) / 16000
+    entries = []
+    for i, (speech, level) in enumerate((("narrator:a.wav", 0.03), ("narrator:b.wav", 0.03), ("game:c.wav", 0.3), ("game:d.wav", 0.3))):
+        clean = 0.1 * np.sin(2 * np.pi * 150 * t) * (np.sin(2 * np.pi * 3 * t) > 0)
+        for sub, x in (("clean", clean), ("noisy", clean + level * rng.standard_normal(len(t)))):
+            (tmp_path / sub).mkdir(exist_ok=True)
+            write_audio(tmp_path / sub / f"pair{i}.wav", x.astype(np.float32), 16000)
+        entries.append({"pair": f"pair{i}.wav", "speech": speech, "noise": "hiss/a.wav", "snr_db": 0.0})
+    (tmp_path / "pairs.json").write_text(json.dumps(entries))
+    report = evaluate_folders(tmp_path / "clean", tmp_path / "noisy", {})
+    assert list(report["by_speech"]) == ["game", "narrator"] and "by_noise" not in report  # one noise source: no groups
+    assert report["by_speech"]["narrator"]["noisy"]["stoi"] > report["by_speech"]["game"]["noisy"]["stoi"]  # less noise
+
+
 def test_folders_without_namesakes_are_refused(tmp_path):
     for sub, name in (("clean", "a.wav"), ("noisy", "b.wav")):
         (tmp_path / sub).mkdir()

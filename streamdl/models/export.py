@@ -112,6 +112,8 @@ class StreamStep:
     """
 
     def __init__(self, model: torch.nn.Module, backend: str, device: str = "cpu"):
+        if uses_numpy(backend) and device != "cpu":
+            raise StreamdlError(f"the {backend} backend runs on the CPU only; use --device cpu, or --backend torchscript on {device}")
         self.model, self.backend, self.device = model, backend, device
         self._step = step_function(model, backend)
         self.reset()

@@ -42,3 +42,12 @@ def test_backends_agree(frames, backend):
 def test_bad_settings(kwargs, match):
     with pytest.raises(StreamdlError, match=match):
         StreamingDenoiser(**kwargs)
+
+
+@pytest.mark.parametrize("backend", ["numba", "onnx"])
+def test_cpu_runtimes_refuse_a_gpu(backend):
+    from streamdl.models.checkpoint import load_model, shipped_model_path
+    from streamdl.models.export import StreamStep
+
+    with pytest.raises(StreamdlError, match="CPU only"):
+        StreamStep(load_model(shipped_model_path("denoiser"), "denoiser"), backend, "cuda")
