@@ -51,15 +51,14 @@ def _codec_times(codec, spectra: list[np.ndarray], backend: str, kbps: float = 6
     pool = codec.config.pool
     times = {"codec_encode": [], "codec_decode": []}
     clock = time.perf_counter
-    with torch.inference_mode():
-        for i in range(0, len(spectra) - pool + 1, pool):
-            frame = np.stack(spectra[i : i + pool]).view(np.float32).reshape(1, pool, -1, 2)
-            t0 = clock()
-            codes = encoder(frame)
-            t1 = clock()
-            decoder(codes)
-            times["codec_encode"].append((t1 - t0) / pool)
-            times["codec_decode"].append((clock() - t1) / pool)
+    for i in range(0, len(spectra) - pool + 1, pool):
+        frame = np.stack(spectra[i : i + pool]).view(np.float32).reshape(1, pool, -1, 2)
+        t0 = clock()
+        codes = encoder(frame)
+        t1 = clock()
+        decoder(codes)
+        times["codec_encode"].append((t1 - t0) / pool)
+        times["codec_decode"].append((clock() - t1) / pool)
     return times
 
 

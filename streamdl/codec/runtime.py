@@ -97,7 +97,6 @@ class StreamingCodec:
         self._decoded = np.zeros((self.pool, self.model.config.stft.n_bins), np.complex64)
         self._out = np.zeros(self.model.config.stft.n_bins, np.complex64)
 
-    @torch.inference_mode()
     def __call__(self, spec: np.ndarray) -> np.ndarray:
         self._frames[0, self._count] = spec.view(np.float32).reshape(-1, 2)
         self._count += 1

@@ -125,5 +125,6 @@ class StreamStep:
         if uses_numpy(self.backend):
             out, *self._state = self._step(frame, *self._state)
             return np.asarray(out)
-        out, *self._state = self._step(torch.from_numpy(frame).to(self.device), *self._state)
+        with torch.inference_mode():  # the torch runtimes only: the numpy ones need no autograd switch
+            out, *self._state = self._step(torch.from_numpy(frame).to(self.device), *self._state)
         return out.cpu().numpy()

@@ -67,7 +67,6 @@ class StreamingDenoiser:
     def reset(self) -> None:
         self._step.reset()
 
-    @torch.inference_mode()
     def __call__(self, spec: np.ndarray) -> np.ndarray:
         frame = spec.view(np.float32).reshape(1, self.n_bins, 2)
         out = self._step(frame)

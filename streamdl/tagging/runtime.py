@@ -72,7 +72,6 @@ class StreamingTagger:
         self.detector.reset()
         self.events.clear()
 
-    @torch.inference_mode()
     def __call__(self, spec: np.ndarray) -> None:
         if not self.enabled:
             return
