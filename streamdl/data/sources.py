@@ -45,7 +45,7 @@ SOURCES = (
            speaker=r"klettres/([^/]+)/", test_speakers=("de", "it")),
     Source("hedgewars-voices", "speech", ("hedgewars-data",), ("usr/share/games/hedgewars/Data/Sounds/voices/*/*.ogg",),
            exclude=r"/Robot/", speaker=r"voices/([^/]+)/", test_speakers=("Pirate", "Mobster")),
-    Source("asterisk", "speech", tuple(f"asterisk-core-sounds-{lang}-wav" for lang in ("en", "es", "fr")), ("usr/share/asterisk/sounds/*/*.wav", "usr/share/asterisk/sounds/*/*/*.wav"),
+    Source("asterisk", "speech", tuple(f"asterisk-core-sounds-{lang}-wav" for lang in ("en", "es", "fr", "it", "ru")), ("usr/share/asterisk/sounds/*/*.wav", "usr/share/asterisk/sounds/*/*/*.wav"),
            speaker=r"sounds/([a-z]+)", test_speakers=("fr",)),
     Source("widelands", "noise", ("widelands-data",), ("usr/share/games/widelands/data/sound/**/*.ogg",)),
     Source("widelands-music", "music", ("widelands-data",), ("usr/share/games/widelands/data/music/*.ogg",)),

@@ -18,10 +18,17 @@ def test_only_the_listed_debian_packages_are_read():
     assert "fillets-ng-data-cs" in debian_packages() and "widelands-data" in debian_packages()
     assert "openarena-data" in debian_packages() and "sound-theme-freedesktop" in debian_packages()
     assert "warzone2100-data" in debian_packages()
-    assert len(debian_packages()) == 16 and "redeclipse-data" not in debian_packages()  # DATA.md's list only, unless asked
-    assert len(debian_packages(extra=True)) == 19 and "redeclipse-data" in debian_packages(extra=True)
+    assert len(debian_packages()) == 18 and "redeclipse-data" not in debian_packages()  # DATA.md's list only, unless asked
+    assert len(debian_packages(extra=True)) == 21 and "redeclipse-data" in debian_packages(extra=True)
     independent = {"0ad-data", "lincity-ng-data", "megaglest-data", "scorched3d-data", "supertuxkart-data"}  # scripts/make_tagger_eval.py
     assert not independent & set(debian_packages(extra=True))
+
+
+def test_asterisk_holds_out_its_french_voice_only():
+    (asterisk,) = (s for s in SOURCES if s.name == "asterisk")
+    splits = {voice: {split_of(asterisk, f"usr/share/asterisk/sounds/{voice}/prompt{i}.wav") for i in range(100)}
+              for voice in ("en_US_f_Allison", "es_MX_f_Allison", "fr_CA_f_June", "it_IT_m_Carlo", "ru_RU_f_IvrvoiceRU")}  # fmt: skip
+    assert splits.pop("fr_CA_f_June") == {"test"} and all(s == {"train", "val"} for s in splits.values())
 
 
 def test_sources_beyond_the_data_list_are_for_training_only():
