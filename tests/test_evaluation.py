@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -56,8 +58,6 @@ def test_pairs_are_scored_by_where_their_noise_came_from(tiny_corpus, tmp_path):
 
 
 def test_pairs_are_scored_by_where_their_speech_came_from(tmp_path):
-    import json
-
     rng = np.random.default_rng(2)
     t = np.arange(16000) / 16000
     entries = []
