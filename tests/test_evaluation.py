@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from streamdl.data.mixing import write_evaluation_pairs
+from streamdl.data.mixing import PAIRS_MANIFEST, write_evaluation_pairs
 from streamdl.errors import StreamdlError
 from streamdl.evaluation import evaluate_folders, score, stoi_bands
 from streamdl.io.audiofile import write_audio
@@ -60,14 +60,14 @@ def test_pairs_are_scored_by_where_their_noise_came_from(tiny_corpus, tmp_path):
 def test_pairs_are_scored_by_where_their_speech_came_from(tmp_path):
     rng = np.random.default_rng(2)
     t = np.arange(16000) / 16000
+    clean = 0.1 * np.sin(2 * np.pi * 150 * t) * (np.sin(2 * np.pi * 3 * t) > 0)
     entries = []
     for i, (speech, level) in enumerate((("narrator:a.wav", 0.03), ("narrator:b.wav", 0.03), ("game:c.wav", 0.3), ("game:d.wav", 0.3))):
-        clean = 0.1 * np.sin(2 * np.pi * 150 * t) * (np.sin(2 * np.pi * 3 * t) > 0)
         for sub, x in (("clean", clean), ("noisy", clean + level * rng.standard_normal(len(t)))):
             (tmp_path / sub).mkdir(exist_ok=True)
             write_audio(tmp_path / sub / f"pair{i}.wav", x.astype(np.float32), 16000)
         entries.append({"pair": f"pair{i}.wav", "speech": speech, "noise": "hiss/a.wav", "snr_db": 0.0})
-    (tmp_path / "pairs.json").write_text(json.dumps(entries))
+    (tmp_path / PAIRS_MANIFEST).write_text(json.dumps(entries))
     report = evaluate_folders(tmp_path / "clean", tmp_path / "noisy", {})
     assert list(report["by_speech"]) == ["game", "narrator"] and "by_noise" not in report  # one noise source: no groups
     assert report["by_speech"]["narrator"]["noisy"]["stoi"] > report["by_speech"]["game"]["noisy"]["stoi"]  # less noise
