@@ -303,11 +303,12 @@ def _finish_training(path: Path) -> None:
 def cmd_train_denoiser(args) -> None:
     from streamdl.training.trainer import TrainConfig, train_denoiser
 
-    mixing = {**_synthetic_share(args), **_low_high("--snr-db", args.snr_db, "SNR"),  # without the options, the mixer's defaults
-              **_speed_range("--noise-speed", args.noise_speed)}
+    checked = {**_synthetic_share(args), **_low_high("--snr-db", args.snr_db, "SNR"),  # options not given keep their defaults
+               **_speed_range("--noise-speed", args.noise_speed),
+               **_bounded("stoi_dyn_range_db", args.stoi_dyn_range, 1.0, 120.0, "--stoi-dyn-range is in dB, from 1 to 120 (STOI uses 40); got {value}")}
     tc = TrainConfig(**_loop_options(args), warmup_steps=args.warmup, under_weight=args.under_weight, stoi_weight=args.stoi_weight,
                      adversarial_from=args.adversarial_from, df_bins=args.df_bins, df_order=args.df_order, gru_hidden=args.gru_hidden,
-                     output_gate=args.output_gate, noise_floor=args.noise_floor, **mixing)
+                     output_gate=args.output_gate, noise_floor=args.noise_floor, **checked)
     _finish_training(train_denoiser(tc, resume=args.resume))
 
 
@@ -494,6 +495,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=300, help="learning-rate warm-up steps")
     p.add_argument("--under-weight", type=float, default=1.0, help="extra loss weight on removed speech (higher: gentler)")
     p.add_argument("--stoi-weight", type=float, default=0.0, help="weight of a differentiable STOI term in the loss (intelligibility)")
+    p.add_argument("--stoi-dyn-range", type=float, metavar="DB",
+                   help="the STOI term drops frames DB below the loudest clean frame, as STOI does with 40 (default: keeps all)")
     p.add_argument("--synthetic-share", type=float, help="share of noises that are synthetic, the rest recorded (default 0.45)")
     p.add_argument("--snr-db", type=float, nargs=2, metavar=("LOW", "HIGH"),
                    help="SNR range of the training mixtures (default -5 20)")

@@ -81,6 +81,7 @@ def test_a_bad_file_in_a_folder_is_skipped_and_the_rest_done(tmp_path, command):
         (["train", "denoiser", "--corpus", ".", "--out", "runs", "--snr-db", "20", "-5"], "lowest first"),
         (["train", "denoiser", "--corpus", ".", "--out", "runs", "--noise-speed", "0.5", "8"], "(above 0, at most 4)"),
         (["train", "denoiser", "--corpus", ".", "--out", "runs", "--noise-speed", "0", "2"], "(above 0, at most 4)"),
+        (["train", "denoiser", "--corpus", ".", "--out", "runs", "--stoi-dyn-range", "0"], "in dB, from 1 to 120"),
         (["train", "average", "--out", "m.pt", str(shipped_model_path("denoiser")), str(shipped_model_path("tagger"))],
          "this is a tagger model, not a denoiser"),
         (["train", "average", "--out", "m.pt", "--corpus", ".", str(shipped_model_path("denoiser"))], "a denoiser has none"),

@@ -55,14 +55,27 @@ def _third_octave_bands(n_bins: int, sample_rate: int, count: int = 15, lowest: 
     return ((freqs >= lo[:, None]) & (freqs < hi[:, None])).float()
 
 
-def stoi_loss(est: torch.Tensor, ref: torch.Tensor, stft: STFTConfig, *, stride: int = 8, clip_db: float = -15.0) -> torch.Tensor:
+def stoi_loss(est: torch.Tensor, ref: torch.Tensor, stft: STFTConfig, *, stride: int = 8, clip_db: float = -15.0,
+              dyn_range_db: float | None = None) -> torch.Tensor:  # fmt: skip
     """1 - STOI's intermediate intelligibility, differentiable, for spectra (B, T, n_bins, 2) in the
     framing ``stft``. Band envelopes (15 one-third-octave bands) are cut into 384 ms stretches every
     ``stride`` frames, the estimate's is scaled to the reference's energy and clipped at ``clip_db``
     signal-to-distortion, and the loss is one minus their mean correlation. Stretches where the
-    reference is 60 dB below its loudest (silence, noise-only examples) do not count."""
+    reference is 60 dB below its loudest (silence, noise-only examples) do not count.
+
+    With ``dyn_range_db`` (STOI uses 40), frames where the reference is that far below its loudest
+    frame are first dropped from both, as STOI drops them: what is left in the pauses then costs
+    nothing, as in the metric."""
     bands = _third_octave_bands(stft.n_bins, stft.sample_rate).to(est.device)
     segment = round(0.384 * stft.sample_rate / stft.hop)
+    valid = None
+    if dyn_range_db is not None:
+        energy = 10 * torch.log10(ref.pow(2).sum((-1, -2)) + 1e-12)  # (B, T)
+        keep = energy > energy.amax(1, keepdim=True) - dyn_range_db
+        order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, :, None, None].expand_as(ref)
+        ref, est = ref.gather(1, order), est.gather(1, order)  # the kept frames first, in their order
+        starts = torch.arange(0, ref.shape[1] - segment + 1, stride, device=ref.device)
+        valid = starts[None] + segment <= keep.sum(1, keepdim=True)  # (B, stretches): kept frames only
 
     def envelopes(spec):  # (B, T, n_bins, 2) -> (B, bands, stretches, segment)
         env = (spec.pow(2).sum(-1) @ bands.T).clamp_min(1e-12).sqrt().transpose(1, 2)
@@ -74,5 +87,8 @@ def stoi_loss(est: torch.Tensor, ref: torch.Tensor, stft: STFTConfig, *, stride:
     y = torch.minimum(y, x * (1 + 10 ** (-clip_db / 20)))
     x, y = x - x.mean(-1, keepdim=True), y - y.mean(-1, keepdim=True)
     corr = (x * y).sum(-1) / (x.norm(dim=-1) * y.norm(dim=-1)).clamp_min(1e-8)  # (B, bands, stretches)
-    counts = (level > 1e-6 * level.amax(-1, keepdim=True)) & (level > 1e-10)
+    silent = 10 * 1e-12 * bands.shape[0] * segment  # a silent stretch's level is the envelopes' floor (1e-12 per value)
+    counts = (level > 1e-6 * level.amax(-1, keepdim=True)) & (level > silent)
+    if valid is not None:
+        counts = counts & valid
     return 1 - (corr.mean(1) * counts).sum() / counts.sum().clamp_min(1)

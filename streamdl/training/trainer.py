@@ -24,6 +24,7 @@ from streamdl.training.losses import compressed_spectral_loss, multires_stft_los
 class TrainConfig(LoopConfig):
     under_weight: float = 1.0  # extra cost of removing speech vs leaving noise (see compressed_spectral_loss)
     stoi_weight: float = 0.0  # weight of the differentiable STOI term (see stoi_loss)
+    stoi_dyn_range_db: float | None = None  # the STOI term drops frames this far below the loudest clean one, as STOI does (40)
     synthetic_share: float = MixConfig.p_synthetic  # share of training noises that are synthetic, the rest recorded
     snr_db: tuple[float, float] = MixConfig.snr_db  # range of the training mixtures' SNRs (uniform)
     noise_speed: tuple[float, float] = MixConfig.noise_speed  # resampling factor of half the recorded noises (log-uniform)
@@ -35,21 +36,23 @@ class TrainConfig(LoopConfig):
 
 
 def denoiser_loss(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor, under_weight: float = 1.0,
-                  stoi_weight: float = 0.0, *, waves: bool = False):  # fmt: skip
+                  stoi_weight: float = 0.0, *, stoi_dyn_range_db: float | None = None, waves: bool = False):  # fmt: skip
     """Compressed spectral loss plus multi-resolution STFT loss on the resynthesised waveform, plus
-    ``stoi_weight`` times one minus a differentiable STOI; with ``waves``, (loss, enhanced
-    waveform, clean waveform) for adversarial training."""
+    ``stoi_weight`` times one minus a differentiable STOI (over the frames within ``stoi_dyn_range_db``
+    of the loudest clean one, or all); with ``waves``, (loss, enhanced waveform, clean waveform) for
+    adversarial training."""
     est, ref = model(spectrum.stft(noisy)), spectrum.stft(clean)
-    loss, est_wave, ref_wave = _spectra_loss(spectrum, est, ref, under_weight, stoi_weight)
+    loss, est_wave, ref_wave = _spectra_loss(spectrum, est, ref, under_weight, stoi_weight, stoi_dyn_range_db)
     return (loss, est_wave, ref_wave) if waves else loss
 
 
-def _spectra_loss(spectrum: Spectrum, est: torch.Tensor, ref: torch.Tensor, under_weight: float, stoi_weight: float):
+def _spectra_loss(spectrum: Spectrum, est: torch.Tensor, ref: torch.Tensor, under_weight: float, stoi_weight: float,
+                  stoi_dyn_range_db: float | None = None):  # fmt: skip
     """:func:`denoiser_loss` of enhanced and clean spectra: (loss, enhanced waveform, clean waveform)."""
     est_wave, ref_wave = spectrum.istft(est), spectrum.istft(ref)
     loss = compressed_spectral_loss(est, ref, under_weight=under_weight) + multires_stft_loss(est_wave, ref_wave)
     if stoi_weight:
-        loss = loss + stoi_weight * stoi_loss(est, ref, spectrum.config)
+        loss = loss + stoi_weight * stoi_loss(est, ref, spectrum.config, dyn_range_db=stoi_dyn_range_db)
     return loss, est_wave, ref_wave
 
 
@@ -91,7 +94,7 @@ def train_denoiser(tc: TrainConfig, mc: DenoiserConfig = DenoiserConfig(), *, re
         return fixed_examples(mixer.pair, tc.val_examples)
 
     loss_fn = lambda m, noisy, clean: denoiser_loss(m, spectrum, noisy, clean, tc.under_weight, tc.stoi_weight,  # noqa: E731
-                                                    waves=adversary is not None)
+                                                    stoi_dyn_range_db=tc.stoi_dyn_range_db, waves=adversary is not None)
     validate_fn = lambda m, noisy, clean: validate(m, spectrum, noisy, clean, tc.batch_size)  # noqa: E731
     adversary = Adversary(device) if tc.adversarial_from >= 0 else None
     return fit(tc, model, "denoiser", train_data, val_data, loss_fn, validate_fn, resume=resume, adversary=adversary,

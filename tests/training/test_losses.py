@@ -44,3 +44,22 @@ def test_differentiable_stoi_is_zero_for_a_perfect_estimate_and_ignores_silence(
     loss = stoi_loss(est, torch.zeros(1, 300, 161, 2), spectrum.config)  # noise-only example: nothing to correlate
     loss.backward()
     assert loss.item() == 1.0 and torch.isfinite(est.grad).all()
+
+
+def test_differentiable_stoi_drops_silent_frames_as_stoi_does():
+    spectrum = Spectrum(STFTConfig())
+    speech, pause = _sample("sample_clean.flac"), np.zeros(3200, np.float32)  # 200 ms pauses between words
+    clean = np.concatenate([speech[:24000], pause, speech[24000:48000], pause, speech[48000:]])
+    noise = 0.05 * np.random.default_rng(0).standard_normal(len(clean)).astype(np.float32) * (clean == 0)  # in the pauses only
+    est, ref = (spectrum.stft(torch.from_numpy(x)[None]) for x in (clean + noise, clean))
+    target = stoi(clean, clean + noise, 16000)  # 0.984: STOI sees the pauses' edges only
+    assert 1 - float(stoi_loss(est, ref, spectrum.config, dyn_range_db=40)) == pytest.approx(target, abs=0.005)
+    assert 1 - float(stoi_loss(est, ref, spectrum.config)) < target - 0.015  # without dropping frames, the pauses cost
+
+
+def test_differentiable_stoi_leaves_speech_free_examples_out_of_a_batch():
+    spectrum = Spectrum(STFTConfig())
+    ref = spectrum.stft(torch.from_numpy(_sample("sample_clean.flac"))[None])
+    batch = torch.cat([ref, torch.zeros_like(ref)])
+    for dyn_range_db in (None, 40):
+        assert float(stoi_loss(batch, batch, spectrum.config, dyn_range_db=dyn_range_db)) == pytest.approx(0.0, abs=1e-5)

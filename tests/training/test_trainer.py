@@ -28,5 +28,5 @@ def test_fine_tuning_can_widen_the_model(tiny_corpus, tmp_path):
     save_model(start, Denoiser(SMALL), "denoiser")
     tc = TrainConfig(corpus=str(corpus), out_dir=str(tmp_path / "run"), batch_size=2, max_steps=2, val_every=2, val_examples=2,
                      seconds=0.5, workers=0, rirs=2, warmup_steps=1, init=str(start), df_bins=32, df_order=4, gru_hidden=24,
-                     output_gate=True, noise_floor=True)  # fmt: skip
+                     output_gate=True, noise_floor=True, stoi_weight=1.0, stoi_dyn_range_db=40.0)  # fmt: skip
     assert load_model(train_denoiser(tc), "denoiser").config == dataclasses.replace(SMALL, df_bins=32, df_order=4, gru_hidden=24, output_gate=True, noise_floor=True)
