@@ -87,7 +87,7 @@ def stoi_loss(est: torch.Tensor, ref: torch.Tensor, stft: STFTConfig, *, stride:
     y = torch.minimum(y, x * (1 + 10 ** (-clip_db / 20)))
     x, y = x - x.mean(-1, keepdim=True), y - y.mean(-1, keepdim=True)
     corr = (x * y).sum(-1) / (x.norm(dim=-1) * y.norm(dim=-1)).clamp_min(1e-8)  # (B, bands, stretches)
-    silent = 10 * 1e-12 * bands.shape[0] * segment  # a silent stretch's level is the envelopes' floor (1e-12 per value)
+    silent = 10 * 1e-12 * bands.shape[0] * segment  # ten times a silent stretch's level (each squared envelope value clamped at 1e-12)
     counts = (level > 1e-6 * level.amax(-1, keepdim=True)) & (level > silent)
     if valid is not None:
         counts = counts & valid
