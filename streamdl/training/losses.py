@@ -68,14 +68,13 @@ def stoi_loss(est: torch.Tensor, ref: torch.Tensor, stft: STFTConfig, *, stride:
     nothing, as in the metric."""
     bands = _third_octave_bands(stft.n_bins, stft.sample_rate).to(est.device)
     segment = round(0.384 * stft.sample_rate / stft.hop)
-    valid = None
+    kept = None
     if dyn_range_db is not None:
         energy = 10 * torch.log10(ref.pow(2).sum((-1, -2)) + 1e-12)  # (B, T)
         keep = energy > energy.amax(1, keepdim=True) - dyn_range_db
         order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, :, None, None].expand_as(ref)
         ref, est = ref.gather(1, order), est.gather(1, order)  # the kept frames first, in their order
-        starts = torch.arange(0, ref.shape[1] - segment + 1, stride, device=ref.device)
-        valid = starts[None] + segment <= keep.sum(1, keepdim=True)  # (B, stretches): kept frames only
+        kept = keep.sum(1, keepdim=True)  # (B, 1)
 
     def envelopes(spec):  # (B, T, n_bins, 2) -> (B, bands, stretches, segment)
         env = (spec.pow(2).sum(-1) @ bands.T).clamp_min(1e-12).sqrt().transpose(1, 2)
@@ -89,6 +88,7 @@ def stoi_loss(est: torch.Tensor, ref: torch.Tensor, stft: STFTConfig, *, stride:
     corr = (x * y).sum(-1) / (x.norm(dim=-1) * y.norm(dim=-1)).clamp_min(1e-8)  # (B, bands, stretches)
     silent = 10 * 1e-12 * bands.shape[0] * segment  # ten times a silent stretch's level (each squared envelope value clamped at 1e-12)
     counts = (level > 1e-6 * level.amax(-1, keepdim=True)) & (level > silent)
-    if valid is not None:
-        counts = counts & valid
+    if kept is not None:  # only stretches wholly within the kept frames
+        ends = torch.arange(x.shape[2], device=x.device) * stride + segment
+        counts = counts & (ends <= kept)
     return 1 - (corr.mean(1) * counts).sum() / counts.sum().clamp_min(1)
