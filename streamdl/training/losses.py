@@ -55,6 +55,9 @@ def _third_octave_bands(n_bins: int, sample_rate: int, count: int = 15, lowest: 
     return ((freqs >= lo[:, None]) & (freqs < hi[:, None])).float()
 
 
+STOI_DYN_RANGE_DB = 40.0  # STOI drops frames this far below the clean signal's loudest (pystoi's DYN_RANGE)
+
+
 def stoi_loss(est: torch.Tensor, ref: torch.Tensor, stft: STFTConfig, *, stride: int = 8, clip_db: float = -15.0,
               dyn_range_db: float | None = None) -> torch.Tensor:  # fmt: skip
     """1 - STOI's intermediate intelligibility, differentiable, for spectra (B, T, n_bins, 2) in the
@@ -63,7 +66,7 @@ def stoi_loss(est: torch.Tensor, ref: torch.Tensor, stft: STFTConfig, *, stride:
     signal-to-distortion, and the loss is one minus their mean correlation. Stretches where the
     reference is 60 dB below its loudest (silence, noise-only examples) do not count.
 
-    With ``dyn_range_db`` (STOI uses 40), frames where the reference is that far below its loudest
+    With ``dyn_range_db`` (STOI uses ``STOI_DYN_RANGE_DB``), frames where the reference is that far below its loudest
     frame are first dropped from both, as STOI drops them: what is left in the pauses then costs
     nothing, as in the metric."""
     bands = _third_octave_bands(stft.n_bins, stft.sample_rate).to(est.device)

@@ -17,7 +17,7 @@ from streamdl.models.denoiser import GROWABLE, Denoiser, DenoiserConfig
 from streamdl.models.spectrum import Spectrum
 from streamdl.training.adversarial import Adversary
 from streamdl.training.loop import LoopConfig, device_of, fit, starting_model
-from streamdl.training.losses import compressed_spectral_loss, multires_stft_loss, si_sdr, stoi_loss
+from streamdl.training.losses import STOI_DYN_RANGE_DB, compressed_spectral_loss, multires_stft_loss, si_sdr, stoi_loss
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,8 @@ def _spectra_loss(spectrum: Spectrum, est: torch.Tensor, ref: torch.Tensor, unde
 
 
 def validate(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor, batch: int) -> dict:
-    """Mean loss, SI-SDR improvement (dB) and differentiable STOI over fixed pairs (N, samples)."""
+    """Mean loss, SI-SDR improvement (dB) and differentiable STOI over fixed pairs (N, samples). The STOI
+    drops silent frames as the metric does, whatever the training loss does, so every run reads alike."""
     losses, gains, stois = [], [], []
     delay = spectrum.config.delay_samples
     for i in range(0, len(noisy), batch):
@@ -65,7 +66,7 @@ def validate(model, spectrum: Spectrum, noisy: torch.Tensor, clean: torch.Tensor
         est_spec, ref_spec = model(spectrum.stft(x)), spectrum.stft(y)
         loss, est, _ = _spectra_loss(spectrum, est_spec, ref_spec, 1.0, 0.0)  # one yardstick for every run
         losses.append(float(loss) * len(x))
-        stois.append((1 - float(stoi_loss(est_spec, ref_spec, spectrum.config))) * len(x))
+        stois.append((1 - float(stoi_loss(est_spec, ref_spec, spectrum.config, dyn_range_db=STOI_DYN_RANGE_DB))) * len(x))
         ref = torch.nn.functional.pad(y, (delay, 0))[:, : est.shape[1]]
         noisy_speech = (y.abs().amax(1) > 0) & ((x - y).abs().amax(1) > 0)  # noise-free pairs would swamp the mean
         gains += (si_sdr(est, ref) - si_sdr(torch.nn.functional.pad(x, (delay, 0))[:, : est.shape[1]], ref))[noisy_speech].tolist()

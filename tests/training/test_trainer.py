@@ -1,9 +1,15 @@
 import dataclasses
 import json
 
+import pytest
+import torch
+from pystoi import stoi
+
+from streamdl.dsp.stft import STFTConfig
 from streamdl.models.checkpoint import load_model, save_model
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
-from streamdl.training.trainer import TrainConfig, train_denoiser
+from streamdl.models.spectrum import Spectrum
+from streamdl.training.trainer import TrainConfig, train_denoiser, validate
 
 SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=16, gru_hidden=16, gru_layers=1)
 
@@ -30,3 +36,10 @@ def test_fine_tuning_can_widen_the_model(tiny_corpus, tmp_path):
                      seconds=0.5, workers=0, rirs=2, warmup_steps=1, init=str(start), df_bins=32, df_order=4, gru_hidden=24,
                      output_gate=True, noise_floor=True, stoi_weight=1.0, stoi_dyn_range_db=40.0)  # fmt: skip
     assert load_model(train_denoiser(tc), "denoiser").config == dataclasses.replace(SMALL, df_bins=32, df_order=4, gru_hidden=24, output_gate=True, noise_floor=True)
+
+
+
+def test_validation_stoi_drops_silent_frames_as_stoi_does(noisy_pauses):
+    clean, noisy = (torch.from_numpy(x)[None] for x in noisy_pauses)
+    scores = validate(lambda spec: spec, Spectrum(STFTConfig()), noisy, clean, batch=1)  # the pass-through model: the noisy input
+    assert scores["val_stoi"] == pytest.approx(stoi(*noisy_pauses, 16000), abs=0.005)
