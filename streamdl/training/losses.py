@@ -55,7 +55,7 @@ def _third_octave_bands(n_bins: int, sample_rate: int, count: int = 15, lowest: 
     return ((freqs >= lo[:, None]) & (freqs < hi[:, None])).float()
 
 
-STOI_DYN_RANGE_DB = 40.0  # STOI drops frames this far below the clean signal's loudest (pystoi's DYN_RANGE)
+STOI_DYN_RANGE_DB = 40.0  # STOI drops frames this far below the clean signal's loudest (pystoi's DYN_RANGE; pystoi is only a dev extra)
 
 
 def stoi_loss(est: torch.Tensor, ref: torch.Tensor, stft: STFTConfig, *, stride: int = 8, clip_db: float = -15.0,

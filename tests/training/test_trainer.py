@@ -38,7 +38,6 @@ def test_fine_tuning_can_widen_the_model(tiny_corpus, tmp_path):
     assert load_model(train_denoiser(tc), "denoiser").config == dataclasses.replace(SMALL, df_bins=32, df_order=4, gru_hidden=24, output_gate=True, noise_floor=True)
 
 
-
 def test_validation_stoi_drops_silent_frames_as_stoi_does(noisy_pauses):
     clean, noisy = (torch.from_numpy(x)[None] for x in noisy_pauses)
     scores = validate(lambda spec: spec, Spectrum(STFTConfig()), noisy, clean, batch=1)  # the pass-through model: the noisy input
