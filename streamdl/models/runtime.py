@@ -53,6 +53,7 @@ class StreamingDenoiser:
         self.n_bins = self.model.config.stft.n_bins
         self.set_controls(attenuation_limit_db=attenuation_limit_db, mix=mix)
         self._out = np.zeros(self.n_bins, dtype=np.complex64)
+        self._dry = np.zeros(self.n_bins, dtype=np.complex64)  # the input's share, so a hop allocates nothing
         self.reset()
 
     def set_controls(self, *, attenuation_limit_db: float | None = None, mix: float = 1.0) -> None:
@@ -62,7 +63,8 @@ class StreamingDenoiser:
         if attenuation_limit_db is not None and attenuation_limit_db < 0:
             raise StreamdlError(f"the attenuation limit is a positive number of dB, got {attenuation_limit_db}")
         floor = 0.0 if attenuation_limit_db is None else 10 ** (-attenuation_limit_db / 20)
-        self.wet = np.float32(min(mix, 1.0 - floor))
+        wet = np.float32(min(mix, 1.0 - floor))
+        self._wet_dry = (wet, np.float32(1.0) - wet)  # one assignment: a hop never sees half of a change from another thread
 
     def reset(self) -> None:
         self._step.reset()
@@ -71,6 +73,9 @@ class StreamingDenoiser:
         frame = spec.view(np.float32).reshape(1, self.n_bins, 2)
         out = self._step(frame)
         enhanced = out.reshape(-1).view(np.complex64)
-        np.multiply(enhanced, self.wet, out=self._out)
-        self._out += (1 - self.wet) * spec
+        wet, dry = self._wet_dry
+        np.multiply(enhanced, wet, out=self._out)
+        if dry:
+            np.multiply(spec, dry, out=self._dry)
+            self._out += self._dry
         return self._out
