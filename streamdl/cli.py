@@ -124,7 +124,7 @@ def cmd_bench(args) -> None:
     from streamdl.bench import format_table, run_bench
 
     stages = {} if args.no_denoise else {"denoiser": _denoiser_stage(args)}
-    other = "auto" if args.backend == "numba" else args.backend  # the Numba kernel is the denoiser's alone
+    other = "auto" if args.backend == "numba" else args.backend  # auto picks a model's own kernel where it has one (not the codec)
     taps = {} if args.no_tag else {"tagger": _tagger(args, backend=other)}
     codec = None
     if not args.no_codec:

@@ -16,14 +16,10 @@ import math
 
 import numba
 import numpy as np
-import torch
 
 from streamdl.models.denoiser import Denoiser
 from streamdl.models.export import as_backend_state
-
-
-def _f32(t: torch.Tensor) -> np.ndarray:
-    return np.ascontiguousarray(t.detach().cpu().numpy(), dtype=np.float32)
+from streamdl.models.kernel_ops import affine, f32, gru_cell, sigmoid
 
 
 class DenoiserKernel:
@@ -32,20 +28,20 @@ class DenoiserKernel:
 
     def __init__(self, model: Denoiser):
         m = model
-        gru = {name: _f32(w) for name, w in m.gru.named_parameters()}
+        gru = {name: f32(w) for name, w in m.gru.named_parameters()}
         layers = range(m.gru_layers)
         gru_args = (  # the first layer's input weights apart: its input is the conv features, not the GRU width
             gru["weight_ih_l0"], np.stack([gru[f"weight_ih_l{i}"] for i in layers[1:]] or [np.zeros((3 * m.gru_hidden, m.gru_hidden), np.float32)]),
             np.stack([gru[f"weight_hh_l{i}"] for i in layers]), np.stack([gru[f"bias_ih_l{i}"] for i in layers]),
             np.stack([gru[f"bias_hh_l{i}"] for i in layers]),
         )  # fmt: skip
-        gate = (_f32(m.gate_head.weight), _f32(m.gate_head.bias)) if m.gate_head is not None else (np.zeros((0, 0), np.float32), np.zeros(0, np.float32))
+        gate = (f32(m.gate_head.weight), f32(m.gate_head.bias)) if m.gate_head is not None else (np.zeros((0, 0), np.float32), np.zeros(0, np.float32))
         self._args = (
-            _f32(m.erb.T), _f32(m.erb_inv.T),  # (bands, n_bins), (n_bins, bands): every product a matrix times a vector
-            _f32(m.conv1.conv.weight).reshape(m.conv_channels, -1), _f32(m.conv1.conv.bias),
-            _f32(m.conv2.conv.weight).reshape(m.conv_channels, -1), _f32(m.conv2.conv.bias),
+            f32(m.erb.T), f32(m.erb_inv.T),  # (bands, n_bins), (n_bins, bands): every product a matrix times a vector
+            f32(m.conv1.conv.weight).reshape(m.conv_channels, -1), f32(m.conv1.conv.bias),
+            f32(m.conv2.conv.weight).reshape(m.conv_channels, -1), f32(m.conv2.conv.bias),
             *gru_args,
-            _f32(m.gain_head.weight), _f32(m.gain_head.bias), _f32(m.df_head.weight), _f32(m.df_head.bias), *gate,
+            f32(m.gain_head.weight), f32(m.gain_head.bias), f32(m.df_head.weight), f32(m.df_head.bias), *gate,
             m.df_bins, m.df_order, np.float32((m.compress - 1.0) / 2.0), m.floor_at if m.noise_floor else -1,
             np.float32(m.floor_fall), np.float32(m.floor_rise), np.float32(m.gate_scale),
         )  # fmt: skip
@@ -57,24 +53,6 @@ class DenoiserKernel:
         return (out, *state)
 
 
-# Elementwise work is written as scalar loops: Numba compiles array expressions with broadcasting
-# checks whose error path alone takes tens of seconds to compile.
-
-
-@numba.njit(cache=True, nogil=True)
-def _affine(w: np.ndarray, x: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """w @ x + b (BLAS matrix-vector product)."""
-    y = np.dot(w, x)
-    for i in range(y.shape[0]):
-        y[i] += b[i]
-    return y
-
-
-@numba.njit(cache=True, nogil=True)
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
-
-
 @numba.njit(cache=True, nogil=True)
 def _conv(buf: np.ndarray, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Causal conv over [buf | x] (C_in, kernel): relu'd output (C_out,), new buf (C_in, kernel-1)."""
@@ -84,7 +62,7 @@ def _conv(buf: np.ndarray, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple
         for t in range(ctx):
             window[i, t] = buf[i, t]
         window[i, ctx] = x[i]
-    y = _affine(w, window.reshape(-1), b)
+    y = affine(w, window.reshape(-1), b)
     for i in range(y.shape[0]):
         y[i] = max(y[i], 0.0)
     return y, window[:, 1:].copy()
@@ -116,30 +94,24 @@ def _step(frame, conv1_state, conv2_state, h, past_state, erb, erb_inv, w1, b1, 
             feat[floor_at + b] = floor + rate * (level[b] - floor)
     e1, new_conv1 = _conv(conv1, feat, w1, b1)
     e2, new_conv2 = _conv(conv2, e1, w2, b2)
-    # GRU layers, PyTorch's equations (gate order: reset, update, new)
+    # GRU layers
     new_h = np.empty((layers, 1, hid), dtype=np.float32)
     x = e2
     for layer in range(layers):
-        gi = _affine(w_ih0 if layer == 0 else w_ih[layer - 1], x, b_ih[layer])
-        gh = _affine(w_hh[layer], h[layer, 0], b_hh[layer])
-        x = np.empty(hid, dtype=np.float32)
+        x = gru_cell(w_ih0 if layer == 0 else w_ih[layer - 1], w_hh[layer], b_ih[layer], b_hh[layer], x, h[layer, 0])
         for j in range(hid):
-            r = _sigmoid(gi[j] + gh[j])
-            z = _sigmoid(gi[hid + j] + gh[hid + j])
-            n = math.tanh(gi[2 * hid + j] + r * gh[2 * hid + j])
-            x[j] = (1.0 - z) * n + z * h[layer, 0, j]
             new_h[layer, 0, j] = x[j]
     # heads: band gains to bins, deep-filter taps, (output_gate) the gate folded into both
     zc = np.concatenate((x, e2))
-    g = _affine(gain_w, zc, gain_b)
+    g = affine(gain_w, zc, gain_b)
     for b in range(bands):
-        g[b] = _sigmoid(g[b])
+        g[b] = sigmoid(g[b])
     gains = np.dot(erb_inv, g)
-    coefs = _affine(df_w, zc, df_b).reshape(df_order, df_bins, 2)
+    coefs = affine(df_w, zc, df_b).reshape(df_order, df_bins, 2)
     if gate_w.shape[0] > 0:
-        g = _affine(gate_w, zc, gate_b)
+        g = affine(gate_w, zc, gate_b)
         for b in range(bands):
-            g[b] = min(2.0 * _sigmoid(gate_scale * g[b]), 1.0)
+            g[b] = min(2.0 * sigmoid(gate_scale * g[b]), 1.0)
         gate = np.dot(erb_inv, g)
         for k in range(n_bins):
             gains[k] *= gate[k]

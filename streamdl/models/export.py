@@ -3,7 +3,8 @@
 Backends: ``"eager"`` (the PyTorch module as is), ``"torchscript"`` (scripted, frozen and
 optimised for inference; the CUDA path), ``"onnx"`` (ONNX Runtime, the fastest CPU path for
 models without a kernel, when installed), ``"numba"`` (a model's step compiled as one Numba
-kernel, the fastest CPU path; denoisers only, see :mod:`streamdl.models.denoiser_kernel`).
+kernel, the fastest CPU path; denoisers and CRNN taggers, see :mod:`streamdl.models.denoiser_kernel`
+and :mod:`streamdl.models.tagger_kernel`).
 Every backend returns a callable ``f(frame, *state) -> (out, *state)`` on tensors of the shapes
 :meth:`step` documents, and tests hold each one to the eager model.
 """
@@ -82,18 +83,25 @@ def step_function(model: torch.nn.Module, backend: str = "torchscript"):
         return _OnnxStep(to_onnx_bytes(model))
     if backend == "numba":
         if not has_kernel(model):
-            raise StreamdlError(f"the numba backend runs denoisers only, not a {type(model).__name__}; use onnx or torchscript")
-        from streamdl.models.denoiser_kernel import DenoiserKernel
+            raise StreamdlError(f"the numba backend runs denoisers and CRNN taggers only, not this {type(model).__name__}; use onnx or torchscript")
+        from streamdl.models.denoiser import Denoiser
 
-        return DenoiserKernel(model)
+        if isinstance(model, Denoiser):
+            from streamdl.models.denoiser_kernel import DenoiserKernel
+
+            return DenoiserKernel(model)
+        from streamdl.models.tagger_kernel import TaggerKernel
+
+        return TaggerKernel(model)
     raise StreamdlError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
 def has_kernel(model: torch.nn.Module) -> bool:
-    """Whether ``model`` has a Numba kernel (the "numba" backend): denoisers do."""
+    """Whether ``model`` has a Numba kernel (the "numba" backend): denoisers and CRNN taggers do."""
     from streamdl.models.denoiser import Denoiser
+    from streamdl.models.tagger import Tagger
 
-    return isinstance(model, Denoiser)
+    return isinstance(model, Denoiser) or (isinstance(model, Tagger) and not model.attention)
 
 
 def uses_numpy(backend: str) -> bool:

@@ -14,7 +14,7 @@ from streamdl.models.export import StreamStep, has_kernel
 
 def pick_backend(device: str, model: torch.nn.Module | None = None) -> str:
     """The fastest measured runtime for ``model`` on ``device``: on the CPU its Numba kernel if it has
-    one (denoisers), else ONNX Runtime when installed; TorchScript otherwise and on CUDA."""
+    one (denoisers, CRNN taggers), else ONNX Runtime when installed; TorchScript otherwise and on CUDA."""
     if device != "cpu":
         return "torchscript"
     if model is not None and has_kernel(model):

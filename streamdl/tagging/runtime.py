@@ -30,7 +30,8 @@ class StreamingTagger:
 
     Args:
         model: a :class:`~streamdl.models.tagger.Tagger`, or None for the shipped weights.
-        device: "cpu" or "cuda"; backend: "eager", "torchscript", "onnx" or "auto".
+        device: "cpu" or "cuda"; backend: "eager", "torchscript", "onnx", "numba" (the CRNN tagger's
+            kernel) or "auto" (see :func:`~streamdl.models.runtime.pick_backend`).
         events: smoothing and thresholds of the event detector; labels it does not name use the
             model's calibrated on thresholds (``config.thresholds``) with off = on - 0.2.
         keep_history: also keep every probability frame (for whole-file clip scores).
@@ -44,7 +45,7 @@ class StreamingTagger:
         self.device = resolve_device(device)
         self.model = (model if model is not None else load_model(shipped_model_path("tagger"), "tagger")).to(self.device).eval()
         self.labels = self.model.config.labels
-        self.backend = pick_backend(self.device) if backend == "auto" else backend
+        self.backend = pick_backend(self.device, self.model) if backend == "auto" else backend
         self._step = StreamStep(self.model, self.backend, self.device)
         self.pool = self.model.config.pool
         stft = self.model.config.stft

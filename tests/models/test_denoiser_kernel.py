@@ -3,11 +3,8 @@ import dataclasses
 import pytest
 import torch
 
-from streamdl.errors import StreamdlError
 from streamdl.models.checkpoint import load_model, shipped_model_path
 from streamdl.models.denoiser import Denoiser
-from streamdl.models.export import step_function
-from streamdl.models.tagger import Tagger, TaggerConfig
 from tests.models.parity import assert_export_equals_eager
 from tests.models.test_denoiser import SMALL, lively
 
@@ -29,8 +26,3 @@ def test_kernel_equals_eager_for_every_shape(changes):
 def test_kernel_equals_eager_on_the_shipped_weights():
     model = load_model(shipped_model_path("denoiser"), "denoiser")
     assert_export_equals_eager(model, [10 * f for f in _frames(30)], "numba", atol=1e-5)
-
-
-def test_other_models_have_no_kernel():
-    with pytest.raises(StreamdlError, match="denoisers only"):
-        step_function(Tagger(TaggerConfig()), "numba")

@@ -1,0 +1,46 @@
+"""Numba building blocks shared by the models' step kernels (batch 1, float32, no GIL).
+
+Elementwise work is written as scalar loops: Numba compiles array expressions with broadcasting
+checks whose error path alone takes tens of seconds to compile.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def affine(w: np.ndarray, x: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """w @ x + b (BLAS matrix-vector product)."""
+    y = np.dot(w, x)
+    for i in range(y.shape[0]):
+        y[i] += b[i]
+    return y
+
+
+@numba.njit(cache=True, nogil=True)
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@numba.njit(cache=True, nogil=True)
+def gru_cell(w_ih: np.ndarray, w_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray, x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """One GRU step with PyTorch's equations (gate order: reset, update, new): input x, hidden h -> new hidden."""
+    hid = h.shape[0]
+    gi = affine(w_ih, x, b_ih)
+    gh = affine(w_hh, h, b_hh)
+    out = np.empty(hid, dtype=np.float32)
+    for j in range(hid):
+        r = sigmoid(gi[j] + gh[j])
+        z = sigmoid(gi[hid + j] + gh[hid + j])
+        n = math.tanh(gi[2 * hid + j] + r * gh[2 * hid + j])
+        out[j] = (1.0 - z) * n + z * h[j]
+    return out
+
+
+def f32(t) -> np.ndarray:
+    """A tensor's values as a contiguous float32 numpy array (the kernels' weights)."""
+    return np.ascontiguousarray(t.detach().cpu().numpy(), dtype=np.float32)
