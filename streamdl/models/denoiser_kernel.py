@@ -18,11 +18,10 @@ import numba
 import numpy as np
 
 from streamdl.models.denoiser import Denoiser
-from streamdl.models.export import as_backend_state
-from streamdl.models.kernel_ops import affine, f32, gru_cell, sigmoid
+from streamdl.models.kernel_ops import StepKernel, affine, f32, gru_cell, sigmoid
 
 
-class DenoiserKernel:
+class DenoiserKernel(StepKernel):
     """``Denoiser.step`` for one stream (batch 1) on the CPU: frame (1, n_bins, 2) float32 and the
     state of ``model.init_state(1)`` as numpy arrays -> enhanced frame (1, n_bins, 2), new state."""
 
@@ -36,7 +35,7 @@ class DenoiserKernel:
             np.stack([gru[f"bias_hh_l{i}"] for i in layers]),
         )  # fmt: skip
         gate = (f32(m.gate_head.weight), f32(m.gate_head.bias)) if m.gate_head is not None else (np.zeros((0, 0), np.float32), np.zeros(0, np.float32))
-        self._args = (
+        weights = (
             f32(m.erb.T), f32(m.erb_inv.T),  # (bands, n_bins), (n_bins, bands): every product a matrix times a vector
             f32(m.conv1.conv.weight).reshape(m.conv_channels, -1), f32(m.conv1.conv.bias),
             f32(m.conv2.conv.weight).reshape(m.conv_channels, -1), f32(m.conv2.conv.bias),
@@ -45,12 +44,7 @@ class DenoiserKernel:
             m.df_bins, m.df_order, np.float32((m.compress - 1.0) / 2.0), m.floor_at if m.noise_floor else -1,
             np.float32(m.floor_fall), np.float32(m.floor_rise), np.float32(m.gate_scale),
         )  # fmt: skip
-        # compile (or load from Numba's cache) now, not on a live stream's first hop
-        self(np.zeros((1, *m.frame_shape), np.float32), *as_backend_state(m.init_state(1), "numba"))
-
-    def __call__(self, frame: np.ndarray, conv1: np.ndarray, conv2: np.ndarray, h: np.ndarray, past: np.ndarray):
-        out, state = _step(frame, conv1, conv2, h, past, *self._args)
-        return (out, *state)
+        super().__init__(model, _step, weights)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -11,6 +11,22 @@ import math
 import numba
 import numpy as np
 
+from streamdl.models.export import as_backend_state
+
+
+class StepKernel:
+    """A model's ``step`` as a compiled function ``step(frame, *state, *weights) -> (out, state)``, called
+    with the step signature ``(frame, *state) -> (out, *state)`` on numpy float32 arrays (batch 1)."""
+
+    def __init__(self, model, step, weights: tuple):
+        self._step, self._weights = step, weights
+        # compile (or load from Numba's cache) now, not on a live stream's first hop
+        self(np.zeros((1, *model.frame_shape), np.float32), *as_backend_state(model.init_state(1), "numba"))
+
+    def __call__(self, frame: np.ndarray, *state: np.ndarray) -> tuple:
+        out, state = self._step(frame, *state, *self._weights)
+        return (out, *state)
+
 
 @numba.njit(cache=True, nogil=True)
 def affine(w: np.ndarray, x: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -16,8 +16,7 @@ import math
 import numba
 import numpy as np
 
-from streamdl.models.export import as_backend_state
-from streamdl.models.kernel_ops import affine, f32, gru_cell, sigmoid
+from streamdl.models.kernel_ops import StepKernel, affine, f32, gru_cell, sigmoid
 from streamdl.models.tagger import CausalBlock, Tagger
 
 
@@ -30,26 +29,21 @@ def _folded(block: CausalBlock) -> tuple[np.ndarray, np.ndarray]:
     return f32(weight.reshape(weight.shape[0], -1)), f32(bias)
 
 
-class TaggerKernel:
+class TaggerKernel(StepKernel):
     """``Tagger.step`` for one stream (batch 1, arch "crnn") on the CPU: frame (1, pool, n_bins, 2)
     float32 and the state of ``model.init_state(1)`` as numpy arrays -> probabilities (1, labels), new state."""
 
     def __init__(self, model: Tagger):
         m = model
         blocks = [_folded(b) for b in (m.block1, m.block2, m.block3)]
-        self._args = (
+        weights = (
             f32(m.mel.T),  # (n_mels, n_bins)
             *blocks[0], *blocks[1], *blocks[2],
             f32(m.proj.weight), f32(m.proj.bias),
             f32(m.gru.weight_ih_l0), f32(m.gru.weight_hh_l0), f32(m.gru.bias_ih_l0), f32(m.gru.bias_hh_l0),
             f32(m.head.weight), f32(m.head.bias),
         )  # fmt: skip
-        # compile (or load from Numba's cache) now, not on a live stream's first frame
-        self(np.zeros((1, *m.frame_shape), np.float32), *as_backend_state(m.init_state(1), "numba"))
-
-    def __call__(self, frame: np.ndarray, s1: np.ndarray, s2: np.ndarray, s3: np.ndarray, h: np.ndarray):
-        out, state = _step(frame, s1, s2, s3, h, *self._args)
-        return (out, *state)
+        super().__init__(model, _step, weights)
 
 
 @numba.njit(cache=True, nogil=True)
