@@ -417,7 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per file and line")
     p.add_argument("--tagger-model", help="tagger model file (default: the shipped weights)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    p.add_argument("--backend", default="auto", choices=["auto", "eager", "torchscript", "onnx"])
+    p.add_argument("--backend", default="auto", choices=["auto", "eager", "torchscript", "onnx", "numba"],
+                   help="model runtime (default: the CRNN tagger's Numba kernel on CPU, TorchScript on CUDA)")  # fmt: skip
     p.set_defaults(func=cmd_tag)
 
     p = sub.add_parser("demo", help="desktop window: live spectrograms, controls, latency (needs the demo extra)")
