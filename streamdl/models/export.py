@@ -82,26 +82,32 @@ def step_function(model: torch.nn.Module, backend: str = "torchscript"):
     if backend == "onnx":
         return _OnnxStep(to_onnx_bytes(model))
     if backend == "numba":
-        if not has_kernel(model):
+        kernel = _kernel_class(model)
+        if kernel is None:
             raise StreamdlError(f"the numba backend runs denoisers and CRNN taggers only, not this {type(model).__name__}; use onnx or torchscript")
-        from streamdl.models.denoiser import Denoiser
-
-        if isinstance(model, Denoiser):
-            from streamdl.models.denoiser_kernel import DenoiserKernel
-
-            return DenoiserKernel(model)
-        from streamdl.models.tagger_kernel import TaggerKernel
-
-        return TaggerKernel(model)
+        return kernel(model)
     raise StreamdlError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
-def has_kernel(model: torch.nn.Module) -> bool:
-    """Whether ``model`` has a Numba kernel (the "numba" backend): denoisers and CRNN taggers do."""
+def _kernel_class(model: torch.nn.Module):
+    """The Numba kernel that runs ``model``'s step (denoisers, CRNN taggers), or None."""
     from streamdl.models.denoiser import Denoiser
     from streamdl.models.tagger import Tagger
 
-    return isinstance(model, Denoiser) or (isinstance(model, Tagger) and not model.attention)
+    if isinstance(model, Denoiser):
+        from streamdl.models.denoiser_kernel import DenoiserKernel
+
+        return DenoiserKernel
+    if isinstance(model, Tagger) and not model.attention:
+        from streamdl.models.tagger_kernel import TaggerKernel
+
+        return TaggerKernel
+    return None
+
+
+def has_kernel(model: torch.nn.Module) -> bool:
+    """Whether ``model`` has a Numba kernel (the "numba" backend)."""
+    return _kernel_class(model) is not None
 
 
 def uses_numpy(backend: str) -> bool:
