@@ -22,10 +22,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from streamdl.codec.runtime import StreamingCodec, decode, encode, load_codec  # noqa: E402
 from streamdl.engine.files import read_mono  # noqa: E402
-from streamdl.evaluation import score  # noqa: E402
+from streamdl.evaluation.speech import score  # noqa: E402
 from streamdl.io.audiofile import find_audio_files  # noqa: E402
+from streamdl.stages.codec import StreamingCodec, decode, encode, load_codec  # noqa: E402
 
 RATE, FRAME = 16000, 320
 

@@ -24,9 +24,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from streamdl.dsp.resample import resample  # noqa: E402
-from streamdl.engine.chain import Chain  # noqa: E402
-from streamdl.evaluation import evaluate_folders, group_lines, pair_sources  # noqa: E402
-from streamdl.models.runtime import StreamingDenoiser  # noqa: E402
+from streamdl.engine.options import ChainOptions  # noqa: E402
+from streamdl.engine.pipeline import build_chain  # noqa: E402
+from streamdl.evaluation.speech import evaluate_folders, group_lines, pair_sources  # noqa: E402
 
 HOP_S = 0.01
 
@@ -44,10 +44,7 @@ class Timed:
 
 
 def streamdl_system(backend: str, model: str | None):
-    from streamdl.models.checkpoint import load_model
-
-    stage = StreamingDenoiser(load_model(model, "denoiser") if model else None, backend=backend)
-    chain = Chain(stages=[stage])
+    chain = build_chain(ChainOptions(model=model or "", backend=backend))
     timer = Timed()
 
     def run(x: np.ndarray, rate: int) -> np.ndarray:

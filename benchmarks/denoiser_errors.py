@@ -23,10 +23,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from pystoi import stoi  # noqa: E402
 
+from streamdl.assets import shipped_model_path  # noqa: E402
 from streamdl.data.mixing import rms  # noqa: E402
 from streamdl.engine.files import read_mono  # noqa: E402
-from streamdl.evaluation import SNR_TAG, paired_files  # noqa: E402
-from streamdl.models.checkpoint import load_model, shipped_model_path  # noqa: E402
+from streamdl.evaluation.speech import SNR_TAG, paired_files  # noqa: E402
+from streamdl.models.checkpoint import load_model  # noqa: E402
 from streamdl.models.spectrum import Spectrum  # noqa: E402
 
 

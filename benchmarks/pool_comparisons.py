@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from streamdl.evaluation import SNR_TAG
+from streamdl.evaluation.speech import SNR_TAG
 
 
 def pooled(reports: list[dict]) -> tuple[list[str], dict[str, dict[str, np.ndarray]]]:

@@ -37,18 +37,13 @@ def main() -> None:
     os.environ["JACK_DEFAULT_SERVER"] = name  # before PortAudio initialises
     import sounddevice as sd
 
-    from streamdl.cli import sample_path
-    from streamdl.engine.chain import Chain
-    from streamdl.engine.live import LiveEngine
-    from streamdl.io.audiofile import read_audio
-    from streamdl.models.runtime import StreamingDenoiser
+    from streamdl import ChainOptions, DeviceInput, DeviceOutput, LiveEngine, build_chain, read_audio, sample_path
 
     sample, rate = read_audio(sample_path())
     seconds = args.minutes * 60
     played = np.resize(sample[:, 0], int(seconds * rate))
     try:
-        chain = Chain(stages=[] if args.no_denoise else [StreamingDenoiser()])
-        engine = LiveEngine(chain, input_channel=0)
+        engine = LiveEngine(build_chain(ChainOptions(denoise=not args.no_denoise)), DeviceInput(channel=0), DeviceOutput())
         probe = JackProbe(name, played, record_seconds=1.0)
         with engine, probe:
             probe.connect_to_other_client()

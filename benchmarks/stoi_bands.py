@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 from compare_denoisers import rnnoise_system, streamdl_system  # noqa: E402
 
 from streamdl.engine.files import read_mono  # noqa: E402
-from streamdl.evaluation import SNR_TAG, paired_files, stoi_bands  # noqa: E402
+from streamdl.evaluation.speech import SNR_TAG, paired_files, stoi_bands  # noqa: E402
 
 RATE = 16000
 

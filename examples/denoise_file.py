@@ -2,10 +2,7 @@
 
 import argparse
 
-from streamdl.engine.chain import Chain
-from streamdl.engine.files import process_array
-from streamdl.io.audiofile import read_audio, write_audio
-from streamdl.models.runtime import StreamingDenoiser
+from streamdl import ChainOptions, build_chain, process_array, read_audio, write_audio
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("input")
@@ -14,6 +11,6 @@ parser.add_argument("--attenuation-limit", type=float, help="suppress by at most
 args = parser.parse_args()
 
 audio, rate = read_audio(args.input)  # float32 (frames, channels), any rate
-chain = Chain(stages=[StreamingDenoiser(attenuation_limit_db=args.attenuation_limit)])
+chain = build_chain(ChainOptions(attenuation_limit=args.attenuation_limit))
 write_audio(args.output, process_array(chain, audio, rate), rate)  # same rate, length, channels
 print(f"wrote {args.output}")

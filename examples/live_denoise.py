@@ -3,11 +3,7 @@
 import argparse
 import time
 
-from streamdl.engine.chain import Chain
-from streamdl.engine.devices import list_devices
-from streamdl.engine.live import LiveEngine
-from streamdl.errors import StreamdlError
-from streamdl.models.runtime import StreamingDenoiser
+from streamdl import Chain, DeviceInput, DeviceOutput, LiveEngine, StreamdlError, StreamingDenoiser, list_devices
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("-l", "--list-devices", action="store_true", help="show the audio devices and exit")
@@ -17,7 +13,7 @@ args = parser.parse_args()
 if args.list_devices:
     parser.exit(0, list_devices() + "\n")
 try:
-    with LiveEngine(Chain(stages=[StreamingDenoiser()]), input_device=args.device, output_device=args.device) as engine:
+    with LiveEngine(Chain(stages=[StreamingDenoiser()]), DeviceInput(args.device), DeviceOutput(args.device)) as engine:
         while engine.elapsed < args.seconds:
             time.sleep(0.5)
             print(engine.status_line(), end="\r")

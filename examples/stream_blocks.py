@@ -2,16 +2,13 @@
 
 import numpy as np
 
-from streamdl.cli import sample_path
-from streamdl.engine.chain import Chain, Streamer
-from streamdl.io.audiofile import read_audio
-from streamdl.models.runtime import StreamingDenoiser
+from streamdl import Chain, Streamer, StreamingDenoiser, read_mono, sample_path
 
-audio, rate = read_audio(sample_path())  # the bundled 16 kHz sample
+audio = read_mono(sample_path(), 16000)  # the bundled sample, float32 (samples,)
 streamer = Streamer(Chain(stages=[StreamingDenoiser()]))
 outputs = []
 for start in range(0, len(audio), 333):  # 333-sample blocks: nothing needs to line up with the hop
-    outputs.append(streamer.feed(audio[start : start + 333, 0]))
+    outputs.append(streamer.feed(audio[start : start + 333]))
 outputs.append(streamer.flush())
 out = np.concatenate(outputs)[streamer.chain.delay_samples :][: len(audio)]  # drop the 10 ms delay
 print(f"{len(out)} samples out for {len(audio)} in, peak {np.abs(out).max():.3f}")

@@ -1,10 +1,6 @@
 """Denoise and tag in one chain, block by block: events print as sounds start and end (16 kHz mono)."""
 
-from streamdl.cli import sample_path
-from streamdl.engine.chain import Chain, Streamer
-from streamdl.engine.files import read_mono
-from streamdl.models.runtime import StreamingDenoiser
-from streamdl.tagging.runtime import StreamingTagger
+from streamdl import Chain, Streamer, StreamingDenoiser, StreamingTagger, read_mono, sample_path
 
 audio = read_mono(sample_path(), 16000)
 tagger = StreamingTagger()  # a tap: it sees the input spectrum, before denoising

@@ -26,7 +26,7 @@ import numpy as np
 import soundfile as sf
 
 from streamdl.dsp.resample import resample
-from streamdl.tagging.evaluate import middle
+from streamdl.evaluation.tagger import middle
 
 SECONDS = 8.0
 ZAD = "usr/share/games/0ad/mods/public/public.zip"  # 0ad keeps its audio in one zip

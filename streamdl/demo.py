@@ -9,19 +9,21 @@ Needs the ``demo`` extra: PySide6-Essentials and pyqtgraph.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from pathlib import Path
 
-from streamdl.engine.chain import Chain
-from streamdl.engine.devices import load_sounddevice, resolve_device
-from streamdl.engine.files import read_mono
+from streamdl.assets import sample_path
+from streamdl.dsp.stft import STFTConfig
+from streamdl.engine.devices import load_sounddevice
+from streamdl.engine.endpoints import DeviceOutput
 from streamdl.engine.live import LiveEngine
 from streamdl.engine.monitor import FLOOR_DB, SpectrumMonitor
+from streamdl.engine.options import ChainOptions, LiveOptions
+from streamdl.engine.pipeline import build_chain, open_engine
 from streamdl.errors import StreamdlError
-from streamdl.models.runtime import StreamingDenoiser
-from streamdl.tagging.events import describe
-from streamdl.tagging.runtime import StreamingTagger
+from streamdl.stages.events import describe
 
 EVENT_LOG_LINES = 200
 
@@ -36,38 +38,37 @@ def _qt():
 
 
 class DemoSession:
-    """What the window controls: the chain with its monitors, and the engine that runs it.
+    """What the window controls: the chain (denoiser and tagger, with spectrum monitors on its input and
+    output), and the live engine that runs it between the endpoints ``live`` names."""
 
-    The source is ``source_file`` played in a loop when ``input_device`` is None, else a device.
-    """
-
-    def __init__(self, source_file: Path, input_device=None, output_device=None):
-        self.denoiser = StreamingDenoiser()
-        n_bins = self.denoiser.n_bins
-        self.tagger = StreamingTagger()
-        self.input_monitor, self.output_monitor = SpectrumMonitor(n_bins), SpectrumMonitor(n_bins)
-        self.chain = Chain(stages=[self.denoiser], taps=[self.input_monitor, self.tagger], output_taps=[self.output_monitor])
-        self.source_name = Path(source_file).name
-        self.source = read_mono(source_file, self.chain.config.sample_rate)
-        self.input_device, self.output_device = input_device, output_device
+    def __init__(self, live: LiveOptions):
+        self.file = live.input_file or str(sample_path())  # what plays when no microphone is picked
+        live = live if live.input else dataclasses.replace(live, input_file=self.file, loop=True)
+        self.input_monitor, self.output_monitor = SpectrumMonitor(STFTConfig().n_bins), SpectrumMonitor(STFTConfig().n_bins)
+        self.chain = build_chain(ChainOptions(tag=True), taps=[self.input_monitor], output_taps=[self.output_monitor])
+        self.denoiser, self.tagger = self.chain.named("denoiser"), self.chain.named("tagger")
+        self.source_name = Path(self.file).name
+        self.live = live
         self.engine: LiveEngine | None = None
         self.note = ""
 
     def start(self) -> None:
-        """Open the devices; with the file source and no output device, run silently on the clock."""
-        play, self.note = True, ""
-        if self.input_device is None:
+        """Open the devices; with a file as the source and no output device, run silently on the clock."""
+        live, self.note = self.live, ""
+        if live.input_file and live.play:
             try:
-                resolve_device(self.output_device, "output")
+                DeviceOutput(live.output or None)
             except StreamdlError:
-                play, self.note = False, "no output device: playing silently"
-        self.engine = LiveEngine(self.chain, input_device=self.input_device, output_device=self.output_device, play=play,
-                                 source=self.source if self.input_device is None else None, loop=True)  # fmt: skip
+                live, self.note = dataclasses.replace(live, play=False), "no output device: playing silently"
+        self.engine = open_engine(self.chain, live)
         self.engine.start()
 
     def restart(self, *, input_device, output_device) -> None:
+        """Switch devices: a microphone (or None: back to the file) and an output (None: the default)."""
         self.stop()
-        self.input_device, self.output_device = input_device, output_device
+        self.live = dataclasses.replace(self.live, input=str(input_device) if input_device is not None else "",
+                                        input_file=self.file if input_device is None else "",
+                                        output=str(output_device) if output_device is not None else "")  # fmt: skip
         self.chain.reset()
         self.start()
 
@@ -220,11 +221,10 @@ class DemoWindow:
         )
 
 
-def run_demo(*, input_file: Path, input_device=None, output_device=None, seconds: float = 0.0, screenshot: Path | None = None) -> None:
-    """Open the window (offscreen when a screenshot is asked for and there is no display) and run until closed.
-
-    ``input_file`` plays in a loop unless ``input_device`` names a microphone.
-    """
+def run_demo(live: LiveOptions, *, seconds: float = 0.0, screenshot: Path | None = None) -> None:
+    """Open the window (offscreen when a screenshot is asked for and there is no display) and run until
+    closed; the audio flows between the endpoints ``live`` names (a microphone, or a file played in a
+    loop: the bundled sample when neither is named)."""
     headless = not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
     if headless and screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -233,7 +233,7 @@ def run_demo(*, input_file: Path, input_device=None, output_device=None, seconds
                             "run it on the desktop, or save a picture offscreen with --screenshot demo.png --seconds 5")
     QtCore, QtWidgets, _ = _qt()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    session = DemoSession(input_file, input_device, output_device)
+    session = DemoSession(live)
     window = DemoWindow(session)
     failures = []
 

@@ -10,30 +10,14 @@ Shapes: ``pair()`` returns two float32 arrays (samples,) at 16 kHz: noisy input 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.signal as ss
 import soxr
 
+from streamdl.data.configs import MixConfig
 from streamdl.errors import StreamdlError
-
-
-@dataclass(frozen=True)
-class MixConfig:
-    sample_rate: int = 16000
-    seconds: float = 3.0  # length of each pair
-    snr_db: tuple[float, float] = (-5.0, 20.0)
-    level_db: tuple[float, float] = (-38.0, -12.0)  # RMS of the noisy mix, dBFS
-    p_clean: float = 0.05  # pairs with no noise at all (teach the model to leave speech alone)
-    p_noise_only: float = 0.05  # pairs with no speech (teach it to silence)
-    p_reverb: float = 0.3
-    p_bandlimit: float = 0.2  # speech low-passed at 3.4..7 kHz (phone, cheap mics)
-    p_synthetic: float = 0.45  # share of noises that are synthetic rather than recorded
-    p_music: float = 0.1  # share of recorded noises that are music
-    p_second_noise: float = 0.3
-    noise_speed: tuple[float, float] = (0.7, 1.4)  # resampling factor of half the recorded noises
 
 
 class Pool:
@@ -370,41 +354,3 @@ def room_impulse_responses(count: int, sample_rate: int, seed: int) -> list[np.n
         rir = np.asarray(room.rir[0][0], dtype=np.float32)
         rirs.append(rir / np.abs(rir).max())
     return rirs
-
-
-PAIRS_MANIFEST = "pairs.json"  # beside the clean/ and noisy/ folders of write_evaluation_pairs
-
-
-def write_evaluation_pairs(corpus: Path, out_dir: Path, *, split: str = "test", count: int = 60, seconds: float = 4.0,
-                           snrs_db: tuple[float, ...] = (0.0, 5.0, 10.0), seed: int = 2026, noise_dir: Path | None = None) -> None:  # fmt: skip
-    """Write ``count`` (clean, noisy) wav pairs to out_dir/clean and out_dir/noisy, 16 kHz, and
-    out_dir/pairs.json: for each pair its file name, speech clip, noise clip and SNR (dB).
-
-    Plain mixtures of the split's real speech and real recorded noise (the split's, or every audio
-    file under ``noise_dir``), no augmentation, SNRs cycling through ``snrs_db``: the same pairs
-    for every system compared on them.
-    """
-    import json
-
-    from streamdl.io.audiofile import write_audio
-
-    rng = np.random.default_rng(seed)
-    speech = Pool.load(corpus / f"speech_{split}.npz")
-    noise = Pool.from_files(noise_dir) if noise_dir is not None else Pool.load(corpus / f"noise_{split}.npz")
-    n = int(seconds * 16000)
-    for sub in ("clean", "noisy"):
-        (out_dir / sub).mkdir(parents=True, exist_ok=True)
-    manifest = []
-    for i in range(count):
-        clean, speech_name = speech.named_window(rng, n)
-        nz, noise_name = noise.named_clip(rng, n)
-        snr = snrs_db[i % len(snrs_db)]
-        nz = nz * (rms(clean) / rms(nz) * 10 ** (-snr / 20))
-        noisy = clean + nz
-        gain = 10 ** (rng.uniform(-32, -20) / 20) / rms(noisy)
-        gain = min(gain, 0.95 / np.abs(noisy).max())
-        name = f"pair{i:03d}_snr{snr:g}.wav"
-        write_audio(out_dir / "clean" / name, clean * gain, 16000)
-        write_audio(out_dir / "noisy" / name, noisy * gain, 16000)
-        manifest.append({"pair": name, "speech": speech_name, "noise": noise_name, "snr_db": snr})
-    (out_dir / PAIRS_MANIFEST).write_text(json.dumps(manifest, indent=1))

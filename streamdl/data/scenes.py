@@ -16,13 +16,13 @@ corpus's own splits (held-out speakers and pieces).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.signal as ss
 import soxr
 
+from streamdl.data.configs import SceneConfig
 from streamdl.data.mixing import (
     Pool,
     lowpass,
@@ -36,27 +36,14 @@ from streamdl.data.mixing import (
     synthetic_water,
     synthetic_wind,
 )
-from streamdl.data.tags import LABELS, labels_of, tagger_split
+from streamdl.data.tags import labels_of, tagger_split
 from streamdl.errors import StreamdlError
+from streamdl.labels import LABELS
 
 FRAME = 320  # samples per tagger frame: 20 ms at 16 kHz (two STFT hops)
 LONG = ("speech", "music", "crowd", "wind", "water", "vehicle", "machine", "")  # "" = unlabelled background
 SHORT = ("keyboard", "footsteps", "door", "dog", "bird", "alarm", "water", "vehicle", "speech", "")
 REPEATED = {"keyboard": (0.08, 0.3), "footsteps": (0.35, 0.7)}  # single hits become sequences (seconds apart)
-
-
-@dataclass(frozen=True)
-class SceneConfig:
-    sample_rate: int = 16000
-    seconds: float = 6.0
-    p_background: float = 0.85  # chance of each of the (up to two) background layers
-    max_events: int = 3
-    level_db: tuple[float, float] = (-50.0, -12.0)  # RMS of a layer, dBFS
-    floor_db: tuple[float, float] = (-95.0, -58.0)  # the noise floor under everything
-    p_reverb: float = 0.3
-    p_lowpass: float = 0.15
-    p_synthetic: float = 0.25  # synthetic wind, alarms, babble, water and traffic instead of recorded clips
-    speed: tuple[float, float] = (0.85, 1.18)  # range of the factor that resamples half the layers, pitch and pace together
 
 
 class ClipBank:

@@ -143,3 +143,13 @@ def debian_packages(extra: bool = False) -> list[str]:
     """The Debian packages the built-in sources read (the only ones used for training), with ``extra``
     also those of :data:`EXTRA_SOURCES`."""
     return sorted({package for source in SOURCES + (EXTRA_SOURCES if extra else ()) for package in source.packages})
+
+
+def user_sources(*, speech: list[str] = (), noise: list[str] = ()) -> tuple[Source, ...]:
+    """Sources for the user's own folders of clean speech and of noise (every audio file below them,
+    split by file)."""
+    from streamdl.io.audiofile import AUDIO_SUFFIXES
+
+    patterns = tuple(f"**/*{suffix}" for suffix in AUDIO_SUFFIXES)
+    return tuple(Source(f"user-{role}-{i}", role, (str(Path(d).resolve()),), patterns)
+                 for role, dirs in (("speech", speech), ("noise", noise)) for i, d in enumerate(dirs))  # fmt: skip

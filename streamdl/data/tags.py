@@ -1,11 +1,10 @@
-"""The tagger's vocabulary and how corpus clips get their labels.
+"""How corpus clips get the tagger's labels (the vocabulary itself is :data:`streamdl.labels.LABELS`).
 
 Labels come from file names and package documents (the OpenTTD catalogue's titles), curated by
 hand in :data:`LABEL_RULES`: each rule is a regular expression on a clip's corpus name
 (``source:relative/path[#member]``) and the labels it gives. A clip no rule matches is still used,
 as an unlabelled background ("none of the labels"), which teaches the tagger to stay quiet on
-fire, weapons, tools and the like. New labels go at the end of :data:`LABELS` (a tagger trained on
-the old list grows into the new one: ``Tagger.with_labels``). Speech and music clips are labelled by their pool.
+fire, weapons, tools and the like. Speech and music clips are labelled by their pool.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from __future__ import annotations
 import re
 import zlib
 
-LABELS = ("speech", "music", "silence", "keyboard", "footsteps", "door", "dog", "bird", "vehicle", "water", "wind", "crowd", "alarm", "machine")
+from streamdl.labels import LABELS
 
 # (regex on the clip name, case-insensitive, labels); every matching rule adds its labels
 LABEL_RULES = (

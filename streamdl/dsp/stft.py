@@ -101,17 +101,19 @@ def _istft_frames(spec, window, hop, out):
 class StreamingSTFT:
     """Hop in, spectrum frame out: float32 (hop,) -> complex64 (n_bins,).
 
-    The returned array is reused by the next call; copy it to keep it.
+    The returned array is reused by the next call; copy it to keep it. ``compiled=False`` runs the
+    same step as plain Python and NumPy (the reference ``streamdl bench`` times it against).
     """
 
-    def __init__(self, config: STFTConfig = STFTConfig()):
+    def __init__(self, config: STFTConfig = STFTConfig(), *, compiled: bool = True):
         self.config = config
         self.window = analysis_window(config.n_fft)
+        self._step = _analysis_step if compiled else _analysis_step.py_func
         self._frame_buf = np.zeros(config.n_fft, dtype=np.float32)
         self._out = np.zeros(config.n_bins, dtype=np.complex64)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        _analysis_step(self._frame_buf, x, self.window, self._out)
+        self._step(self._frame_buf, x, self.window, self._out)
         return self._out
 
     def reset(self) -> None:
@@ -121,17 +123,19 @@ class StreamingSTFT:
 class StreamingISTFT:
     """Spectrum frame in, hop out: complex64 (n_bins,) -> float32 (hop,), overlap-added.
 
-    The returned array is reused by the next call; copy it to keep it.
+    The returned array is reused by the next call; copy it to keep it. ``compiled``: as for
+    :class:`StreamingSTFT`.
     """
 
-    def __init__(self, config: STFTConfig = STFTConfig()):
+    def __init__(self, config: STFTConfig = STFTConfig(), *, compiled: bool = True):
         self.config = config
         self.window = synthesis_window(analysis_window(config.n_fft), config.hop)
+        self._step = _synthesis_step if compiled else _synthesis_step.py_func
         self._ola_buf = np.zeros(config.n_fft, dtype=np.float32)
         self._out = np.zeros(config.hop, dtype=np.float32)
 
     def __call__(self, spec: np.ndarray) -> np.ndarray:
-        _synthesis_step(self._ola_buf, spec, self.window, self._out)
+        self._step(self._ola_buf, spec, self.window, self._out)
         return self._out
 
     def reset(self) -> None:

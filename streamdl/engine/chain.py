@@ -15,13 +15,20 @@ from streamdl.dsp.stft import STFTConfig, StreamingISTFT, StreamingSTFT, warmup
 
 SpectralStage = Callable[[np.ndarray], np.ndarray]  # complex64 (n_bins,) -> complex64 (n_bins,)
 Tap = Callable[[np.ndarray], None]  # sees each input spectrum frame; returns nothing
+Part = Callable[[np.ndarray], np.ndarray | None]  # any of the above, or the STFT / inverse STFT
+
+
+def part_name(part) -> str:
+    """A chain part's name: its ``name`` attribute (model stages: their kind), else its class name."""
+    return getattr(part, "name", type(part).__name__)
 
 
 class Chain:
     """float32 (hop,) in -> float32 (hop,) out at ``config.sample_rate``.
 
-    Output sample i is input sample i - ``delay_samples`` (for pass-through, exactly).
-    Algorithmic latency: one STFT frame, ``config.algorithmic_latency_ms``.
+    Output sample i is input sample i - ``delay_samples`` (for pass-through, exactly): the STFT's
+    frame less one hop, plus the hops a stage holds back (its ``delay_hops``, e.g. the codec's).
+    Algorithmic latency: ``algorithmic_latency_ms``, one STFT frame plus those hops.
     """
 
     def __init__(self, config: STFTConfig = STFTConfig(), stages: list[SpectralStage] = (), taps: list[Tap] = (),
@@ -40,8 +47,20 @@ class Chain:
         return self.config.hop
 
     @property
+    def _stage_delay_hops(self) -> int:
+        return sum(getattr(stage, "delay_hops", 0) for stage in self.stages)
+
+    @property
     def delay_samples(self) -> int:
-        return self.config.delay_samples
+        return self.config.delay_samples + self._stage_delay_hops * self.hop
+
+    @property
+    def algorithmic_latency_ms(self) -> float:
+        return self.config.algorithmic_latency_ms + self._stage_delay_hops * self.config.hop_ms
+
+    def named(self, name: str):
+        """The stage or tap called ``name`` (e.g. "tagger"), or None."""
+        return next((part for part in self.taps + self.stages + self.output_taps if part_name(part) == name), None)
 
     def process(self, x: np.ndarray) -> np.ndarray:
         """One hop; the returned array is reused by the next call."""
@@ -54,6 +73,17 @@ class Chain:
         for tap in self.output_taps:
             tap(spec)
         return self.istft(spec)
+
+    def instrument(self, wrap: Callable[[str, Part], Part]) -> None:
+        """Put every part (the STFT, each tap, each stage, each output tap, the inverse STFT) behind
+        ``wrap(name, part)``, which returns what :meth:`process` calls instead: a hook for timing
+        (``streamdl bench``) or tracing that leaves :meth:`process` itself as it is. A wrapper should
+        pass other attributes (``reset``) through to its part."""
+        self.stft = wrap("stft", self.stft)  # in the order process() calls them
+        self.taps = [wrap(part_name(tap), tap) for tap in self.taps]
+        self.stages = [wrap(part_name(stage), stage) for stage in self.stages]
+        self.output_taps = [wrap(part_name(tap), tap) for tap in self.output_taps]
+        self.istft = wrap("istft", self.istft)
 
     def reset(self) -> None:
         self.stft.reset()

@@ -27,7 +27,7 @@ def list_devices() -> str:
     return str(sd.query_devices()) or "no audio devices found"
 
 
-def resolve_device(spec: str | int | None, kind: str) -> int:
+def device_index(spec: str | int | None, kind: str) -> int:
     """Device index for ``spec`` (an index, a name substring, or None for the default).
 
     ``kind`` is "input" or "output". Raises StreamdlError naming the choices when nothing or

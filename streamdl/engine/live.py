@@ -1,7 +1,7 @@
 """The live engine: a PortAudio stream, two ring buffers and a worker thread running the chain.
 
 ```
-PortAudio callback ──► input ring ──► worker: mono, resample, chain, resample ──► output ring ──► callback
+source (callback) ──► input ring ──► worker: mono, resample, chain, resample ──► output ring ──► sink (callback)
 ```
 
 The callback only copies blocks in and out of the rings and counts status flags: no locks, no
@@ -9,6 +9,8 @@ model, no sample-buffer allocation. The worker pulls device hops and keeps the o
 Latency never creeps: when the worker is late the callback plays zeros and remembers how many
 frames it owes; when those frames arrive it skips them, so every output slot keeps its fixed
 delay. A worker with a backlog drops whole hops (counted) instead of working on stale audio.
+Sources and sinks (:mod:`streamdl.engine.endpoints`) decide only what the callback copies; the
+stream is opened over whichever of them are devices, or replaced by a clock when none is.
 """
 
 from __future__ import annotations
@@ -19,70 +21,61 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from streamdl.dsp.resample import StreamResampler
 from streamdl.dsp.ringbuffer import RingBuffer
 from streamdl.engine.chain import Chain, Streamer
-from streamdl.engine.devices import device_rate, load_sounddevice, resolve_device
+from streamdl.engine.devices import load_sounddevice
+from streamdl.engine.endpoints import DeviceInput, DeviceOutput, FileInput
 from streamdl.errors import StreamdlError
 from streamdl.io.audiofile import AudioFileSink
 
 GIL_SWITCH_INTERVAL_S = 0.0005  # while streaming: bounds how long the audio callback waits for the GIL
 HOP_TIMES_KEPT = 6000  # processing times kept for the statistics: one minute of 10 ms hops
+_NO_FLAGS = SimpleNamespace(input_overflow=False, output_underflow=False)  # the clock's status: nothing to report
 
 
 class LiveEngine:
-    """Runs ``chain`` on live audio: input device -> chain -> output device (and/or a file).
+    """Runs ``chain`` on live audio: source -> chain -> sink (and/or a recording).
 
     Args:
         chain: the processing chain (its STFT config fixes the model rate, 16 kHz by default).
-        input_device, output_device: index, name substring, or None for the defaults.
-        play: False for input only (no output stream); the result can still be recorded.
-        input_channel: 0-based channel to use, or None to mix all input channels down.
+        source: a :class:`~streamdl.engine.endpoints.DeviceInput` (default: the default microphone)
+            or a :class:`~streamdl.engine.endpoints.FileInput` played as a microphone.
+        sink: a :class:`~streamdl.engine.endpoints.DeviceOutput`, or None to play nothing (the
+            result can still be recorded).
         blocksize: device frames per callback (default: one hop at the device rate).
         prefill_blocks: output blocks queued before starting: the worker's time budget, and the
             margin for callbacks that PortAudio runs back to back after a device xrun.
         record: a wav/flac path that receives the processed audio at the model rate.
-        source: mono float32 samples at the model rate to play instead of an input device
-            (output-only stream, paced by the output; with ``play=False``, paced by the clock and
-            silent); ``loop`` repeats them, else ``finished``
-            turns True at the end (and ``done`` once the output has drained).
+
+    The stream runs at the first device's rate (a rate the model does not run at is resampled), or at
+    the file's own rate on a clock when no device takes part. ``finished`` turns True once a source
+    that ends has been processed to its end, ``done`` once its output has drained too.
     """
 
-    def __init__(self, chain: Chain, *, input_device=None, output_device=None, play: bool = True,
-                 input_channel: int | None = None, blocksize: int | None = None, prefill_blocks: int = 2,
-                 record: str | Path | None = None, ring_seconds: float = 1.0,
-                 source: np.ndarray | None = None, loop: bool = False):  # fmt: skip
-        sd = load_sounddevice()
+    def __init__(self, chain: Chain, source: DeviceInput | FileInput | None = None, sink: DeviceOutput | None = None, *,
+                 blocksize: int | None = None, prefill_blocks: int = 2, record: str | Path | None = None,
+                 ring_seconds: float = 1.0):  # fmt: skip
         self.chain = chain
         self.model_rate = chain.config.sample_rate
-        self.play = play
-        self._source = None if source is None else np.asarray(source, dtype=np.float32).reshape(-1)
-        self.loop = loop
-        if self._source is not None and len(self._source) == 0:
-            raise StreamdlError("the file source holds no samples")
-        self._in_index = resolve_device(input_device, "input") if self._source is None else None
-        self._out_index = resolve_device(output_device, "output") if play else None
-        if self._source is None:
-            self.rate = device_rate(self._in_index, "input", self.model_rate)
-        else:  # played to the output, or paced by the clock when there is none
-            self.rate = device_rate(self._out_index, "output", self.model_rate) if play else self.model_rate
-        if play and device_rate(self._out_index, "output", self.rate) != self.rate:
+        self.source = source if source is not None else DeviceInput()
+        self.sink = sink
+        self.play = sink is not None
+        first, *others = [e for e in (self.source, sink) if e is not None and e.device is not None] or [self.source]
+        self.rate = first.rate(self.model_rate)
+        if any(other.rate(self.rate) != self.rate for other in others):
             raise StreamdlError(f"input and output devices share no sample rate ({self.rate} Hz); pick devices on the same card")
-        in_channels = sd.query_devices(self._in_index)["max_input_channels"] if self._source is None else 1
-        if input_channel is not None and not 0 <= input_channel < in_channels:
-            raise StreamdlError(f"input channel {input_channel} does not exist; the device has channels 0..{in_channels - 1}")
-        self._in_channels = in_channels if input_channel is None else input_channel + 1
-        self._out_channels = min(2, sd.query_devices(self._out_index)["max_output_channels"]) if play else 0
-        self.input_channel = input_channel
         self.hop_device = round(chain.hop * self.rate / self.model_rate)  # device frames per model hop
         self.blocksize = blocksize or self.hop_device
+        self.source.open(self.rate, self.blocksize)
         ring = max(int(ring_seconds * self.rate), 4 * self.blocksize)
-        self._in_ring = RingBuffer(ring, self._in_channels)
-        self._out_ring = RingBuffer(ring, max(self._out_channels, 1))
-        self._in_block = np.zeros((self.hop_device, self._in_channels), np.float32)  # worker's read buffer
+        self._in_ring = RingBuffer(ring, self.source.channels)
+        self._out_ring = RingBuffer(ring, sink.channels if sink is not None else 1)
+        self._in_block = np.zeros((self.hop_device, self.source.channels), np.float32)  # worker's read buffer
         self._max_backlog = max(4 * self.hop_device, 2 * self.blocksize)  # more waiting: the worker fell behind
         self.prefill = prefill_blocks * self.blocksize + (self.hop_device if self.rate != self.model_rate else 0)
         self._streamer = Streamer(chain)
@@ -99,25 +92,25 @@ class LiveEngine:
         self._hop_times = np.zeros(HOP_TIMES_KEPT)  # seconds per model hop, the latest minute (worker)
         self._hops = 0
         self._stop = threading.Event()
-        self._worker = None
+        self._threads: list[threading.Thread] = []
         self._stream = None
-        self._sink = None
+        self._recording = None
         self._started = 0.0
         self._device_latency = 0.0
         self.error: BaseException | None = None
         self.realtime = False  # whether the worker got real-time scheduling
-        self.finished = False  # a file source without loop has been played to its end
+        self.finished = False  # a source that ends has been processed to its end
         self._switch_interval: float | None = None
 
     # ---- audio thread -------------------------------------------------------------------
     def _callback(self, indata, outdata, frames, time_info, status):
-        """PortAudio callback: copy in, copy out, count. Never blocks, allocates or raises."""
+        """PortAudio callback: capture in, copy out, count. Never blocks, allocates or raises."""
         self.callbacks += 1
         if status.input_overflow:
             self.pa_input_overflows += 1
         if status.output_underflow:
             self.pa_output_underflows += 1
-        self._in_ring.write(indata[:, : self._in_channels])
+        self._in_ring.write(self.source.capture(indata, frames))
         if outdata is None:
             return
         # Every input frame owns one output slot. The worker queues zeros in place of the hops it drops,
@@ -136,11 +129,15 @@ class LiveEngine:
         self._callback(indata, None, frames, time_info, status)
 
     def _output_callback(self, outdata, frames, time_info, status):
-        """Output-only (file source): play what the worker queued, zeros when it is late."""
-        self.callbacks += 1
-        if status.output_underflow:
-            self.pa_output_underflows += 1
-        self._out_ring.read(outdata)
+        self._callback(None, outdata, frames, time_info, status)
+
+    def _clock(self) -> None:
+        """With no device in the stream: the callback once per block, at the stream's rate in real time."""
+        due = time.monotonic()
+        while not self._stop.is_set():
+            due += self.blocksize / self.rate
+            self._stop.wait(max(0.0, due - time.monotonic()))
+            self._callback(None, None, self.blocksize, None, _NO_FLAGS)
 
     # ---- worker thread ------------------------------------------------------------------
     @staticmethod
@@ -155,14 +152,14 @@ class LiveEngine:
     def _work(self) -> None:
         self.realtime = self._realtime_priority()
         try:
-            self._feed_from_source() if self._source is not None else self._feed_from_input()
+            while not self._stop.is_set():
+                if not self._pump_input():
+                    if self.source.finished and not self.finished:
+                        self._emit(self._streamer.flush())  # the chain's delay, out
+                        self.finished = True
+                    time.sleep(0.0005)
         except BaseException as e:  # reported by run(); the stream keeps playing zeros meanwhile
             self.error = e
-
-    def _feed_from_input(self) -> None:
-        while not self._stop.is_set():
-            if not self._pump_input():
-                time.sleep(0.0005)
 
     def _pump_input(self) -> bool:
         """Process one hop of captured input; False when less than a hop is waiting. A worker that
@@ -177,28 +174,8 @@ class LiveEngine:
         if self._in_ring.readable < self.hop_device:
             return False
         self._in_ring.read(self._in_block)
-        mono = self._in_block[:, self.input_channel] if self.input_channel is not None else self._in_block.mean(axis=1)
-        self._process(self._to_model(mono))
+        self._process(self._to_model(self.source.mono(self._in_block)))
         return True
-
-    def _feed_from_source(self) -> None:
-        """Play the source at the output's pace, keeping ``prefill`` frames queued; without an
-        output, at the clock's pace (one hop per hop duration)."""
-        hop, pos = self.chain.hop, 0
-        due = time.monotonic()
-        while not self._stop.is_set():
-            if self.play and self._out_ring.readable >= self.prefill or not self.play and time.monotonic() < due:
-                time.sleep(0.0005)
-                continue
-            due += hop / self.model_rate
-            if pos >= len(self._source):
-                if not self.loop:
-                    self._process(self._streamer.flush())
-                    self.finished = True
-                    return
-                pos = 0
-            self._process(self._source[pos : pos + hop])
-            pos += hop
 
     def _process(self, x: np.ndarray) -> None:
         """Model-rate samples through the chain, to the recording and the output ring."""
@@ -207,49 +184,59 @@ class LiveEngine:
         if len(y):
             self._hop_times[self._hops % HOP_TIMES_KEPT] = (time.perf_counter() - start) * self.chain.hop / len(y)
             self._hops += 1
-            if self._sink is not None:
-                self._sink.write(y)
+        self._emit(y)
+
+    def _emit(self, y: np.ndarray) -> None:
+        """Processed model-rate samples to the recording and the output ring."""
+        if self._recording is not None and len(y):
+            self._recording.write(y)
         if self.play:
             z = self._to_device(y)
-            self._out_ring.write(np.repeat(z[:, None], self._out_channels, axis=1))
+            self._out_ring.write(np.repeat(z[:, None], self._out_ring.channels, axis=1))
 
     # ---- control ------------------------------------------------------------------------
     def start(self) -> None:
-        sd = load_sounddevice()
         # The callback thread needs the GIL; by default a waiting thread may wait 5 ms for it.
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         gc.collect()
         gc.freeze()  # objects alive now are never scanned again: no long collection inside a callback
         self._streamer.reset()
-        if self._source is None:  # a file source fills the queue itself
+        if self.play:
             self._out_ring.write(np.zeros((self.prefill, self._out_ring.channels), np.float32))
         if self._record_path is not None:
-            self._sink = AudioFileSink(self._record_path, self.model_rate, 1)
+            self._recording = AudioFileSink(self._record_path, self.model_rate, 1)
         try:
-            if self._source is not None and not self.play:
-                self._stream = None  # clock-paced: the worker alone
-            elif self._source is not None:
-                self._stream = sd.OutputStream(device=self._out_index, samplerate=self.rate, blocksize=self.blocksize,
-                                               channels=self._out_channels, dtype="float32", latency="low",
-                                               callback=self._output_callback)  # fmt: skip
-            elif self.play:
-                self._stream = sd.Stream(device=(self._in_index, self._out_index), samplerate=self.rate, blocksize=self.blocksize,
-                                         channels=(self._in_channels, self._out_channels), dtype="float32", latency="low",
-                                         callback=self._callback)  # fmt: skip
-            else:
-                self._stream = sd.InputStream(device=self._in_index, samplerate=self.rate, blocksize=self.blocksize,
-                                              channels=self._in_channels, dtype="float32", latency="low", callback=self._input_callback)  # fmt: skip
-        except sd.PortAudioError as e:
+            self._stream = self._open_stream()
+        except StreamdlError:
             self.stop()
-            raise StreamdlError(f"cannot open the audio stream ({e}); check the devices with 'streamdl devices'") from None
-        self._worker = threading.Thread(target=self._work, name="streamdl-worker", daemon=True)
-        self._worker.start()
+            raise
+        self._threads = [threading.Thread(target=self._work, name="streamdl-worker", daemon=True)]
+        if self._stream is None:
+            self._threads.append(threading.Thread(target=self._clock, name="streamdl-clock", daemon=True))
+        for thread in self._threads:
+            thread.start()
         self._started = time.monotonic()
         if self._stream is not None:
             self._stream.start()
             latency = self._stream.latency  # seconds: (input, output) for a duplex stream
             self._device_latency = float(sum(latency) if isinstance(latency, tuple) else latency)
+
+    def _open_stream(self):
+        """One PortAudio stream over the endpoints that are devices (duplex, input or output), or None."""
+        sd = load_sounddevice()
+        ends = [(e, kind) for e, kind in ((self.source, "input"), (self.sink, "output")) if e is not None and e.device is not None]
+        if not ends:
+            return None
+        kinds = tuple(kind for _, kind in ends)
+        stream_class, callback = {("input", "output"): (sd.Stream, self._callback), ("input",): (sd.InputStream, self._input_callback),
+                                  ("output",): (sd.OutputStream, self._output_callback)}[kinds]  # fmt: skip
+        devices, channels = [e.device for e, _ in ends], [e.channels for e, _ in ends]
+        try:
+            return stream_class(device=devices if len(ends) > 1 else devices[0], channels=channels if len(ends) > 1 else channels[0],
+                                samplerate=self.rate, blocksize=self.blocksize, dtype="float32", latency="low", callback=callback)  # fmt: skip
+        except sd.PortAudioError as e:
+            raise StreamdlError(f"cannot open the audio stream ({e}); check the devices with 'streamdl devices'") from None
 
     def stop(self) -> None:
         """Stop the stream, then the worker, then finalize the recording. Safe to call twice."""
@@ -258,11 +245,12 @@ class LiveEngine:
             self._stream.close()
             self._stream = None
         self._stop.set()
-        if self._worker is not None:
-            self._worker.join(timeout=5)
-        if self._sink is not None:
-            self._sink.close()
-            self._sink = None
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+        if self._recording is not None:
+            self._recording.close()
+            self._recording = None
         if self._switch_interval is not None:
             sys.setswitchinterval(self._switch_interval)
             self._switch_interval = None
@@ -277,7 +265,7 @@ class LiveEngine:
     # ---- reporting ----------------------------------------------------------------------
     @property
     def done(self) -> bool:
-        """A file source has been played to its end and the output queue has drained."""
+        """A source that ends has been processed to its end and the output queue has drained."""
         return self.finished and self._out_ring.readable == 0
 
     @property
@@ -287,7 +275,7 @@ class LiveEngine:
     def latency_ms(self) -> dict:
         """Algorithmic (the STFT frame), buffering (PortAudio + prefill) and measured processing p99."""
         times = 1000 * self._hop_times[: min(self._hops, HOP_TIMES_KEPT)] if self._hops else np.zeros(1)
-        algorithmic = self.chain.config.algorithmic_latency_ms
+        algorithmic = self.chain.algorithmic_latency_ms
         buffer = 1000 * self._device_latency + 1000 * self.prefill / self.rate
         return {
             "algorithmic": round(algorithmic, 3),

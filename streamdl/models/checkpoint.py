@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
 import torch
@@ -21,11 +20,6 @@ from streamdl.models.tagger import Tagger, TaggerConfig
 
 FORMAT = "streamdl-model-1"
 KINDS = {"denoiser": (Denoiser, DenoiserConfig), "tagger": (Tagger, TaggerConfig), "codec": (Codec, CodecConfig)}
-
-
-def shipped_model_path(kind: str) -> Path:
-    """Where the package's own trained ``kind`` model lives (``streamdl/assets/{kind}.pt``; see the .md beside it)."""
-    return Path(str(resources.files("streamdl") / "assets" / f"{kind}.pt"))
 
 
 def model_dict(model: torch.nn.Module, kind: str) -> dict:

@@ -11,9 +11,9 @@ Why the STFT domain: the encoder and decoder run once per 20 ms on 161 bins inst
 sample, so both ends together cost a few hundred microseconds per frame on one CPU thread, and
 the decoder's output goes through the same overlap-add synthesis as the denoiser's.
 
-``encode_chunk`` / ``decode_chunk`` stream each end with its own state; ``step`` runs the round
-trip (what ``streamdl run --codec`` plays), with state = (encoder conv1, conv2 inputs, decoder
-conv inputs, decoder GRU hidden).
+``encode_chunk`` / ``decode_chunk`` stream each end with its own state (``encoder_state``:
+conv1 and conv2 inputs; ``decoder_state``: conv inputs and GRU hidden); ``step`` runs the round
+trip with both.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from streamdl.dsp.stft import STFTConfig
-from streamdl.models.denoiser import CausalConv
+from streamdl.models.layers import CausalConv
 
-State = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+State = tuple[torch.Tensor, ...]
 FRAMES_PER_SECOND = 50
 
 
@@ -173,11 +173,20 @@ class Codec(nn.Module):
         """Shape of one ``step`` input without the batch: ``pool`` STFT frames."""
         return (self.pool, self.n_bins, 2)
 
-    def init_state(self, batch: int = 1) -> State:
+    def encoder_state(self, batch: int = 1) -> State:
+        """The sending end's stream state: (conv1 inputs, conv2 inputs)."""
         dev = self.out.weight.device
         n_in = self.pool * self.n_bins * 2
-        return (torch.zeros(batch, n_in, self.context, device=dev), torch.zeros(batch, self.hidden, self.context, device=dev),
-                torch.zeros(batch, self.hidden, self.context, device=dev), torch.zeros(1, batch, self.hidden, device=dev))  # fmt: skip
+        return torch.zeros(batch, n_in, self.context, device=dev), torch.zeros(batch, self.hidden, self.context, device=dev)
+
+    def decoder_state(self, batch: int = 1) -> State:
+        """The receiving end's stream state: (conv inputs, GRU hidden)."""
+        dev = self.out.weight.device
+        return torch.zeros(batch, self.hidden, self.context, device=dev), torch.zeros(1, batch, self.hidden, device=dev)
+
+    def init_state(self, batch: int = 1) -> State:
+        """The round trip's stream state: the encoder's, then the decoder's."""
+        return self.encoder_state(batch) + self.decoder_state(batch)
 
     def _squash(self, spec: torch.Tensor) -> torch.Tensor:
         """(B, T, n_bins, 2) -> magnitude-compressed (B, T // pool, pool * n_bins * 2)."""
@@ -192,69 +201,69 @@ class Codec(nn.Module):
         mag = x.pow(2).sum(-1, keepdim=True).clamp_min(1e-12)
         return x * mag.pow((1.0 / self.compress - 1.0) / 2.0)
 
-    def _encode_latent(self, spec: torch.Tensor, s1: torch.Tensor, s2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _encode_latent(self, spec: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        s1, s2 = state
         x, s1 = self.enc1(self._squash(spec).transpose(1, 2), s1)
         x, s2 = self.enc2(F.relu(x), s2)
-        return self.to_latent(F.relu(x).transpose(1, 2)), s1, s2
+        return self.to_latent(F.relu(x).transpose(1, 2)), (s1, s2)
 
-    def encode_chunk(self, spec: torch.Tensor, s1: torch.Tensor, s2: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def encode_chunk(self, spec: torch.Tensor, state: State, n: int) -> tuple[torch.Tensor, State]:
         """(B, pool * T, n_bins, 2), encoder state, n quantizers -> codes (B, T, n) int64, new state."""
-        z, s1, s2 = self._encode_latent(spec, s1, s2)
-        return self.rvq.encode(z, n), s1, s2
+        z, state = self._encode_latent(spec, state)
+        return self.rvq.encode(z, n), state
 
-    def decode_chunk(self, codes: torch.Tensor, s3: torch.Tensor, s4: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def decode_chunk(self, codes: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """codes (B, T, n), decoder state -> spectrum (B, pool * T, n_bins, 2), new state."""
-        return self._decode_latent(self.rvq.decode(codes), s3, s4)
+        return self._decode_latent(self.rvq.decode(codes), state)
 
-    def _decode_latent(self, q: torch.Tensor, s3: torch.Tensor, s4: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _decode_latent(self, q: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        s3, s4 = state
         x, s3 = self.dec1(F.relu(self.from_latent(q)).transpose(1, 2), s3)
         x, s4 = self.gru(F.relu(x).transpose(1, 2), s4)
-        return self._unsquash(self.out(x)), s3, s4
+        return self._unsquash(self.out(x)), (s3, s4)
 
     def forward(self, spec: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Training pass: (B, T, n_bins, 2), n quantizers -> reconstructed spectrum, VQ loss."""
-        s1, s2, s3, s4 = self.init_state(spec.shape[0])
-        q, _, vq_loss = self.rvq(self._encode_latent(spec, s1, s2)[0], n)
-        return self._decode_latent(q, s3, s4)[0], vq_loss
+        q, _, vq_loss = self.rvq(self._encode_latent(spec, self.encoder_state(spec.shape[0]))[0], n)
+        return self._decode_latent(q, self.decoder_state(spec.shape[0]))[0], vq_loss
 
     def step(self, frame: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """Round trip of one codec frame at the set bitrate: (B, pool, n_bins, 2), state -> decoded, new state."""
-        s1, s2, s3, s4 = state
-        codes, s1, s2 = self.encode_chunk(frame, s1, s2, self.active)
-        out, s3, s4 = self.decode_chunk(codes, s3, s4)
-        return out, (s1, s2, s3, s4)
+        codes, sent = self.encode_chunk(frame, state[:2], self.active)
+        out, received = self.decode_chunk(codes, state[2:])
+        return out, sent + received
 
 
-class _CodecEnd(nn.Module):
-    """One end of a codec as a streaming model of its own, for export and timing. Its state is the
-    codec's whole state; the other end's part passes through untouched."""
+class CodecEncoder(nn.Module):
+    """The sending end as a streaming model of its own: ``step`` (B, pool, n_bins, 2) spectrum frames
+    -> codes (B, 1, active) int64 at the codec's set bitrate; state: the encoder's."""
+
+    __jit_unused_properties__ = ["frame_shape"]
+
+    def __init__(self, codec: Codec):
+        super().__init__()
+        self.codec = codec
+
+    @property
+    def frame_shape(self) -> tuple[int, int, int]:
+        return self.codec.frame_shape
+
+    def init_state(self, batch: int = 1) -> State:
+        return self.codec.encoder_state(batch)
+
+    def step(self, frame: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        return self.codec.encode_chunk(frame, state, self.codec.active)
+
+
+class CodecDecoder(nn.Module):
+    """The receiving end as a streaming model of its own: ``step`` codes (B, 1, active) int64 ->
+    (B, pool, n_bins, 2) spectrum frames; state: the decoder's."""
 
     __jit_unused_properties__ = ["frame_shape", "frame_dtype"]
 
     def __init__(self, codec: Codec):
         super().__init__()
         self.codec = codec
-
-    def init_state(self, batch: int = 1) -> State:
-        return self.codec.init_state(batch)
-
-
-class CodecEncoder(_CodecEnd):
-    """The sending end: ``step`` (B, pool, n_bins, 2) spectrum frames -> codes (B, 1, active) int64
-    at the set bitrate."""
-
-    @property
-    def frame_shape(self) -> tuple[int, int, int]:
-        return self.codec.frame_shape
-
-    def step(self, frame: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        s1, s2, s3, s4 = state
-        codes, s1, s2 = self.codec.encode_chunk(frame, s1, s2, self.codec.active)
-        return codes, (s1, s2, s3, s4)
-
-
-class CodecDecoder(_CodecEnd):
-    """The receiving end: ``step`` codes (B, 1, active) int64 -> (B, pool, n_bins, 2) spectrum frames."""
 
     @property
     def frame_shape(self) -> tuple[int, int]:
@@ -264,7 +273,8 @@ class CodecDecoder(_CodecEnd):
     def frame_dtype(self) -> torch.dtype:
         return torch.int64
 
+    def init_state(self, batch: int = 1) -> State:
+        return self.codec.decoder_state(batch)
+
     def step(self, codes: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        s1, s2, s3, s4 = state
-        out, s3, s4 = self.codec.decode_chunk(codes, s3, s4)
-        return out, (s1, s2, s3, s4)
+        return self.codec.decode_chunk(codes, state)

@@ -23,6 +23,7 @@ from torch import nn
 from streamdl.dsp.filterbank import bands_to_bins, erb_filterbank, normalized
 from streamdl.dsp.stft import STFTConfig
 from streamdl.errors import StreamdlError
+from streamdl.models.layers import CausalConv
 
 GROWABLE = ("df_bins", "df_order", "gru_hidden", "output_gate", "noise_floor")  # what Denoiser.grown may enlarge
 GATE_SCALE = 4.0  # the gate head's output is scaled so that, under Adam, a gate grown into a trained model learns 4x faster than it
@@ -68,20 +69,6 @@ def _silent(layer: nn.Linear) -> nn.Linear:
     nn.init.zeros_(layer.weight)
     nn.init.zeros_(layer.bias)
     return layer
-
-
-class CausalConv(nn.Module):
-    """Conv1d over time that sees only the current and past frames; its state is the last kernel-1 inputs."""
-
-    def __init__(self, c_in: int, c_out: int, kernel: int):
-        super().__init__()
-        self.conv = nn.Conv1d(c_in, c_out, kernel)
-        self.context = kernel - 1
-
-    def forward(self, x: torch.Tensor, buf: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B, C_in, T), buf (B, C_in, kernel-1) -> (B, C_out, T), new buf."""
-        x = torch.cat([buf, x], dim=2)
-        return self.conv(x), x[:, :, x.shape[2] - self.context :]
 
 
 class Denoiser(nn.Module):

@@ -1,16 +1,16 @@
-"""Exporting a streaming model's ``step`` for deployment, behind one small interface.
+"""Running a streaming model's ``step`` for deployment, behind one small interface.
 
-Backends: ``"eager"`` (the PyTorch module as is), ``"torchscript"`` (scripted, frozen and
-optimised for inference; the CUDA path), ``"onnx"`` (ONNX Runtime, the fastest CPU path for
-models without a kernel, when installed), ``"numba"`` (a model's step compiled as one Numba
-kernel, the fastest CPU path; denoisers and CRNN taggers, see :mod:`streamdl.models.denoiser_kernel`
-and :mod:`streamdl.models.tagger_kernel`).
-Every backend returns a callable ``f(frame, *state) -> (out, *state)`` on tensors of the shapes
-:meth:`step` documents, and tests hold each one to the eager model.
+Backends: ``"eager"`` (the PyTorch module as is), ``"torchscript"`` (traced, frozen and optimised
+for inference; the CUDA path), ``"onnx"`` (ONNX Runtime, the fastest CPU path for models without
+a kernel, when installed), ``"numba"`` (a model's step compiled as one Numba kernel, the fastest
+CPU path; see :mod:`streamdl.models.kernels`). Every backend returns a callable with the model's
+own step signature ``f(frame, state) -> (out, state)``, ``state`` a tuple of any length; eager and
+torchscript take tensors, onnx and numba numpy arrays. Tests hold each one to the eager model.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import warnings
 
@@ -18,44 +18,54 @@ import numpy as np
 import torch
 
 from streamdl.errors import StreamdlError
-
-BACKENDS = ("eager", "torchscript", "onnx", "numba")
+from streamdl.models.backends import BACKENDS, DEVICES
+from streamdl.models.kernels import kernel_for, numpy_state
 
 
 class _StepModule(torch.nn.Module):
-    """``step`` with a flat signature (frame, *state) -> (out, *state), which exporters need."""
+    """``model.step`` as a module's ``forward(frame, state) -> (out, state)``, which exporters trace."""
 
     def __init__(self, model: torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, frame: torch.Tensor, s0: torch.Tensor, s1: torch.Tensor, s2: torch.Tensor, s3: torch.Tensor):
-        out, (s0, s1, s2, s3) = self.model.step(frame, (s0, s1, s2, s3))
-        return out, s0, s1, s2, s3
+    def forward(self, frame: torch.Tensor, state: tuple[torch.Tensor, ...]):
+        return self.model.step(frame, state)
+
+
+def _example(model: torch.nn.Module) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    """A zero step input and the initial state, batch 1, on the model's device."""
+    state = model.init_state(1)
+    frame = torch.zeros(1, *model.frame_shape, dtype=getattr(model, "frame_dtype", torch.float32), device=state[0].device)
+    return frame, state
 
 
 def to_torchscript(model: torch.nn.Module) -> torch.jit.ScriptModule:
-    """Scripted, frozen step function; runs on the device the model is on."""
+    """The step traced for batch 1, frozen and optimised; runs on the device the model is on.
+
+    A step has no data-dependent control flow, so tracing records all of it, whatever the
+    length of the model's state."""
     with warnings.catch_warnings():  # torch 2.13 marks TorchScript as deprecated; it is still the CUDA path
-        warnings.simplefilter("ignore", DeprecationWarning)
-        scripted = torch.jit.script(_StepModule(model).eval())
-        return torch.jit.optimize_for_inference(torch.jit.freeze(scripted))
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(_StepModule(model).eval(), _example(model))
+        return torch.jit.optimize_for_inference(torch.jit.freeze(traced))
 
 
 def to_onnx_bytes(model: torch.nn.Module) -> bytes:
-    """The step function as an ONNX model (CPU), serialised."""
-    frame = torch.zeros(1, *model.frame_shape, dtype=getattr(model, "frame_dtype", torch.float32))
-    example = (frame, *model.init_state(1))
+    """The step as a serialised ONNX model (CPU); inputs ``frame, state0..``, outputs ``out, new_state0..``."""
+    example = _example(model)
+    count = len(example[1])
     buf = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(_StepModule(model).eval(), example, buf, dynamo=False, opset_version=17,
-                          input_names=["frame", "s0", "s1", "s2", "s3"], output_names=["out", "o0", "o1", "o2", "o3"])  # fmt: skip
+                          input_names=["frame", *(f"state{i}" for i in range(count))],
+                          output_names=["out", *(f"new_state{i}" for i in range(count))])  # fmt: skip
     return buf.getvalue()
 
 
 class _OnnxStep:
-    """ONNX Runtime session with the step signature, on numpy float32 arrays."""
+    """An ONNX Runtime session with the step signature, on numpy float32 arrays, one thread."""
 
     def __init__(self, onnx_bytes: bytes):
         try:
@@ -68,13 +78,13 @@ class _OnnxStep:
         self._session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
         self._names = [i.name for i in self._session.get_inputs()]
 
-    def __call__(self, frame, *state):
-        outs = self._session.run(None, dict(zip(self._names, (frame, *state))))
-        return tuple(outs)
+    def __call__(self, frame: np.ndarray, state: tuple) -> tuple:
+        out, *state = self._session.run(None, dict(zip(self._names, (frame, *state))))
+        return out, tuple(state)
 
 
 def step_function(model: torch.nn.Module, backend: str = "torchscript"):
-    """The model's step for ``backend``; eager and torchscript take tensors, onnx numpy arrays."""
+    """The model's step for ``backend``, with the signature ``(frame, state) -> (out, state)``."""
     if backend == "eager":
         return _StepModule(model).eval()
     if backend == "torchscript":
@@ -82,40 +92,45 @@ def step_function(model: torch.nn.Module, backend: str = "torchscript"):
     if backend == "onnx":
         return _OnnxStep(to_onnx_bytes(model))
     if backend == "numba":
-        kernel = _kernel_class(model)
+        kernel = kernel_for(model)
         if kernel is None:
             raise StreamdlError(f"the numba backend runs denoisers and CRNN taggers only, not this {type(model).__name__}; use onnx or torchscript")
         return kernel(model)
     raise StreamdlError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
-def _kernel_class(model: torch.nn.Module):
-    """The Numba kernel that runs ``model``'s step (denoisers, CRNN taggers), or None."""
-    from streamdl.models.denoiser import Denoiser
-    from streamdl.models.tagger import Tagger
-
-    if isinstance(model, Denoiser):
-        from streamdl.models.denoiser_kernel import DenoiserKernel
-
-        return DenoiserKernel
-    if isinstance(model, Tagger) and not model.attention:
-        from streamdl.models.tagger_kernel import TaggerKernel
-
-        return TaggerKernel
-    return None
-
-
 def has_kernel(model: torch.nn.Module) -> bool:
     """Whether ``model`` has a Numba kernel (the "numba" backend)."""
-    return _kernel_class(model) is not None
+    return kernel_for(model) is not None
+
+
+def pick_backend(device: str, model: torch.nn.Module) -> str:
+    """The fastest measured runtime for ``model`` on ``device``: on the CPU its Numba kernel if it has
+    one (denoisers, CRNN taggers), else ONNX Runtime when installed; TorchScript otherwise and on CUDA."""
+    if device != "cpu":
+        return "torchscript"
+    if has_kernel(model):
+        return "numba"
+    return "onnx" if importlib.util.find_spec("onnxruntime") else "torchscript"
+
+
+def compute_device(device: str) -> str:
+    """``device`` ("cpu" or "cuda") checked: a one-line error for another name or a missing GPU."""
+    if device not in DEVICES:
+        raise StreamdlError(f"unknown device {device!r}; use cpu or cuda")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise StreamdlError("CUDA was asked for but PyTorch sees no GPU; use --device cpu")
+    return device
 
 
 def uses_numpy(backend: str) -> bool:
+    """Whether ``backend`` takes numpy arrays (onnx, numba) rather than tensors."""
     return backend in ("onnx", "numba")
 
 
-def as_backend_state(state: tuple[torch.Tensor, ...], backend: str) -> tuple:
-    return tuple(np.ascontiguousarray(s.cpu().numpy()) for s in state) if uses_numpy(backend) else state
+def backend_state(state: tuple[torch.Tensor, ...], backend: str) -> tuple:
+    """A model's stream state in the form ``backend`` takes."""
+    return numpy_state(state) if uses_numpy(backend) else state
 
 
 class StreamStep:
@@ -133,12 +148,12 @@ class StreamStep:
         self.reset()
 
     def reset(self) -> None:
-        self._state = as_backend_state(self.model.init_state(1), self.backend)
+        self._state = backend_state(self.model.init_state(1), self.backend)
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         if uses_numpy(self.backend):
-            out, *self._state = self._step(frame, *self._state)
+            out, self._state = self._step(frame, self._state)
             return np.asarray(out)
         with torch.inference_mode():  # the torch runtimes only: the numpy ones need no autograd switch
-            out, *self._state = self._step(torch.from_numpy(frame).to(self.device), *self._state)
+            out, self._state = self._step(torch.from_numpy(frame).to(self.device), self._state)
         return out.cpu().numpy()

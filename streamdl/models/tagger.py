@@ -25,10 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from streamdl.data.tags import LABELS
 from streamdl.dsp.filterbank import mel_filterbank
 from streamdl.dsp.stft import STFTConfig
 from streamdl.errors import StreamdlError
+from streamdl.labels import LABELS
 
 State = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 

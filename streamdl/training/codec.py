@@ -7,30 +7,19 @@ See :mod:`streamdl.training.loop` for the schedule, checkpoints, resume and DDP.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from streamdl.data.configs import MixConfig
 from streamdl.data.examples import RandomExamples, fixed_examples
-from streamdl.data.mixing import MixConfig, Mixer, room_impulse_responses
+from streamdl.data.mixing import Mixer, room_impulse_responses
 from streamdl.models.codec import Codec, CodecConfig
 from streamdl.models.spectrum import Spectrum
 from streamdl.training.adversarial import Adversary
-from streamdl.training.loop import LoopConfig, device_of, fit, starting_model
+from streamdl.training.configs import CodecTrainConfig
+from streamdl.training.loop import device_of, fit, starting_model
 from streamdl.training.losses import compressed_spectral_loss, multires_stft_loss, si_sdr
-
-
-@dataclass(frozen=True)
-class CodecTrainConfig(LoopConfig):
-    weight_decay: float = 0.0
-    warmup_steps: int = 200
-    val_examples: int = 32
-    patience: int = 20
-    seconds: float = 2.0
-    rirs: int = 16
-    adversarial_from: int = 2000  # steps of reconstruction-only training before the discriminators join (-1: never)
-    kbps_choices: tuple[float, ...] = (3.0, 6.0, 12.0)  # quantizer dropout draws one per batch
 
 
 def codec_loss(model, spectrum: Spectrum, clean: torch.Tensor, quantizers: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

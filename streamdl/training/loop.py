@@ -15,7 +15,6 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -23,30 +22,6 @@ from tqdm import tqdm
 
 from streamdl.errors import StreamdlError
 from streamdl.models.checkpoint import load_model, model_dict, read_model_file, save_model
-
-
-@dataclass(frozen=True)
-class LoopConfig:
-    """What every trainer shares; each model's config adds its own fields and defaults."""
-
-    corpus: str  # folder made by 'streamdl data build'
-    out_dir: str  # where last.pt, best.pt and log.jsonl go
-    batch_size: int = 16
-    lr: float = 1e-3  # peak learning rate
-    weight_decay: float = 0.01
-    warmup_steps: int = 300
-    max_steps: int = 20000  # the cosine schedule ends here
-    max_minutes: float = 0.0  # stop after this much wall time (0: no limit)
-    val_every: int = 250  # steps between validations
-    val_examples: int = 48  # fixed validation examples
-    patience: int = 12  # validations without improvement before early stopping
-    seconds: float = 3.0  # length of training examples
-    workers: int = 1  # data-loader processes per rank
-    rirs: int = 64  # simulated room responses for reverberation
-    seed: int = 0
-    device: str = "cpu"
-    adversarial_from: int = -1  # step at which multi-resolution STFT discriminators join (-1: never)
-    init: str = ""  # start from this model file's weights (fine-tuning); fresh optimizer and schedule
 
 
 def distributed() -> tuple[int, int]:

@@ -6,39 +6,23 @@ See :mod:`streamdl.training.loop` for the schedule, checkpoints, resume and DDP.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from streamdl.data.configs import SceneConfig
 from streamdl.data.examples import RandomExamples, fixed_examples, validation_rooms
 from streamdl.data.mixing import room_impulse_responses
-from streamdl.data.scenes import SceneConfig, SceneMaker
-from streamdl.data.tags import LABELS
+from streamdl.data.scenes import SceneMaker
+from streamdl.evaluation.tag_metrics import f1, frame_metrics
+from streamdl.labels import LABELS
 from streamdl.models.checkpoint import load_model, save_model
 from streamdl.models.spectrum import Spectrum
 from streamdl.models.tagger import Tagger, TaggerConfig
-from streamdl.tagging.metrics import f1, frame_metrics
-from streamdl.training.loop import LoopConfig, device_of, distributed, fit, starting_model
-
-
-@dataclass(frozen=True)
-class TagTrainConfig(LoopConfig):
-    arch: str = "crnn"  # "crnn" or "attention"
-    lr: float = 3e-3
-    warmup_steps: int = 200
-    max_steps: int = 3500
-    val_examples: int = 96
-    patience: int = 10
-    seconds: float = SceneConfig.seconds  # length of the training scenes (validation keeps the default)
-    synthetic_share: float = SceneConfig.p_synthetic  # chance of a synthetic background in training scenes (validation keeps the default)
-    rirs: int = 32
-    labels: tuple[str, ...] = LABELS  # the labels to learn, a leading part of LABELS; --init's model grows into them
-    band_masks: int = 0  # per training scene, this many random frequency bands zeroed (SpecAugment); 0: none
-    level_db: tuple[float, float] = SceneConfig.level_db  # RMS range of the training scenes' layers, dBFS (validation keeps the default)
-    speed: tuple[float, float] = SceneConfig.speed  # resampling range of half the training scenes' layers (validation keeps the default)
+from streamdl.training.configs import TaggerTrainConfig
+from streamdl.training.loop import device_of, distributed, fit, starting_model
 
 
 def targets(model, labels: torch.Tensor, frames: int) -> torch.Tensor:
@@ -107,13 +91,13 @@ def calibrate_model_file(path: Path, corpus: Path, scenes: int = 96, seed: int =
     return thresholds
 
 
-def train_tagger(tc: TagTrainConfig, *, resume: bool = False) -> Path:
+def train_tagger(tc: TaggerTrainConfig, *, resume: bool = False) -> Path:
     """Train until max_steps, max_minutes or early stopping, then calibrate best.pt's thresholds; return its path."""
     device = device_of(tc.device)
     corpus = Path(tc.corpus)
     torch.manual_seed(tc.seed)
-    fresh = lambda: Tagger(TaggerConfig(arch=tc.arch, labels=tc.labels))  # noqa: E731
-    model = starting_model(tc, "tagger", fresh, grow=lambda m: m.with_labels(tc.labels))
+    fresh = lambda: Tagger(TaggerConfig(arch=tc.arch, labels=tc.label_names))  # noqa: E731
+    model = starting_model(tc, "tagger", fresh, grow=lambda m: m.with_labels(tc.label_names))
     spectrum = Spectrum(model.config.stft).to(device)
     scenes = SceneConfig(sample_rate=model.config.stft.sample_rate)
     rirs = room_impulse_responses(tc.rirs, scenes.sample_rate, seed=tc.seed)

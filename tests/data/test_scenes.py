@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
+from streamdl.data.configs import SceneConfig
 from streamdl.data.examples import fixed_examples
 from streamdl.data.mixing import _breaking_waves, synthetic_applause, synthetic_traffic, synthetic_water, synthetic_wind
-from streamdl.data.scenes import FRAME, SceneConfig, SceneMaker, synthetic_alarm
-from streamdl.data.tags import LABELS
+from streamdl.data.scenes import FRAME, SceneMaker, synthetic_alarm
+from streamdl.labels import LABELS
 
 
 @pytest.mark.parametrize("make", [synthetic_wind, synthetic_alarm, synthetic_water, synthetic_traffic, synthetic_applause])

@@ -2,7 +2,8 @@
 
 import pytest
 
-from streamdl.data.tags import LABELS, labels_of, tagger_split
+from streamdl.data.tags import labels_of, tagger_split
+from streamdl.labels import LABELS
 
 
 @pytest.mark.parametrize(

@@ -36,3 +36,53 @@ def test_other_frame_sizes():
     config = STFTConfig(n_fft=512, hop=128)
     x = np.random.default_rng(1).standard_normal(5000).astype(np.float32) * 0.1
     np.testing.assert_allclose(process_signal(Chain(config), x), x, atol=1e-6)
+
+
+class _Gain:
+    def __init__(self, gain: float):
+        self.gain = np.float32(gain)
+
+    def __call__(self, spec):
+        return spec * self.gain
+
+
+def test_a_hook_on_every_part_sees_each_hop_in_order_and_changes_nothing():
+    x = (0.1 * np.random.default_rng(1).standard_normal(1600)).astype(np.float32)
+    plain = process_signal(Chain(stages=[_Gain(0.5)]), x)
+    calls = []
+
+    def hook(name, part):
+        def call(frame):
+            calls.append(name)
+            return part(frame)
+
+        call.reset = getattr(part, "reset", lambda: None)
+        return call
+
+    chain = Chain(stages=[_Gain(0.5)], taps=[lambda spec: None])
+    chain.instrument(hook)
+    np.testing.assert_array_equal(process_signal(chain, x), plain)
+    assert calls[:4] == ["stft", "function", "_Gain", "istft"]
+
+
+class _HoldsBack:
+    """A stage that plays each frame one hop late, and says so."""
+
+    delay_hops = 1
+
+    def __init__(self):
+        self.last = None
+
+    def __call__(self, spec):
+        out, self.last = (self.last if self.last is not None else np.zeros_like(spec)), spec.copy()
+        return out
+
+    def reset(self):
+        self.last = None
+
+
+def test_a_stage_that_holds_hops_back_is_compensated():
+    x = (0.1 * np.random.default_rng(2).standard_normal(1600)).astype(np.float32)
+    chain = Chain(stages=[_HoldsBack()])
+    assert chain.delay_samples == 320 and chain.algorithmic_latency_ms == 30.0
+    np.testing.assert_allclose(process_signal(chain, x), x, atol=1e-6)

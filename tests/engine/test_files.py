@@ -6,7 +6,7 @@ from streamdl.dsp.resample import resample
 from streamdl.engine.chain import Chain
 from streamdl.engine.files import output_paths, process_array, process_channel, process_file, read_mono
 from streamdl.errors import StreamdlError
-from streamdl.models.runtime import StreamingDenoiser
+from streamdl.stages.denoiser import StreamingDenoiser
 
 
 @pytest.mark.parametrize("rate, channels", [(16000, 1), (44100, 2), (48000, 1), (8000, 1)])

@@ -106,11 +106,12 @@ def portaudio_on_jack(jack_server, monkeypatch):
 
 
 def test_a_stalling_worker_drops_hops_but_never_adds_delay(portaudio_on_jack, jack_probe):
+    from streamdl.engine.endpoints import DeviceInput, DeviceOutput
     from streamdl.engine.live import LiveEngine
 
     clicks = np.zeros(10 * JACK_RATE, np.float32)
     clicks[JACK_RATE // 2 :: JACK_RATE // 8] = 0.9  # a click every 125 ms
-    engine = LiveEngine(Chain(stages=[_Stall(every=150, seconds=0.12)]), input_channel=0)
+    engine = LiveEngine(Chain(stages=[_Stall(every=150, seconds=0.12)]), DeviceInput(channel=0), DeviceOutput())
     probe = jack_probe(clicks, record_seconds=0.5)
     with engine, probe:
         probe.connect_to_other_client()
@@ -153,10 +154,11 @@ def test_hops_dropped_after_a_stall_keep_their_place_behind_the_late_output(port
     """The late hop still queued when the worker drops the backlog is skipped, not played late."""
     from types import SimpleNamespace
 
+    from streamdl.engine.endpoints import DeviceInput, DeviceOutput
     from streamdl.engine.live import LiveEngine
 
     stall = _AudioRunsDuringStall(at=stall_at, callbacks=12)
-    engine = LiveEngine(Chain(stages=[stall]), input_channel=0, blocksize=JACK_PERIOD)
+    engine = LiveEngine(Chain(stages=[stall]), DeviceInput(channel=0), DeviceOutput(), blocksize=JACK_PERIOD)
     engine._streamer.reset()
     engine._out_ring.write(np.zeros((engine.prefill, engine._out_ring.channels), np.float32))
     clicks = np.zeros(100 * JACK_PERIOD, np.float32)
@@ -191,7 +193,7 @@ def test_a_file_plays_through_the_chain_to_an_output_port(jack_env, jack_probe, 
     sf.write(tmp_path / "tone.wav", tone, JACK_RATE, subtype="FLOAT")
     probe = jack_probe(np.zeros(1, np.float32), record_seconds=4.0)
     with probe:
-        cmd = [sys.executable, "-m", "streamdl", "run", "--no-denoise", "-i", str(tmp_path / "tone.wav"), "--stats-json", str(tmp_path / "s.json")]
+        cmd = [sys.executable, "-m", "streamdl", "run", "--no-denoise", "--input-file", str(tmp_path / "tone.wav"), "--stats-json", str(tmp_path / "s.json")]
         proc = subprocess.Popen(cmd, env=jack_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         _, outs = probe.other_ports(inputs=False)
         probe.client.connect(outs[0], probe.rec_port)
@@ -204,7 +206,7 @@ def test_a_file_plays_through_the_chain_to_an_output_port(jack_env, jack_probe, 
 
 
 def test_live_tagging_prints_events_while_a_talker_plays_into_the_microphone(jack_env, jack_probe):
-    from streamdl.cli import sample_path
+    from streamdl.assets import sample_path
     from streamdl.engine.files import read_mono
 
     played = read_mono(sample_path(), JACK_RATE)[: 8 * JACK_RATE]  # speech over a vacuum cleaner

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from streamdl.models.export import as_backend_state, step_function, uses_numpy
+from streamdl.models.export import backend_state, step_function, uses_numpy
 
 
 @torch.no_grad()
@@ -13,10 +13,11 @@ def assert_export_equals_eager(model, frames: list[torch.Tensor], backend: str, 
     if backend == "onnx":
         pytest.importorskip("onnxruntime")
     step = step_function(model, backend)
-    state, eager_state = as_backend_state(model.init_state(1), backend), model.init_state(1)
+    state, eager_state = backend_state(model.init_state(1), backend), model.init_state(1)
     for frame in frames:
         ref, eager_state = model.step(frame, eager_state)
-        out, *state = step(frame.numpy() if uses_numpy(backend) else frame, *state)
+        out, state = step(frame.numpy() if uses_numpy(backend) else frame, state)
         np.testing.assert_allclose(np.asarray(out), ref.numpy(), atol=atol, rtol=1e-4)
+    assert len(state) == len(eager_state)
     for s, e in zip(state, eager_state):  # the states agree too, not only the outputs
         np.testing.assert_allclose(np.asarray(s), e.numpy(), atol=atol, rtol=1e-4)

@@ -4,8 +4,9 @@ import pickle
 import pytest
 import torch
 
+from streamdl.assets import shipped_model_path
 from streamdl.errors import StreamdlError
-from streamdl.models.checkpoint import average_models, load_model, save_model, shipped_model_path
+from streamdl.models.checkpoint import average_models, load_model, save_model
 from streamdl.models.denoiser import Denoiser, DenoiserConfig
 from streamdl.models.tagger import Tagger, TaggerConfig
 

@@ -61,13 +61,13 @@ def test_residual_vq_codebooks_learn_the_data_and_keep_every_entry_in_use():
 @torch.no_grad()
 def test_encoder_and_decoder_stream_chunk_by_chunk(chunk):
     model, spec = _model(), _spectrum()
-    s1, s2, s3, s4 = model.init_state(2)
-    whole_codes = model.encode_chunk(spec, s1, s2, 6)[0]
-    whole_out = model.decode_chunk(whole_codes, s3, s4)[0]
+    sent, received = model.encoder_state(2), model.decoder_state(2)
+    whole_codes = model.encode_chunk(spec, sent, 6)[0]
+    whole_out = model.decode_chunk(whole_codes, received)[0]
     codes, outs = [], []
     for t in range(0, 20, chunk):
-        c, s1, s2 = model.encode_chunk(spec[:, 2 * t : 2 * (t + chunk)], s1, s2, 6)
-        o, s3, s4 = model.decode_chunk(c, s3, s4)
+        c, sent = model.encode_chunk(spec[:, 2 * t : 2 * (t + chunk)], sent, 6)
+        o, received = model.decode_chunk(c, received)
         codes.append(c)
         outs.append(o)
     assert torch.equal(torch.cat(codes, 1), whole_codes)
@@ -114,6 +114,5 @@ def test_encoder_and_decoder_export_apart_and_equal_eager(backend):
     model.set_bitrate(3.0)
     frames = [spec[:, t : t + 2] for t in range(0, 12, 2)]
     assert_export_equals_eager(CodecEncoder(model), frames, backend)
-    s1, s2, _, _ = model.init_state(1)
-    codes = model.encode_chunk(spec[:, :12], s1, s2, model.active)[0]  # (1, 6, active): the stream's codes
+    codes = model.encode_chunk(spec[:, :12], model.encoder_state(1), model.active)[0]  # (1, 6, active): the stream's codes
     assert_export_equals_eager(CodecDecoder(model), [codes[:, t : t + 1] for t in range(6)], backend)

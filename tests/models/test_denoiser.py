@@ -3,8 +3,9 @@ import dataclasses
 import pytest
 import torch
 
+from streamdl.assets import shipped_model_path
 from streamdl.errors import StreamdlError
-from streamdl.models.checkpoint import load_model, shipped_model_path
+from streamdl.models.checkpoint import load_model
 from streamdl.models.denoiser import FLOOR_START, Denoiser, DenoiserConfig
 from streamdl.models.export import BACKENDS, step_function
 from tests.models.parity import assert_export_equals_eager
@@ -84,7 +85,7 @@ def test_torchscript_on_cuda_equals_cpu(model, spec):
     gpu.load_state_dict(model.state_dict())
     gpu = gpu.cuda()
     step = step_function(gpu, "torchscript")
-    out, *_ = step(spec[:1, 0].cuda(), *gpu.init_state(1))
+    out, _ = step(spec[:1, 0].cuda(), gpu.init_state(1))
     ref, _ = model.step(spec[:1, 0], model.init_state(1))
     torch.testing.assert_close(out.cpu(), ref, atol=1e-4, rtol=1e-3)
 

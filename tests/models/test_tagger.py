@@ -89,7 +89,7 @@ def test_torchscript_on_cuda_equals_cpu():
     model = _model("crnn")
     spec = _spectrum(batch=1, frames=2)
     gpu = _model("crnn").cuda()
-    out, *_ = step_function(gpu, "torchscript")(spec.cuda(), *gpu.init_state(1))
+    out, _ = step_function(gpu, "torchscript")(spec.cuda(), gpu.init_state(1))
     ref, _ = model.step(spec, model.init_state(1))
     torch.testing.assert_close(out.cpu(), ref, atol=1e-4, rtol=1e-3)
 

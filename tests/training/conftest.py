@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from streamdl.models.checkpoint import shipped_model_path
+from streamdl.assets import shipped_model_path
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,8 @@ def test_discriminators_learn_to_tell_noise_from_a_tone():
 
 def test_codec_gan_training_checkpoints_and_resumes(tiny_corpus, tmp_path):
     from streamdl.models.codec import CodecConfig
-    from streamdl.training.codec import CodecTrainConfig, train_codec
+    from streamdl.training.codec import train_codec
+    from streamdl.training.configs import CodecTrainConfig
 
     corpus, _ = tiny_corpus
     torch.set_num_threads(1)

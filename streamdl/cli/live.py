@@ -1,0 +1,60 @@
+"""``streamdl run``, ``streamdl devices`` and ``streamdl demo``: live audio."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from streamdl.cli.files import print_event
+from streamdl.cli.options import add_options, settings_from
+from streamdl.engine.options import ChainOptions, LiveOptions
+
+
+def cmd_devices(args) -> None:
+    from streamdl.engine.devices import list_devices
+
+    print(list_devices())
+
+
+def cmd_run(args) -> None:
+    from streamdl.engine.pipeline import build_chain, open_engine, run_live
+
+    engine = open_engine(build_chain(settings_from(ChainOptions, args)), settings_from(LiveOptions, args))
+    tty = sys.stderr.isatty()
+    status = (lambda line: print("\r" + line, end="", file=sys.stderr, flush=True)) if tty else (lambda line: None)
+    try:
+        run_live(engine, seconds=args.seconds, on_event=lambda event: print_event(event, args.json, "\r" if tty else ""), on_status=status)
+    finally:
+        if tty:
+            print(file=sys.stderr)
+        print(engine.status_line(), file=sys.stderr)
+        if args.stats_json:
+            Path(args.stats_json).write_text(json.dumps(engine.stats(), indent=1) + "\n")
+
+
+def cmd_demo(args) -> None:
+    from streamdl.demo import run_demo
+
+    run_demo(settings_from(LiveOptions, args, loop=True), seconds=args.seconds, screenshot=Path(args.screenshot) if args.screenshot else None)
+    if args.screenshot:
+        print(f"wrote {args.screenshot}")
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("devices", help="list audio devices")
+    p.set_defaults(func=cmd_devices)
+
+    p = sub.add_parser("run", help="process live audio: microphone in, denoised audio out")
+    add_options(p, LiveOptions)
+    add_options(p, ChainOptions)
+    p.add_argument("--seconds", type=float, default=0.0, help="stop after this long (default: until Ctrl-C)")
+    p.add_argument("--json", action="store_true", help="with --tag: one JSON object per event and line")
+    p.add_argument("--stats-json", metavar="FILE", help="write stream statistics (xruns, latency) here at exit")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="desktop window: live spectrograms, controls, latency (needs the demo extra)")
+    add_options(p, LiveOptions, ("input", "input_file", "output"))  # no microphone named: the file (the bundled sample) in a loop
+    p.add_argument("--seconds", type=float, default=0.0, help="close after this long (default: when the window closes)")
+    p.add_argument("--screenshot", metavar="PNG", help="save the window as it looks at the end (offscreen if there is no display)")
+    p.set_defaults(func=cmd_demo)

@@ -1,0 +1,97 @@
+"""The one place that builds what streamdl runs: a chain of stages from options, and a live engine around it.
+
+The command line, the desktop demo, the bench and the examples all build through here, so a
+setting means the same everywhere: :func:`build_chain` makes the chain that
+:class:`~streamdl.engine.options.ChainOptions` describes, :func:`open_engine` the live engine
+between the endpoints :class:`~streamdl.engine.options.LiveOptions` names, and :func:`run_live`
+runs it until it is told to stop, handing tagger events and status lines to the caller.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from streamdl.engine.chain import Chain, Tap
+from streamdl.engine.endpoints import DeviceInput, DeviceOutput, FileInput
+from streamdl.engine.live import LiveEngine
+from streamdl.engine.options import ChainOptions, LiveOptions
+from streamdl.errors import StreamdlError
+from streamdl.models.checkpoint import load_model
+from streamdl.stages.codec import StreamingCodec, load_codec
+from streamdl.stages.denoiser import StreamingDenoiser
+from streamdl.stages.tagger import StreamingTagger
+
+
+def _model(path: str, kind: str, models: dict) -> torch.nn.Module | None:
+    """The model for a stage of ``kind``: one given in ``models``, the file ``path``, or None (the shipped one)."""
+    if kind in models:
+        return models[kind]
+    if not path:
+        return None
+    return load_codec(path) if kind == "codec" else load_model(path, kind)
+
+
+def build_chain(options: ChainOptions = ChainOptions(), *, taps: list[Tap] = (), output_taps: list[Tap] = (),
+                models: dict[str, torch.nn.Module] | None = None) -> Chain:  # fmt: skip
+    """The chain ``options`` describe: the tagger (a tap on the input), then the denoiser, then the codec.
+
+    ``taps`` and ``output_taps`` join the chain's own (spectrum monitors, say); ``models`` gives a
+    stage kind ("denoiser", "tagger", "codec") a model object instead of a file or the shipped one.
+    Stages are named by their kind: ``chain.named("tagger")``.
+    """
+    models = models or {}
+    where = {"device": options.device, "backend": options.backend}
+    stages, chain_taps = [], list(taps)
+    if options.tag:
+        chain_taps.append(StreamingTagger(_model(options.tagger_model, "tagger", models), **where))
+    if options.denoise:
+        stages.append(StreamingDenoiser(_model(options.model, "denoiser", models), **where,
+                                        attenuation_limit_db=options.attenuation_limit, mix=options.mix))  # fmt: skip
+    if options.codec:
+        backend = "auto" if options.backend == "numba" else options.backend  # the codec has no Numba kernel: its fastest instead
+        stages.append(StreamingCodec(_model(options.codec_model, "codec", models), kbps=options.codec, device=options.device, backend=backend))
+    return Chain(stages=stages, taps=chain_taps, output_taps=list(output_taps))
+
+
+def open_engine(chain: Chain, options: LiveOptions = LiveOptions()) -> LiveEngine:
+    """A :class:`~streamdl.engine.live.LiveEngine` running ``chain`` between the endpoints ``options`` name."""
+    path = options.input_file
+    if not path and options.input and Path(options.input).is_file():  # the old spelling, still accepted for a while
+        warnings.warn(f"-i {options.input}: reading a file with -i is going away; use --input-file {options.input}", FutureWarning, stacklevel=2)
+        path = options.input
+    source = FileInput(path, loop=options.loop) if path else DeviceInput(options.input or None, options.channel)
+    sink = DeviceOutput(options.output or None) if options.play else None
+    return LiveEngine(chain, source, sink, blocksize=options.blocksize, record=options.record or None)
+
+
+def run_live(engine: LiveEngine, *, seconds: float = 0.0, on_event: Callable[[dict], None] = lambda event: None,
+             on_status: Callable[[str], None] = lambda line: None, poll_s: float = 0.05, status_every_s: float = 0.5) -> dict:  # fmt: skip
+    """Run ``engine`` until ``seconds`` have passed (0: no limit), its source has ended and drained, or
+    Ctrl-C; meanwhile hand each tagger event to ``on_event`` and a status line to ``on_status`` every
+    ``status_every_s``. Always stops the engine (finalizing a recording) and ends open events; returns
+    :meth:`LiveEngine.stats`. A failure in the worker is raised as a one-line StreamdlError."""
+    tagger = engine.chain.named("tagger")
+    shown = 0.0
+    try:
+        engine.start()
+        while (not seconds or engine.elapsed < seconds) and not engine.done:
+            time.sleep(poll_s)
+            if engine.error is not None:
+                raise StreamdlError(f"processing stopped: {type(engine.error).__name__}: {engine.error}")
+            while tagger is not None and tagger.events:
+                on_event(tagger.events.popleft())
+            if time.monotonic() - shown > status_every_s:
+                shown = time.monotonic()
+                on_status(engine.status_line())
+    finally:
+        engine.stop()
+        if tagger is not None:
+            tagger.finish()
+            while tagger.events:
+                on_event(tagger.events.popleft())
+    return engine.stats()
