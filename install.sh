@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up streamdl on Debian or Ubuntu: audio system libraries, JACK (for the device tests),
-# a virtual environment in .venv with CPU PyTorch, and streamdl with its test, ONNX, training and demo extras.
+# a virtual environment in .venv with CPU PyTorch, and streamdl with its test, ONNX, training and demo extras;
+# then the Numba kernels are compiled once.
 # Override the PyTorch requirement with TORCH_SPEC (default torch==2.13.0).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,4 +17,5 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "${TORCH_SPEC:-torch==2.13.0}"
 .venv/bin/python -m pip install -q -e ".[dev,onnx,train,demo]"
+.venv/bin/streamdl warmup  # compile the Numba kernels once, so the first real run starts at once
 echo "streamdl installed in .venv: try .venv/bin/streamdl --help"

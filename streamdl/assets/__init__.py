@@ -13,7 +13,7 @@ def asset_path(name: str) -> Path:
 
 def shipped_model_path(kind: str) -> Path:
     """The package's own trained ``kind`` model ("denoiser", "tagger", ...); its card is ``kind.md`` beside it."""
-    return asset_path(f"{kind}.pt")
+    return asset_path(f"{kind}.npz")
 
 
 def sample_path() -> Path:

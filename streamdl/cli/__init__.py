@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         return 141  # 128 + SIGPIPE, as a shell reports it
     except StreamdlError as e:
         parser.exit(2, f"streamdl: error: {e}\n")
+    except ModuleNotFoundError as e:
+        if e.name != "torch":
+            raise
+        parser.exit(2, "streamdl: error: this needs PyTorch, which the shipped models do not: pip install 'streamdl[torch]'\n")
     except KeyboardInterrupt:
         parser.exit(130, "streamdl: interrupted\n")
     return 0

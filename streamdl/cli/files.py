@@ -1,4 +1,4 @@
-"""``streamdl denoise`` and ``streamdl tag``: folders and files of recordings."""
+"""``streamdl denoise``, ``streamdl tag`` and ``streamdl warmup``: the shipped models on recordings."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def cmd_tag(args) -> None:
 
     files = find_audio_files(Path(args.input) if args.input else sample_path())
     tagger = build_chain(settings_from(ChainOptions, args, denoise=False, tag=True)).named("tagger")
-    rate = tagger.model.config.stft.sample_rate
+    rate = tagger.config.stft.sample_rate
 
     def one(path: Path) -> None:
         result = {"file": str(path), **tag_signal(tagger, read_mono(path, rate), rate, name=str(path))}
@@ -57,7 +57,17 @@ def cmd_tag(args) -> None:
     for_each_file(files, one)
 
 
+def cmd_warmup(args) -> None:
+    from streamdl.engine.pipeline import warm_up
+
+    print(f"kernels ready in {warm_up():.1f} s (compiled once, then loaded from Numba's cache)")
+
+
 def add_commands(sub) -> None:
+    p = sub.add_parser("warmup", help="compile the Numba kernels once, so that the first real run starts at once")
+    p.set_defaults(func=cmd_warmup)
+
+
     p = sub.add_parser("denoise", help="remove background noise from speech files")
     p.add_argument("input", nargs="?", help="audio file or folder (default: the bundled noisy sample)")
     p.add_argument("output", nargs="?", help="output file or folder (default: INPUT_denoised.wav here)")

@@ -45,7 +45,23 @@ def cmd_train_average(args) -> None:
     print(f"wrote {args.out}: the mean of {len(args.models)} {kind} models")
 
 
+def cmd_export(args) -> None:
+    from streamdl.models.checkpoint import export_weights
+    from streamdl.models.weights import is_weights_file
+
+    if not is_weights_file(args.output):
+        raise StreamdlError(f"{args.output}: a weights file's name ends in .npz")
+    kind = export_weights(args.model, args.output)
+    print(f"wrote {args.output}: the {kind} of {args.model} as a weights file (readable without PyTorch)")
+
+
 def add_commands(sub) -> None:
+    p = sub.add_parser("export", help="write a model file (a training checkpoint) as a weights file (.npz) that loads without PyTorch")
+    p.add_argument("model", help="model file: best.pt of a run, or the output of 'streamdl train average'")
+    p.add_argument("output", help="the weights file to write (.npz)")
+    p.set_defaults(func=cmd_export)
+
+
     train = sub.add_parser("train", help="train a model").add_subparsers(dest="model", required=True)
     for kind, settings, what in (("denoiser", DenoiserTrainConfig, "the causal denoiser"), ("tagger", TaggerTrainConfig, "the streaming sound tagger"),
                                  ("codec", CodecTrainConfig, "the streaming speech codec (reconstruction, then adversarial)")):  # fmt: skip

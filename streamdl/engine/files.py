@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
-import scipy.signal as ss
 from tqdm import tqdm
 
 from streamdl.dsp.resample import resample
@@ -98,6 +97,8 @@ def top_band_gain(x: np.ndarray, y: np.ndarray, model_rate: int, hop: int, rate:
     """Amplitude gain in [0, 1] from input x to aligned output y (samples,) at ``model_rate``, in the
     band from a quarter of the rate to just below its Nyquist, measured over 2-hop windows every
     hop and interpolated to ``n`` samples at ``rate``: float32 (n,)."""
+    import scipy.signal as ss  # here only: a second of start-up that files at the model's rate never need
+
     sos = ss.butter(4, (model_rate / 4, 0.47 * model_rate), btype="bandpass", fs=model_rate, output="sos")
     frames = max(1, len(x) // hop)
 

@@ -276,7 +276,7 @@ class LiveEngine:
         """Algorithmic (the STFT frame), buffering (PortAudio + prefill) and measured processing p99."""
         times = 1000 * self._hop_times[: min(self._hops, HOP_TIMES_KEPT)] if self._hops else np.zeros(1)
         algorithmic = self.chain.algorithmic_latency_ms
-        buffer = 1000 * self._device_latency + 1000 * self.prefill / self.rate
+        buffer = 1000 * self._device_latency + (1000 * self.prefill / self.rate if self.play else 0.0)
         return {
             "algorithmic": round(algorithmic, 3),
             "buffer": round(buffer, 3),

@@ -14,47 +14,38 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
+import numpy as np
 
 from streamdl.engine.chain import Chain, Tap
 from streamdl.engine.endpoints import DeviceInput, DeviceOutput, FileInput
 from streamdl.engine.live import LiveEngine
 from streamdl.engine.options import ChainOptions, LiveOptions
 from streamdl.errors import StreamdlError
-from streamdl.models.checkpoint import load_model
-from streamdl.stages.codec import StreamingCodec, load_codec
 from streamdl.stages.denoiser import StreamingDenoiser
 from streamdl.stages.tagger import StreamingTagger
 
 
-def _model(path: str, kind: str, models: dict) -> torch.nn.Module | None:
-    """The model for a stage of ``kind``: one given in ``models``, the file ``path``, or None (the shipped one)."""
-    if kind in models:
-        return models[kind]
-    if not path:
-        return None
-    return load_codec(path) if kind == "codec" else load_model(path, kind)
-
-
 def build_chain(options: ChainOptions = ChainOptions(), *, taps: list[Tap] = (), output_taps: list[Tap] = (),
-                models: dict[str, torch.nn.Module] | None = None) -> Chain:  # fmt: skip
+                models: dict | None = None) -> Chain:  # fmt: skip
     """The chain ``options`` describe: the tagger (a tap on the input), then the denoiser, then the codec.
 
     ``taps`` and ``output_taps`` join the chain's own (spectrum monitors, say); ``models`` gives a
-    stage kind ("denoiser", "tagger", "codec") a model object instead of a file or the shipped one.
+    stage kind ("denoiser", "tagger", "codec") a PyTorch model instead of the options' file or the shipped one.
     Stages are named by their kind: ``chain.named("tagger")``.
     """
-    models = models or {}
+    models = {"denoiser": options.model or None, "tagger": options.tagger_model or None, "codec": options.codec_model or None,
+              **(models or {})}  # a stage given no model loads the shipped one  # fmt: skip
     where = {"device": options.device, "backend": options.backend}
     stages, chain_taps = [], list(taps)
     if options.tag:
-        chain_taps.append(StreamingTagger(_model(options.tagger_model, "tagger", models), **where))
+        chain_taps.append(StreamingTagger(models["tagger"], **where))
     if options.denoise:
-        stages.append(StreamingDenoiser(_model(options.model, "denoiser", models), **where,
-                                        attenuation_limit_db=options.attenuation_limit, mix=options.mix))  # fmt: skip
+        stages.append(StreamingDenoiser(models["denoiser"], **where, attenuation_limit_db=options.attenuation_limit, mix=options.mix))
     if options.codec:
+        from streamdl.stages.codec import StreamingCodec
+
         backend = "auto" if options.backend == "numba" else options.backend  # the codec has no Numba kernel: its fastest instead
-        stages.append(StreamingCodec(_model(options.codec_model, "codec", models), kbps=options.codec, device=options.device, backend=backend))
+        stages.append(StreamingCodec(models["codec"], kbps=options.codec, device=options.device, backend=backend))
     return Chain(stages=stages, taps=chain_taps, output_taps=list(output_taps))
 
 
@@ -95,3 +86,11 @@ def run_live(engine: LiveEngine, *, seconds: float = 0.0, on_event: Callable[[di
             while tagger.events:
                 on_event(tagger.events.popleft())
     return engine.stats()
+
+
+def warm_up() -> float:
+    """Compile (or load from Numba's cache) every kernel the default chains run: the STFT pair, the
+    shipped denoiser's and tagger's; returns the seconds it took."""
+    start = time.perf_counter()
+    build_chain(ChainOptions(tag=True)).process(np.zeros(160, np.float32))
+    return time.perf_counter() - start

@@ -1,8 +1,9 @@
-"""Model files: weights plus the config that rebuilds the model, loaded without executing code.
+"""PyTorch models from model files, loaded without executing code.
 
-A model file is a ``torch.save`` of a plain dict ``{"format", "kind", "config", "state_dict"}``
-(training checkpoints add optimizer state); it is read with ``torch.load(weights_only=True)``,
-which accepts only tensors and plain containers, so a file from anywhere cannot run code.
+Two kinds of file rebuild a model: a weights file (``.npz``, :mod:`streamdl.models.weights`; what
+ships), and a training checkpoint, a ``torch.save`` of a plain dict ``{"format", "kind", "config",
+"state_dict"}`` (``last.pt`` adds the optimizer state), read with ``torch.load(weights_only=True)``,
+which accepts only tensors and plain containers. Neither can run code from the file.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from streamdl.errors import StreamdlError
-from streamdl.models.codec import Codec, CodecConfig
-from streamdl.models.denoiser import Denoiser, DenoiserConfig, grown_alike
-from streamdl.models.tagger import Tagger, TaggerConfig
+from streamdl.models.codec import Codec
+from streamdl.models.configs import CodecConfig, DenoiserConfig, TaggerConfig
+from streamdl.models.denoiser import Denoiser, grown_alike
+from streamdl.models.tagger import Tagger
+from streamdl.models.weights import is_weights_file, read_weights, save_weights
 
 FORMAT = "streamdl-model-1"
 KINDS = {"denoiser": (Denoiser, DenoiserConfig), "tagger": (Tagger, TaggerConfig), "codec": (Codec, CodecConfig)}
@@ -47,8 +51,20 @@ def read_model_file(path: str | Path) -> dict:
 
 
 def load_model(path: str | Path, kind: str) -> torch.nn.Module:
-    """Rebuild a model of ``kind`` from its file, in eval mode on the CPU."""
+    """Rebuild a model of ``kind`` from its weights file or checkpoint, in eval mode on the CPU."""
+    if is_weights_file(path):
+        return model_from_arrays(*read_weights(path, kind), path)
     return _rebuild(read_model_file(path), path, kind)
+
+
+def model_kind(path: str | Path) -> str:
+    """The kind of model ("denoiser", "tagger", "codec") a weights file or checkpoint holds."""
+    return read_weights(path)[0] if is_weights_file(path) else read_model_file(path)["kind"]
+
+
+def model_from_arrays(kind: str, config, arrays: dict[str, np.ndarray], path: str | Path = "the weights") -> torch.nn.Module:
+    """The ``kind`` model of ``config`` holding ``arrays`` (named as its state dict), in eval mode."""
+    return _with_state(KINDS[kind][0](config), {name: torch.from_numpy(a) for name, a in arrays.items()}, path)
 
 
 def _rebuild(d: dict, path: str | Path, kind: str) -> torch.nn.Module:
@@ -56,12 +72,24 @@ def _rebuild(d: dict, path: str | Path, kind: str) -> torch.nn.Module:
     if d["kind"] != kind:
         raise StreamdlError(f"{path}: this is a {d['kind']} model, not a {kind}; pick a {kind} model file")
     model_cls, config_cls = KINDS[kind]
-    model = model_cls(config_cls.from_dict(d["config"]))
+    return _with_state(model_cls(config_cls.from_dict(d["config"])), d["state_dict"], path)
+
+
+def _with_state(model: torch.nn.Module, state: dict, path: str | Path) -> torch.nn.Module:
     try:
-        model.load_state_dict(d["state_dict"])
-    except RuntimeError as e:
-        raise StreamdlError(f"{path}: weights do not match the stored config ({str(e).splitlines()[0]})") from None
+        model.load_state_dict(state)
+    except RuntimeError as e:  # torch lists each difference on a line of its own, after a header line
+        details = "; ".join(line.strip() for line in str(e).splitlines()[1:] if line.strip()) or str(e)
+        raise StreamdlError(f"{path}: weights do not match the stored config ({details[:300]})") from None
     return model.eval()
+
+
+def export_weights(model_file: str | Path, out: str | Path) -> str:
+    """Write the model of a checkpoint (or of another weights file) as a weights file; returns its kind."""
+    kind = model_kind(model_file)
+    model = load_model(model_file, kind)
+    save_weights(out, kind, model.config, {name: t.detach().cpu().numpy() for name, t in model.state_dict().items()})
+    return kind
 
 
 def average_models(paths: Sequence[str | Path]) -> tuple[torch.nn.Module, str]:
@@ -70,9 +98,8 @@ def average_models(paths: Sequence[str | Path]) -> tuple[torch.nn.Module, str]:
     Denoisers that differ only in what ``Denoiser.grown`` adds (an output gate, noise-floor inputs, wider
     parts) are first grown alike, which keeps each one's output. Taggers may differ in their calibrated
     thresholds; the soup gets their mean (recalibrate it to do better)."""
-    files = [read_model_file(path) for path in paths]  # each read once
-    kind = files[0]["kind"]
-    models = [_rebuild(d, path, kind) for d, path in zip(files, paths)]
+    kind = model_kind(paths[0])
+    models = [load_model(path, kind) for path in paths]
     if kind == "denoiser":
         models = grown_alike(models)
     if any(_uncalibrated(m.config) != _uncalibrated(models[0].config) for m in models):

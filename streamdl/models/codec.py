@@ -18,45 +18,15 @@ trip with both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from streamdl.dsp.stft import STFTConfig
+from streamdl.models.configs import CodecConfig
 from streamdl.models.layers import CausalConv
 
 State = tuple[torch.Tensor, ...]
-FRAMES_PER_SECOND = 50
 
-
-@dataclass(frozen=True)
-class CodecConfig:
-    stft: STFTConfig = field(default_factory=STFTConfig)
-    pool: int = 2  # STFT hops per codec frame (20 ms)
-    hidden: int = 256
-    latent: int = 32  # dimension of the quantized vectors (24 codebooks of 1024 x 32 floats: 3 MB)
-    codebook_size: int = 1024  # 10 bits per code
-    quantizers: int = 24  # the most that are ever sent (12 kbps)
-    compress: float = 0.3  # magnitude compression of the spectra the networks see and produce
-    kernel: int = 3
-
-    @classmethod
-    def from_dict(cls, d: dict) -> CodecConfig:
-        return cls(**{**d, "stft": STFTConfig(**d["stft"])})
-
-    @property
-    def bits_per_code(self) -> int:
-        return (self.codebook_size - 1).bit_length()
-
-    def quantizers_for(self, kbps: float) -> int:
-        """How many quantizers a bitrate sends (kbps * 1000 / 50 frames / 10 bits)."""
-        n = round(kbps * 1000 / FRAMES_PER_SECOND / self.bits_per_code)
-        if not 1 <= n <= self.quantizers:
-            top = self.quantizers * self.bits_per_code * FRAMES_PER_SECOND / 1000
-            raise ValueError(f"{kbps:g} kbps is outside this codec's range ({self.bits_per_code * FRAMES_PER_SECOND / 1000:g} to {top:g} kbps)")
-        return n
 
 
 class ResidualVQ(nn.Module):
@@ -174,15 +144,12 @@ class Codec(nn.Module):
         return (self.pool, self.n_bins, 2)
 
     def encoder_state(self, batch: int = 1) -> State:
-        """The sending end's stream state: (conv1 inputs, conv2 inputs)."""
-        dev = self.out.weight.device
-        n_in = self.pool * self.n_bins * 2
-        return torch.zeros(batch, n_in, self.context, device=dev), torch.zeros(batch, self.hidden, self.context, device=dev)
+        """The sending end's stream state (see :meth:`CodecConfig.encoder_state`), on the model's device."""
+        return tuple(torch.from_numpy(s).to(self.out.weight.device) for s in self.config.encoder_state(batch))
 
     def decoder_state(self, batch: int = 1) -> State:
-        """The receiving end's stream state: (conv inputs, GRU hidden)."""
-        dev = self.out.weight.device
-        return torch.zeros(batch, self.hidden, self.context, device=dev), torch.zeros(1, batch, self.hidden, device=dev)
+        """The receiving end's stream state (see :meth:`CodecConfig.decoder_state`), on the model's device."""
+        return tuple(torch.from_numpy(s).to(self.out.weight.device) for s in self.config.decoder_state(batch))
 
     def init_state(self, batch: int = 1) -> State:
         """The round trip's stream state: the encoder's, then the decoder's."""

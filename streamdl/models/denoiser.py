@@ -13,41 +13,18 @@ voiced speech and hum overlap.
 from __future__ import annotations
 
 import dataclasses
-import math
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from streamdl.dsp.filterbank import bands_to_bins, erb_filterbank, normalized
-from streamdl.dsp.stft import STFTConfig
 from streamdl.errors import StreamdlError
+from streamdl.models.configs import GATE_SCALE, DenoiserConfig
 from streamdl.models.layers import CausalConv
 
 GROWABLE = ("df_bins", "df_order", "gru_hidden", "output_gate", "noise_floor")  # what Denoiser.grown may enlarge
-GATE_SCALE = 4.0  # the gate head's output is scaled so that, under Adam, a gate grown into a trained model learns 4x faster than it
-FLOOR_RISE_S, FLOOR_FALL_S = 2.0, 0.1  # time constants of the noise-floor tracker: slow to rise (speech), fast to fall (pauses)
-FLOOR_START = 3.0  # where the tracker starts, in feature units ((dB + 60) / 30): +30 dB, above any real band level
 
-
-@dataclass(frozen=True)
-class DenoiserConfig:
-    stft: STFTConfig = field(default_factory=STFTConfig)  # 16 kHz, 20 ms frames, 10 ms hop
-    erb_bands: int = 32  # gain resolution over the whole spectrum
-    df_bins: int = 64  # low bins that are deep-filtered (64 bins = 0..3.2 kHz)
-    df_order: int = 3  # taps of the deep filter: the current frame and df_order - 1 past ones
-    conv_channels: int = 128  # width of the causal convolution encoder
-    conv_kernel: int = 3  # frames each convolution sees (kernel - 1 past frames)
-    gru_hidden: int = 160  # GRU width
-    gru_layers: int = 2
-    compress: float = 0.3  # magnitude compression of the deep-filter input features
-    output_gate: bool = False  # a last gain per ERB band on the whole output, gains and deep filter together
-    noise_floor: bool = False  # each ERB band's tracked noise floor among the inputs (see Denoiser.track_floor)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> DenoiserConfig:
-        return cls(**{**d, "stft": STFTConfig(**d["stft"])})
 
 
 def can_grow(old: DenoiserConfig, new: DenoiserConfig) -> bool:
@@ -79,19 +56,14 @@ class Denoiser(nn.Module):
         super().__init__()
         self.config = config
         c = config
-        if c.noise_floor and c.conv_kernel < 2:
-            raise StreamdlError("noise_floor keeps the floors in conv1's input buffer: it needs conv_kernel of 2 or more")
         # plain ints for the scripted paths (TorchScript cannot read the dataclass)
         self.df_bins, self.df_order, self.compress = c.df_bins, c.df_order, c.compress
         self.conv_channels, self.context = c.conv_channels, c.conv_kernel - 1
         self.gru_hidden, self.gru_layers = c.gru_hidden, c.gru_layers
         self.noise_floor = c.noise_floor
-        self.floor_at = c.erb_bands + 2 * c.df_bins  # conv1's inputs: band levels, low bins, then (noise_floor) the floors
-        self.n_feat = self.floor_at + (c.erb_bands if c.noise_floor else 0)
+        self.floor_at, self.n_feat = c.floor_at, c.n_feat  # conv1's inputs: band levels, low bins, then (noise_floor) the floors
         self.gate_scale = GATE_SCALE
-        hop_s = c.stft.hop / c.stft.sample_rate
-        self.floor_start = FLOOR_START
-        self.floor_rise, self.floor_fall = 1.0 - math.exp(-hop_s / FLOOR_RISE_S), 1.0 - math.exp(-hop_s / FLOOR_FALL_S)
+        self.floor_rise, self.floor_fall = c.floor_rates
         fb = erb_filterbank(c.stft.n_bins, c.stft.sample_rate, c.erb_bands)
         self.register_buffer("erb", torch.from_numpy(normalized(fb)).T.contiguous())  # (n_bins, bands)
         self.register_buffer("erb_inv", torch.from_numpy(bands_to_bins(fb)).T.contiguous())  # (bands, n_bins)
@@ -107,21 +79,11 @@ class Denoiser(nn.Module):
     @property
     def frame_shape(self) -> tuple[int, int]:
         """Shape of one ``step`` input without the batch: one STFT frame."""
-        return (self.config.stft.n_bins, 2)
+        return self.config.frame_shape
 
     def init_state(self, batch: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Stream state before any input: (conv1 inputs, conv2 inputs, GRU hidden, past low-bin frames),
-        all zero but the noise floors among conv1's inputs (rows ``floor_at`` on), at ``FLOOR_START``."""
-        dev = self.erb.device
-        conv1 = torch.zeros(batch, self.n_feat, self.context, device=dev)
-        if self.noise_floor:
-            conv1[:, self.floor_at :] = self.floor_start
-        return (
-            conv1,
-            torch.zeros(batch, self.conv_channels, self.context, device=dev),
-            torch.zeros(self.gru_layers, batch, self.gru_hidden, device=dev),
-            torch.zeros(batch, self.df_order - 1, self.df_bins, 2, device=dev),
-        )
+        """Stream state before any input (see :meth:`DenoiserConfig.initial_state`), on the model's device."""
+        return tuple(torch.from_numpy(s).to(self.erb.device) for s in self.config.initial_state(batch))
 
     def _features(self, spec: torch.Tensor, conv1_buf: torch.Tensor) -> torch.Tensor:
         """(B, T, n_bins, 2) -> (B, T, n_feat): band levels ((dB + 60) / 30), compressed low bins, and

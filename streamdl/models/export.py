@@ -10,7 +10,6 @@ torchscript take tensors, onnx and numba numpy arrays. Tests hold each one to th
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import warnings
 
@@ -18,7 +17,7 @@ import numpy as np
 import torch
 
 from streamdl.errors import StreamdlError
-from streamdl.models.backends import BACKENDS, DEVICES
+from streamdl.models.backends import BACKENDS, check_backend
 from streamdl.models.kernels import kernel_for, numpy_state
 
 
@@ -92,35 +91,21 @@ def step_function(model: torch.nn.Module, backend: str = "torchscript"):
     if backend == "onnx":
         return _OnnxStep(to_onnx_bytes(model))
     if backend == "numba":
-        kernel = kernel_for(model)
-        if kernel is None:
-            raise StreamdlError(f"the numba backend runs denoisers and CRNN taggers only, not this {type(model).__name__}; use onnx or torchscript")
-        return kernel(model)
+        return kernel_of(model)
     raise StreamdlError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
-def has_kernel(model: torch.nn.Module) -> bool:
-    """Whether ``model`` has a Numba kernel (the "numba" backend)."""
-    return kernel_for(model) is not None
+def numpy_arrays(model: torch.nn.Module) -> dict[str, np.ndarray]:
+    """The model's state dict as numpy arrays (what kernels and weights files hold)."""
+    return {name: t.detach().cpu().numpy() for name, t in model.state_dict().items()}
 
 
-def pick_backend(device: str, model: torch.nn.Module) -> str:
-    """The fastest measured runtime for ``model`` on ``device``: on the CPU its Numba kernel if it has
-    one (denoisers, CRNN taggers), else ONNX Runtime when installed; TorchScript otherwise and on CUDA."""
-    if device != "cpu":
-        return "torchscript"
-    if has_kernel(model):
-        return "numba"
-    return "onnx" if importlib.util.find_spec("onnxruntime") else "torchscript"
-
-
-def compute_device(device: str) -> str:
-    """``device`` ("cpu" or "cuda") checked: a one-line error for another name or a missing GPU."""
-    if device not in DEVICES:
-        raise StreamdlError(f"unknown device {device!r}; use cpu or cuda")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise StreamdlError("CUDA was asked for but PyTorch sees no GPU; use --device cpu")
-    return device
+def kernel_of(model: torch.nn.Module):
+    """``model``'s step as a Numba kernel (step signature on numpy arrays); a one-line error for a model without one."""
+    kernel = kernel_for(model.config)
+    if kernel is None:
+        raise StreamdlError(f"the numba backend runs denoisers and CRNN taggers only, not this {type(model).__name__}; use onnx or torchscript")
+    return kernel(model.config, numpy_arrays(model))
 
 
 def uses_numpy(backend: str) -> bool:
@@ -141,9 +126,7 @@ class StreamStep:
     """
 
     def __init__(self, model: torch.nn.Module, backend: str, device: str = "cpu"):
-        if uses_numpy(backend) and device != "cpu":
-            raise StreamdlError(f"the {backend} backend runs on the CPU only; use --device cpu, or --backend torchscript on {device}")
-        self.model, self.backend, self.device = model, backend, device
+        self.model, self.backend, self.device = model, check_backend(backend, device), device
         self._step = step_function(model, backend)
         self.reset()
 

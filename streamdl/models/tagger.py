@@ -19,38 +19,16 @@ frequency; its state is the last ``kernel - 1`` input frames of each block.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from streamdl.dsp.filterbank import mel_filterbank
-from streamdl.dsp.stft import STFTConfig
 from streamdl.errors import StreamdlError
-from streamdl.labels import LABELS
+from streamdl.models.configs import TaggerConfig
 
 State = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
-
-
-@dataclass(frozen=True)
-class TaggerConfig:
-    stft: STFTConfig = field(default_factory=STFTConfig)  # 16 kHz, 10 ms hop
-    labels: tuple[str, ...] = LABELS
-    arch: str = "crnn"  # "crnn" or "attention"
-    pool: int = 2  # STFT hops per tagger frame (20 ms)
-    n_mels: int = 64
-    channels: tuple[int, ...] = (16, 32, 32)  # channels of the 2-D convolution blocks (each halves the mel bands)
-    kernel: int = 3  # frames each block sees
-    hidden: int = 128  # GRU width, or attention model width
-    heads: int = 4
-    window: int = 32  # attention: past frames each frame may see (32 x 20 ms = 0.64 s)
-    thresholds: tuple[float, ...] = ()  # per-label decision thresholds calibrated on validation; () = 0.5 each
-
-    @classmethod
-    def from_dict(cls, d: dict) -> TaggerConfig:
-        return cls(**{**d, "stft": STFTConfig(**d["stft"]), "labels": tuple(d["labels"]), "channels": tuple(d["channels"]),
-                      "thresholds": tuple(d.get("thresholds", ()))})  # fmt: skip
 
 
 class CausalBlock(nn.Module):
@@ -79,13 +57,9 @@ class Tagger(nn.Module):
 
     def __init__(self, config: TaggerConfig = TaggerConfig()):
         super().__init__()
-        if config.arch not in ("crnn", "attention"):
-            raise ValueError(f"unknown tagger arch {config.arch!r}")
         self.config = config
         c = config
         self.attention = c.arch == "attention"
-        if len(c.channels) != 3 or c.n_mels % 8:
-            raise ValueError("the tagger front end has three blocks and needs n_mels divisible by 8")
         self.pool, self.n_mels, self.context = c.pool, c.n_mels, c.kernel - 1
         self.hidden, self.heads, self.window = c.hidden, c.heads, c.window
         mel = mel_filterbank(c.stft.n_bins, c.stft.sample_rate, c.n_mels, fmin=50.0)
@@ -108,7 +82,7 @@ class Tagger(nn.Module):
     @property
     def frame_shape(self) -> tuple[int, int, int]:
         """Shape of one ``step`` input without the batch: ``pool`` STFT frames."""
-        return (self.pool, self.config.stft.n_bins, 2)
+        return self.config.frame_shape
 
     @torch.no_grad()
     def with_labels(self, labels: tuple[str, ...]) -> Tagger:
@@ -126,11 +100,8 @@ class Tagger(nn.Module):
         return new.train(self.training)
 
     def init_state(self, batch: int = 1) -> State:
-        dev = self.mel.device
-        bufs = [torch.zeros(batch, self.block_inputs[i], self.context, self.n_mels >> i, device=dev) for i in range(3)]
-        if self.attention:
-            return bufs[0], bufs[1], bufs[2], torch.zeros(batch, self.window, 2 * self.hidden, device=dev)
-        return bufs[0], bufs[1], bufs[2], torch.zeros(1, batch, self.hidden, device=dev)
+        """Stream state before any input (see :meth:`TaggerConfig.initial_state`), on the model's device."""
+        return tuple(torch.from_numpy(s).to(self.mel.device) for s in self.config.initial_state(batch))
 
     def features(self, spec: torch.Tensor) -> torch.Tensor:
         """(B, T, n_bins, 2) -> pooled log-mel (B, T // pool, n_mels): (dB + 20) / 20, mean ~0 and std ~1 on training scenes."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import torch
+from pathlib import Path
 
 from streamdl.assets import shipped_model_path
-from streamdl.models.checkpoint import load_model
-from streamdl.models.export import StreamStep, compute_device, pick_backend
+from streamdl.errors import StreamdlError
+from streamdl.models.backends import check_backend, compute_device, pick_backend
+from streamdl.models.kernels import KernelStep, kernel_for
+from streamdl.models.weights import is_weights_file, read_weights
 
 
 class ModelStage:
@@ -15,34 +17,68 @@ class ModelStage:
     frame, complex64 (n_bins,).
 
     Args:
-        model: the PyTorch model, or None for the package's shipped ``kind`` model.
+        model: a PyTorch model, a model file (a weights file, ``.npz``, or a training checkpoint,
+            ``.pt``), or None for the package's shipped ``kind`` model.
         device: "cpu" or "cuda".
         backend: "eager", "torchscript", "onnx", "numba", or "auto": the fastest the model has on the
-            device (:func:`~streamdl.models.export.pick_backend`).
+            device (:func:`~streamdl.models.backends.pick_backend`).
 
-    The weights live in the model; the stream state lives in the exported steps (``self._steps``, one
-    per module of :meth:`step_modules`), which :meth:`reset` starts afresh.
+    A weights file run by its Numba kernel (the CPU default for denoisers and taggers) never loads
+    PyTorch. ``config`` is the model's config; ``model`` the PyTorch model, when one was loaded. The
+    stream state lives in the steps (``self._steps``, one per module of :meth:`step_modules`), which
+    :meth:`reset` starts afresh.
     """
 
     kind = ""  # the shipped model it loads, and its name in a chain and in `streamdl bench`
 
-    def __init__(self, model: torch.nn.Module | None = None, *, device: str = "cpu", backend: str = "auto"):
+    def __init__(self, model=None, *, device: str = "cpu", backend: str = "auto"):
         self.device = compute_device(device)
-        self.model = (model if model is not None else self.shipped_model()).to(self.device).eval()
-        self.backend = pick_backend(self.device, self.model) if backend == "auto" else backend
+        self.model, self.config, arrays = self._read(model)
+        self.backend = check_backend(pick_backend(self.device, self.config) if backend == "auto" else backend, self.device)
+        if self.backend == "numba" and kernel_for(self.config) is not None:
+            if arrays is None:
+                from streamdl.models.export import numpy_arrays
+
+                arrays = numpy_arrays(self.model)
+            try:
+                self._steps = [KernelStep(kernel_for(self.config)(self.config, arrays))]
+            except StreamdlError as e:  # arrays that do not fit the config: say which file
+                raise StreamdlError(f"{model if isinstance(model, (str, Path)) else self.shipped_model()}: {e}") from None
+            return
+        from streamdl.models.export import StreamStep
+
+        if self.model is None:
+            from streamdl.models.checkpoint import model_from_arrays
+
+            self.model = model_from_arrays(self.kind, self.config, arrays, model or self.shipped_model())
+        self.model = self.model.to(self.device).eval()
         self._steps = [StreamStep(module, self.backend, self.device) for module in self.step_modules()]
+
+    def _read(self, model):
+        """(PyTorch model or None, config, weights arrays or None) for the ``model`` argument."""
+        if model is not None and not isinstance(model, (str, Path)):
+            return model, model.config, None
+        path = model if model is not None else self.shipped_model()
+        if is_weights_file(path):
+            _, config, arrays = read_weights(path, self.kind)
+            return None, config, arrays
+        from streamdl.models.checkpoint import load_model
+
+        module = load_model(path, self.kind)
+        return module, module.config, None
 
     @property
     def name(self) -> str:
         return self.kind
 
     @classmethod
-    def shipped_model(cls) -> torch.nn.Module:
-        """The package's trained model of this stage's kind."""
-        return load_model(shipped_model_path(cls.kind), cls.kind)
+    def shipped_model(cls) -> Path:
+        """The package's trained model file of this stage's kind."""
+        return shipped_model_path(cls.kind)
 
-    def step_modules(self) -> list[torch.nn.Module]:
-        """The streaming modules whose steps this stage runs (the model itself, unless a stage splits it)."""
+    def step_modules(self) -> list:
+        """The PyTorch modules whose steps this stage runs on a backend other than a kernel (the model
+        itself, unless a stage splits it)."""
         return [self.model]
 
     def reset(self) -> None:

@@ -21,11 +21,16 @@ from streamdl.models.spectrum import Spectrum
 from streamdl.stages.base import ModelStage
 
 
-def load_codec(path: str | Path | None = None) -> torch.nn.Module:
-    """The codec in ``path``, or the shipped one; a clear error while none ships."""
-    if path is None and not shipped_model_path("codec").is_file():
+def shipped_codec_path() -> Path:
+    """The shipped codec's weights; a clear error while none ships."""
+    if not shipped_model_path("codec").is_file():
         raise StreamdlError("this streamdl ships no trained codec yet; train one with 'streamdl train codec' and pass --model FILE")
-    return load_model(path or shipped_model_path("codec"), "codec")
+    return shipped_model_path("codec")
+
+
+def load_codec(path: str | Path | None = None) -> torch.nn.Module:
+    """The codec in ``path`` (a weights file or checkpoint), or the shipped one."""
+    return load_model(path or shipped_codec_path(), "codec")
 
 
 @torch.no_grad()
@@ -80,20 +85,20 @@ class StreamingCodec(ModelStage):
 
     kind = "codec"
 
-    def __init__(self, model: torch.nn.Module | None = None, *, kbps: float = 6.0, device: str = "cpu", backend: str = "auto"):
+    def __init__(self, model=None, *, kbps: float = 6.0, device: str = "cpu", backend: str = "auto"):
         self.kbps = kbps
         super().__init__(model, device=device, backend=backend)
         self._encode, self._decode = self._steps
-        self.pool = self.model.config.pool
+        self.pool = self.config.pool
         self.delay_hops = self.pool - 1  # the chain's output is this much later
-        self._frames = np.zeros((1, *self.model.frame_shape), np.float32)
+        self._frames = np.zeros((1, *self.config.frame_shape), np.float32)
         self.reset()
 
     @classmethod
-    def shipped_model(cls) -> torch.nn.Module:
-        return load_codec()
+    def shipped_model(cls) -> Path:
+        return shipped_codec_path()
 
-    def step_modules(self) -> list[torch.nn.Module]:
+    def step_modules(self) -> list:
         """The two ends, exported at the chosen bitrate."""
         try:
             self.model.set_bitrate(self.kbps)
@@ -104,8 +109,8 @@ class StreamingCodec(ModelStage):
     def reset(self) -> None:
         super().reset()
         self._count = 0
-        self._decoded = np.zeros((self.pool, self.model.config.stft.n_bins), np.complex64)
-        self._out = np.zeros(self.model.config.stft.n_bins, np.complex64)
+        self._decoded = np.zeros((self.pool, self.config.stft.n_bins), np.complex64)
+        self._out = np.zeros(self.config.stft.n_bins, np.complex64)
 
     def __call__(self, spec: np.ndarray) -> np.ndarray:
         self._frames[0, self._count] = spec.view(np.float32).reshape(-1, 2)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from streamdl.errors import StreamdlError
 from streamdl.stages.base import ModelStage
@@ -13,7 +12,7 @@ class StreamingDenoiser(ModelStage):
     """Spectral stage at 16 kHz: one STFT frame, complex64 (n_bins,), in -> the enhanced frame out.
 
     Args:
-        model: a :class:`~streamdl.models.denoiser.Denoiser`, or None for the shipped weights.
+        model: a :class:`~streamdl.models.denoiser.Denoiser`, its model file, or None for the shipped weights.
         device, backend: see :class:`~streamdl.stages.base.ModelStage`.
         attenuation_limit_db: the most the output may be quieter than the input, per bin (e.g. 12);
             None for no limit.
@@ -24,11 +23,11 @@ class StreamingDenoiser(ModelStage):
 
     kind = "denoiser"
 
-    def __init__(self, model: torch.nn.Module | None = None, *, device: str = "cpu", backend: str = "auto",
+    def __init__(self, model=None, *, device: str = "cpu", backend: str = "auto",
                  attenuation_limit_db: float | None = None, mix: float = 1.0):  # fmt: skip
         super().__init__(model, device=device, backend=backend)
         self._step = self._steps[0]
-        self.n_bins = self.model.config.stft.n_bins
+        self.n_bins = self.config.stft.n_bins
         self.set_controls(attenuation_limit_db=attenuation_limit_db, mix=mix)
         self._out = np.zeros(self.n_bins, dtype=np.complex64)
         self._dry = np.zeros(self.n_bins, dtype=np.complex64)  # the input's share, so a hop allocates nothing

@@ -12,7 +12,6 @@ import dataclasses
 from collections import deque
 
 import numpy as np
-import torch
 
 from streamdl.engine.chain import Chain, process_signal
 from streamdl.errors import StreamdlError
@@ -27,7 +26,7 @@ class StreamingTagger(ModelStage):
     """Chain tap at 16 kHz: each input STFT frame, complex64 (n_bins,), in; every ``pool`` frames a tagger step.
 
     Args:
-        model: a :class:`~streamdl.models.tagger.Tagger`, or None for the shipped weights.
+        model: a :class:`~streamdl.models.tagger.Tagger`, its model file, or None for the shipped weights.
         device, backend: see :class:`~streamdl.stages.base.ModelStage` (the CRNN tagger has a Numba kernel).
         events: smoothing and thresholds of the event detector; labels it does not name use the
             model's calibrated on thresholds (``config.thresholds``) with off = on - 0.2.
@@ -39,17 +38,17 @@ class StreamingTagger(ModelStage):
 
     kind = "tagger"
 
-    def __init__(self, model: torch.nn.Module | None = None, *, device: str = "cpu", backend: str = "auto",
+    def __init__(self, model=None, *, device: str = "cpu", backend: str = "auto",
                  events: EventConfig = EventConfig(), keep_history: bool = False):  # fmt: skip
         super().__init__(model, device=device, backend=backend)
         self._step = self._steps[0]
-        self.labels = self.model.config.labels
-        self.pool = self.model.config.pool
-        stft = self.model.config.stft
+        self.labels = self.config.labels
+        self.pool = self.config.pool
+        stft = self.config.stft
         self.frame_s = self.pool * stft.hop / stft.sample_rate
-        calibrated = {label: (on, max(0.05, on - OFF_MARGIN)) for label, on in zip(self.labels, self.model.config.thresholds)}
+        calibrated = {label: (on, max(0.05, on - OFF_MARGIN)) for label, on in zip(self.labels, self.config.thresholds)}
         self.detector = EventDetector(self.labels, dataclasses.replace(events, frame_s=self.frame_s, per_label={**calibrated, **events.per_label}))
-        self._frames = np.zeros((1, *self.model.frame_shape), dtype=np.float32)
+        self._frames = np.zeros((1, *self.config.frame_shape), dtype=np.float32)
         self.keep_history = keep_history
         self.events: deque[dict] = deque(maxlen=10000)
         self.enabled = True
@@ -114,7 +113,7 @@ def tag_signal(tagger: StreamingTagger, x: np.ndarray, sample_rate: int = 16000,
     tagger.keep_history = True
     tagger.restart()
     duration = round(len(x) / sample_rate, 3)
-    process_signal(Chain(tagger.model.config.stft, taps=[tagger]), np.asarray(x, dtype=np.float32))
+    process_signal(Chain(tagger.config.stft, taps=[tagger]), np.asarray(x, dtype=np.float32))
     tagger.finish()
     events = [{**e, "offset_s": min(e["offset_s"], duration)} for e in tagger.events if "offset_s" in e and e["onset_s"] < duration]
     frames = np.array(tagger.history[: int(len(x) / sample_rate / tagger.frame_s)])  # not the flushed tail

@@ -14,7 +14,8 @@ import torch
 from streamdl.data.configs import MixConfig
 from streamdl.data.examples import RandomExamples, fixed_examples
 from streamdl.data.mixing import Mixer, room_impulse_responses
-from streamdl.models.codec import Codec, CodecConfig
+from streamdl.models.codec import Codec
+from streamdl.models.configs import CodecConfig
 from streamdl.models.spectrum import Spectrum
 from streamdl.training.adversarial import Adversary
 from streamdl.training.configs import CodecTrainConfig

@@ -13,7 +13,8 @@ import torch
 from streamdl.data.configs import MixConfig
 from streamdl.data.examples import RandomExamples, fixed_examples, validation_rooms
 from streamdl.data.mixing import Mixer, room_impulse_responses
-from streamdl.models.denoiser import GROWABLE, Denoiser, DenoiserConfig
+from streamdl.models.configs import DenoiserConfig
+from streamdl.models.denoiser import GROWABLE, Denoiser
 from streamdl.models.spectrum import Spectrum
 from streamdl.training.adversarial import Adversary
 from streamdl.training.configs import DenoiserTrainConfig

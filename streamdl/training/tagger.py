@@ -19,8 +19,9 @@ from streamdl.data.scenes import SceneMaker
 from streamdl.evaluation.tag_metrics import f1, frame_metrics
 from streamdl.labels import LABELS
 from streamdl.models.checkpoint import load_model, save_model
+from streamdl.models.configs import TaggerConfig
 from streamdl.models.spectrum import Spectrum
-from streamdl.models.tagger import Tagger, TaggerConfig
+from streamdl.models.tagger import Tagger
 from streamdl.training.configs import TaggerTrainConfig
 from streamdl.training.loop import device_of, distributed, fit, starting_model
 

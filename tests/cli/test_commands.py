@@ -199,7 +199,8 @@ def test_codec_encode_decode_and_damaged_files(tmp_path):
     import torch
 
     from streamdl.models.checkpoint import save_model
-    from streamdl.models.codec import Codec, CodecConfig
+    from streamdl.models.codec import Codec
+    from streamdl.models.configs import CodecConfig
 
     torch.manual_seed(0)
     save_model(tmp_path / "codec.pt", Codec(CodecConfig(hidden=32, latent=8)), "codec")
@@ -262,3 +263,29 @@ def test_eval_scores_the_denoiser_against_its_input_overall_and_by_snr(tiny_corp
     assert [line.split(":")[0] for line in lines[4:]] == ["input SNR 0 dB", "input SNR 5 dB", "input SNR 10 dB"]
     report = json.loads(streamdl("eval", "--clean", str(tmp_path / "clean"), "--noisy", str(tmp_path / "noisy"), "--json").stdout)
     assert set(report["by_snr"]["5"]) == {"pairs", "noisy", "streamdl"}
+
+
+def test_export_writes_a_weights_file_that_every_command_takes(tmp_path):
+    from streamdl.models.checkpoint import load_model, save_model
+
+    save_model(tmp_path / "m.pt", load_model(shipped_model_path("denoiser"), "denoiser"), "denoiser")
+    result = streamdl("export", str(tmp_path / "m.pt"), str(tmp_path / "m.npz"))
+    assert result.returncode == 0 and "as a weights file" in result.stdout, result.stderr
+    sf.write(tmp_path / "in.wav", 0.1 * np.random.default_rng(0).standard_normal(16000), 16000)
+    outs = []
+    for model in ("m.npz", "m.pt"):
+        result = streamdl("denoise", "-q", "--model", str(tmp_path / model), str(tmp_path / "in.wav"), str(tmp_path / f"{model}.wav"))
+        assert result.returncode == 0, result.stderr
+        outs.append(sf.read(tmp_path / f"{model}.wav")[0])
+    np.testing.assert_array_equal(*outs)  # the kernel runs the same weights either way
+    assert streamdl("export", str(tmp_path / "m.pt"), str(tmp_path / "m.bin")).returncode == 2
+
+
+@pytest.mark.parametrize("argv", [["denoise", "-q"], ["tag"], ["run", "--input-file", "SAMPLE", "--no-play", "--tag", "--seconds", "0.5"]])
+def test_running_the_shipped_models_on_the_cpu_imports_no_torch(tmp_path, argv):
+    from streamdl.assets import sample_path
+
+    argv = [str(sample_path()) if a == "SAMPLE" else a for a in argv]
+    code = f"import sys; from streamdl.cli import main; main({argv!r}); assert 'torch' not in sys.modules, 'torch was imported'"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr

@@ -10,7 +10,8 @@ import torch
 
 from streamdl.engine.options import ChainOptions, LiveOptions
 from streamdl.engine.pipeline import build_chain, open_engine, run_live
-from streamdl.models.codec import Codec, CodecConfig
+from streamdl.models.codec import Codec
+from streamdl.models.configs import CodecConfig
 
 
 def test_the_options_pick_the_stages_in_order():

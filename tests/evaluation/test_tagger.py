@@ -9,7 +9,8 @@ import torch
 
 from streamdl.errors import StreamdlError
 from streamdl.evaluation.tagger import evaluate_tagger, folder_clips, format_report, reference_events, score_clips
-from streamdl.models.tagger import Tagger, TaggerConfig
+from streamdl.models.configs import TaggerConfig
+from streamdl.models.tagger import Tagger
 from streamdl.stages.tagger import StreamingTagger
 
 

@@ -7,8 +7,9 @@ import torch
 from streamdl.assets import shipped_model_path
 from streamdl.errors import StreamdlError
 from streamdl.models.checkpoint import average_models, load_model, save_model
-from streamdl.models.denoiser import Denoiser, DenoiserConfig
-from streamdl.models.tagger import Tagger, TaggerConfig
+from streamdl.models.configs import DenoiserConfig, TaggerConfig
+from streamdl.models.denoiser import Denoiser
+from streamdl.models.tagger import Tagger
 
 SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=24)
 

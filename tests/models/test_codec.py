@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from streamdl.models.codec import Codec, CodecConfig, CodecDecoder, CodecEncoder, ResidualVQ
+from streamdl.models.codec import Codec, CodecDecoder, CodecEncoder, ResidualVQ
+from streamdl.models.configs import CodecConfig
 from tests.models.parity import assert_export_equals_eager
 
 SMALL = CodecConfig(hidden=64, latent=16, codebook_size=64, quantizers=12)

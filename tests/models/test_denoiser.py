@@ -6,7 +6,8 @@ import torch
 from streamdl.assets import shipped_model_path
 from streamdl.errors import StreamdlError
 from streamdl.models.checkpoint import load_model
-from streamdl.models.denoiser import FLOOR_START, Denoiser, DenoiserConfig
+from streamdl.models.configs import FLOOR_START, DenoiserConfig
+from streamdl.models.denoiser import Denoiser
 from streamdl.models.export import BACKENDS, step_function
 from tests.models.parity import assert_export_equals_eager
 

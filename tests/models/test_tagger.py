@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from streamdl.errors import StreamdlError
+from streamdl.models.configs import TaggerConfig
 from streamdl.models.export import step_function
-from streamdl.models.tagger import Tagger, TaggerConfig
+from streamdl.models.tagger import Tagger
 from tests.models.parity import assert_export_equals_eager
 
 ARCHS = ["crnn", "attention"]

@@ -7,7 +7,8 @@ import torch
 from streamdl.dsp.stft import STFTConfig
 from streamdl.engine.chain import Chain, process_signal
 from streamdl.errors import StreamdlError
-from streamdl.models.codec import Codec, CodecConfig
+from streamdl.models.codec import Codec
+from streamdl.models.configs import CodecConfig
 from streamdl.models.spectrum import Spectrum
 from streamdl.stages.codec import StreamingCodec, decode, decode_file, encode, encode_file
 

@@ -7,8 +7,9 @@ import torch
 from streamdl.dsp.stft import STFTConfig
 from streamdl.engine.chain import Chain, Streamer
 from streamdl.errors import StreamdlError
+from streamdl.models.configs import TaggerConfig
 from streamdl.models.spectrum import Spectrum
-from streamdl.models.tagger import Tagger, TaggerConfig
+from streamdl.models.tagger import Tagger
 from streamdl.stages.tagger import StreamingTagger, clip_scores, tag_signal
 
 

@@ -21,7 +21,7 @@ def test_discriminators_learn_to_tell_noise_from_a_tone():
 
 
 def test_codec_gan_training_checkpoints_and_resumes(tiny_corpus, tmp_path):
-    from streamdl.models.codec import CodecConfig
+    from streamdl.models.configs import CodecConfig
     from streamdl.training.codec import train_codec
     from streamdl.training.configs import CodecTrainConfig
 

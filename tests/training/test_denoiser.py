@@ -7,7 +7,8 @@ from pystoi import stoi
 
 from streamdl.dsp.stft import STFTConfig
 from streamdl.models.checkpoint import load_model, save_model
-from streamdl.models.denoiser import Denoiser, DenoiserConfig
+from streamdl.models.configs import DenoiserConfig
+from streamdl.models.denoiser import Denoiser
 from streamdl.models.spectrum import Spectrum
 from streamdl.training.configs import DenoiserTrainConfig
 from streamdl.training.denoiser import train_denoiser, validate

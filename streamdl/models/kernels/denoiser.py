@@ -17,38 +17,44 @@ import math
 import numba
 import numpy as np
 
-from streamdl.models.denoiser import Denoiser
-from streamdl.models.kernels.ops import StepKernel, affine, f32, gru_cell, sigmoid
+from streamdl.models.configs import GATE_SCALE, DenoiserConfig
+from streamdl.models.kernels.ops import StepKernel, affine, array, gru_cell, sigmoid
 
 
 class DenoiserKernel(StepKernel):
     """``Denoiser.step`` for one stream (batch 1) on the CPU: frame (1, n_bins, 2) float32 and the
-    state of ``model.init_state(1)`` as numpy arrays -> enhanced frame (1, n_bins, 2), new state."""
+    state of ``config.initial_state(1)`` -> enhanced frame (1, n_bins, 2), new state."""
 
     @classmethod
-    def supports(cls, model) -> bool:
-        return isinstance(model, Denoiser)
+    def supports(cls, config) -> bool:
+        return isinstance(config, DenoiserConfig)
 
-    def __init__(self, model: Denoiser):
-        m = model
-        gru = {name: f32(w) for name, w in m.gru.named_parameters()}
-        layers = range(m.gru_layers)
+    def __init__(self, config: DenoiserConfig, arrays: dict[str, np.ndarray]):
+        c = config
+        hid, chans, width = c.gru_hidden, c.conv_channels, c.gru_hidden + c.conv_channels
+        get = lambda name, *shape: array(arrays, name, shape)  # noqa: E731
+        gru_ih = [get(f"gru.weight_ih_l{i}", 3 * hid, chans if i == 0 else hid) for i in range(c.gru_layers)]
         gru_args = (  # the first layer's input weights apart: its input is the conv features, not the GRU width
-            gru["weight_ih_l0"], np.stack([gru[f"weight_ih_l{i}"] for i in layers[1:]] or [np.zeros((3 * m.gru_hidden, m.gru_hidden), np.float32)]),
-            np.stack([gru[f"weight_hh_l{i}"] for i in layers]), np.stack([gru[f"bias_ih_l{i}"] for i in layers]),
-            np.stack([gru[f"bias_hh_l{i}"] for i in layers]),
+            gru_ih[0], np.stack(gru_ih[1:] or [np.zeros((3 * hid, hid), np.float32)]),
+            np.stack([get(f"gru.weight_hh_l{i}", 3 * hid, hid) for i in range(c.gru_layers)]),
+            np.stack([get(f"gru.bias_ih_l{i}", 3 * hid) for i in range(c.gru_layers)]),
+            np.stack([get(f"gru.bias_hh_l{i}", 3 * hid) for i in range(c.gru_layers)]),
         )  # fmt: skip
-        gate = (f32(m.gate_head.weight), f32(m.gate_head.bias)) if m.gate_head is not None else (np.zeros((0, 0), np.float32), np.zeros(0, np.float32))
+        empty = (np.zeros((0, 0), np.float32), np.zeros(0, np.float32))
+        gate = (get("gate_head.weight", c.erb_bands, width), get("gate_head.bias", c.erb_bands)) if c.output_gate else empty
+        rise, fall = c.floor_rates
         weights = (
-            f32(m.erb.T), f32(m.erb_inv.T),  # (bands, n_bins), (n_bins, bands): every product a matrix times a vector
-            f32(m.conv1.conv.weight).reshape(m.conv_channels, -1), f32(m.conv1.conv.bias),
-            f32(m.conv2.conv.weight).reshape(m.conv_channels, -1), f32(m.conv2.conv.bias),
+            np.ascontiguousarray(get("erb", c.stft.n_bins, c.erb_bands).T),  # (bands, n_bins): every product a matrix times a vector
+            np.ascontiguousarray(get("erb_inv", c.erb_bands, c.stft.n_bins).T),  # (n_bins, bands)
+            get("conv1.conv.weight", chans, c.n_feat, c.conv_kernel).reshape(chans, -1), get("conv1.conv.bias", chans),
+            get("conv2.conv.weight", chans, chans, c.conv_kernel).reshape(chans, -1), get("conv2.conv.bias", chans),
             *gru_args,
-            f32(m.gain_head.weight), f32(m.gain_head.bias), f32(m.df_head.weight), f32(m.df_head.bias), *gate,
-            m.df_bins, m.df_order, np.float32((m.compress - 1.0) / 2.0), m.floor_at if m.noise_floor else -1,
-            np.float32(m.floor_fall), np.float32(m.floor_rise), np.float32(m.gate_scale),
+            get("gain_head.weight", c.erb_bands, width), get("gain_head.bias", c.erb_bands),
+            get("df_head.weight", 2 * c.df_order * c.df_bins, width), get("df_head.bias", 2 * c.df_order * c.df_bins), *gate,
+            c.df_bins, c.df_order, np.float32((c.compress - 1.0) / 2.0), c.floor_at if c.noise_floor else -1,
+            np.float32(fall), np.float32(rise), np.float32(GATE_SCALE),
         )  # fmt: skip
-        super().__init__(model, _step, weights)
+        super().__init__(config, _step, weights)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -69,7 +75,7 @@ def _conv(buf: np.ndarray, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple
 @numba.njit(cache=True, nogil=True)
 def _step(frame, conv1_state, conv2_state, h, past_state, erb, erb_inv, w1, b1, w2, b2, w_ih0, w_ih, w_hh, b_ih, b_hh, gain_w, gain_b, df_w, df_b,
           gate_w, gate_b, df_bins, df_order, compress_exp, floor_at, floor_fall, floor_rise, gate_scale):  # fmt: skip
-    """One hop for batch 1: frame (1, n_bins, 2), state as ``Denoiser.init_state(1)`` -> out (1, n_bins, 2), new state."""
+    """One hop for batch 1: frame (1, n_bins, 2), state as ``DenoiserConfig.initial_state(1)`` -> out (1, n_bins, 2), new state."""
     spec, conv1, conv2, past = frame[0], conv1_state[0], conv2_state[0], past_state[0]  # views without the batch
     n_bins, bands, layers, hid = spec.shape[0], erb.shape[0], h.shape[0], h.shape[2]
     # features: band levels ((dB + 60) / 30), compressed low bins, (noise_floor) the tracked floors

@@ -11,31 +11,47 @@ import math
 import numba
 import numpy as np
 
+from streamdl.errors import StreamdlError
+from streamdl.jit import compile_notice
+
 
 class StepKernel:
     """A model's ``step`` as a compiled function ``step(frame, *state, *weights) -> (out, state)``, called
     with the model's step signature ``(frame, state) -> (out, state)`` on numpy float32 arrays (batch 1).
 
-    Subclasses set :meth:`supports` (which models they run) and pass their weights to ``__init__``.
+    A kernel is built from the model's config and its weights as numpy arrays named as in the PyTorch
+    model's state dict (from a model, or a weights file read without PyTorch). Subclasses say which
+    configs they run (:meth:`supports`) and pass the compiled step and its weights to ``__init__``.
     """
 
     @classmethod
-    def supports(cls, model) -> bool:
-        """Whether this kernel runs ``model``'s step."""
+    def supports(cls, config) -> bool:
+        """Whether this kernel runs the step of the model that ``config`` describes."""
         raise NotImplementedError
 
-    def __init__(self, model, step, weights: tuple):
+    def __init__(self, config, step, weights: tuple):
+        self.config = config
         self._step, self._weights = step, weights
-        # compile (or load from Numba's cache) now, not on a live stream's first hop
-        self(np.zeros((1, *model.frame_shape), np.float32), numpy_state(model.init_state(1)))
+        with compile_notice():  # compile (or load from Numba's cache) now, not on a live stream's first hop
+            self(np.zeros((1, *config.frame_shape), np.float32), self.initial_state())
+
+    def initial_state(self) -> tuple[np.ndarray, ...]:
+        """The stream state before any input, batch 1 (the config's one definition of it)."""
+        return self.config.initial_state(1)
 
     def __call__(self, frame: np.ndarray, state: tuple) -> tuple:
         return self._step(frame, *state, *self._weights)
 
 
-def numpy_state(state: tuple) -> tuple:
-    """A model's stream state (tensors) as contiguous numpy arrays, the kernels' and ONNX Runtime's form."""
-    return tuple(np.ascontiguousarray(s.detach().cpu().numpy()) for s in state)
+def array(arrays: dict[str, np.ndarray], name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """``arrays[name]`` as contiguous float32; a one-line error when it is missing or its shape is not
+    ``shape`` (what the config says), naming the array."""
+    if name not in arrays:
+        raise StreamdlError(f"the weights hold no {name!r}: they are not this model's (its config asks for it)")
+    if tuple(arrays[name].shape) != tuple(shape):
+        raise StreamdlError(f"the weights' {name!r} is {tuple(arrays[name].shape)} but the config asks for {tuple(shape)}; "
+                            "the arrays do not match the config stored with them")  # fmt: skip
+    return np.ascontiguousarray(arrays[name], dtype=np.float32)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -67,6 +83,6 @@ def gru_cell(w_ih: np.ndarray, w_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndar
     return out
 
 
-def f32(t) -> np.ndarray:
-    """A tensor's values as a contiguous float32 numpy array (the kernels' weights)."""
-    return np.ascontiguousarray(t.detach().cpu().numpy(), dtype=np.float32)
+def numpy_state(state: tuple) -> tuple:
+    """A model's stream state (tensors) as contiguous numpy arrays, the kernels' and ONNX Runtime's form."""
+    return tuple(np.ascontiguousarray(s.detach().cpu().numpy()) for s in state)

@@ -16,38 +16,43 @@ import math
 import numba
 import numpy as np
 
-from streamdl.models.kernels.ops import StepKernel, affine, f32, gru_cell, sigmoid
-from streamdl.models.tagger import CausalBlock, Tagger
+from streamdl.models.configs import TaggerConfig
+from streamdl.models.kernels.ops import StepKernel, affine, array, gru_cell, sigmoid
+
+BATCH_NORM_EPS = 1e-5  # PyTorch's BatchNorm2d default, which the tagger's blocks use
 
 
-def _folded(block: CausalBlock) -> tuple[np.ndarray, np.ndarray]:
-    """The block's convolution with its (eval-mode) batch norm folded in: weights (C_out, C_in * kernel * 3), bias (C_out,)."""
-    norm = block.norm
-    scale = norm.weight / (norm.running_var + norm.eps).sqrt()
-    weight = block.conv.weight * scale[:, None, None, None]
-    bias = (block.conv.bias - norm.running_mean) * scale + norm.bias
-    return f32(weight.reshape(weight.shape[0], -1)), f32(bias)
+def _folded(arrays: dict[str, np.ndarray], block: str, c_in: int, c_out: int, kernel: int) -> tuple[np.ndarray, np.ndarray]:
+    """A block's convolution with its (eval-mode) batch norm folded in: weights (C_out, C_in * kernel * 3), bias (C_out,)."""
+    get = lambda name, *shape: array(arrays, f"{block}.{name}", shape)  # noqa: E731
+    scale = get("norm.weight", c_out) / np.sqrt(get("norm.running_var", c_out) + BATCH_NORM_EPS)
+    weight = get("conv.weight", c_out, c_in, kernel, 3) * scale[:, None, None, None]
+    bias = (get("conv.bias", c_out) - get("norm.running_mean", c_out)) * scale + get("norm.bias", c_out)
+    return np.ascontiguousarray(weight.reshape(c_out, -1), np.float32), bias.astype(np.float32)
 
 
 class TaggerKernel(StepKernel):
     """``Tagger.step`` for one stream (batch 1, arch "crnn") on the CPU: frame (1, pool, n_bins, 2)
-    float32 and the state of ``model.init_state(1)`` as numpy arrays -> probabilities (1, labels), new state."""
+    float32 and the state of ``config.initial_state(1)`` -> probabilities (1, labels), new state."""
 
     @classmethod
-    def supports(cls, model) -> bool:
-        return isinstance(model, Tagger) and not model.attention
+    def supports(cls, config) -> bool:
+        return isinstance(config, TaggerConfig) and config.arch == "crnn"
 
-    def __init__(self, model: Tagger):
-        m = model
-        blocks = [_folded(b) for b in (m.block1, m.block2, m.block3)]
+    def __init__(self, config: TaggerConfig, arrays: dict[str, np.ndarray]):
+        c = config
+        get = lambda name, *shape: array(arrays, name, shape)  # noqa: E731
+        blocks = [_folded(arrays, f"block{i + 1}", c.block_inputs[i], c.channels[i], c.kernel) for i in range(3)]
+        flat = c.channels[-1] * c.n_mels // 8
         weights = (
-            f32(m.mel.T),  # (n_mels, n_bins)
+            np.ascontiguousarray(get("mel", c.stft.n_bins, c.n_mels).T),  # (n_mels, n_bins)
             *blocks[0], *blocks[1], *blocks[2],
-            f32(m.proj.weight), f32(m.proj.bias),
-            f32(m.gru.weight_ih_l0), f32(m.gru.weight_hh_l0), f32(m.gru.bias_ih_l0), f32(m.gru.bias_hh_l0),
-            f32(m.head.weight), f32(m.head.bias),
+            get("proj.weight", c.hidden, flat), get("proj.bias", c.hidden),
+            get("gru.weight_ih_l0", 3 * c.hidden, c.hidden), get("gru.weight_hh_l0", 3 * c.hidden, c.hidden),
+            get("gru.bias_ih_l0", 3 * c.hidden), get("gru.bias_hh_l0", 3 * c.hidden),
+            get("head.weight", len(c.labels), c.hidden), get("head.bias", len(c.labels)),
         )  # fmt: skip
-        super().__init__(model, _step, weights)
+        super().__init__(config, _step, weights)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -81,7 +86,7 @@ def _block(buf: np.ndarray, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tupl
 
 @numba.njit(cache=True, nogil=True)
 def _step(frame, s1, s2, s3, h, mel, w1, b1, w2, b2, w3, b3, proj_w, proj_b, w_ih, w_hh, b_ih, b_hh, head_w, head_b):  # fmt: skip
-    """One tagger frame for batch 1: frame (1, pool, n_bins, 2), state as ``Tagger.init_state(1)`` ->
+    """One tagger frame for batch 1: frame (1, pool, n_bins, 2), state as ``TaggerConfig.initial_state(1)`` ->
     probabilities (1, labels), new state."""
     pool, n_bins = frame.shape[1], frame.shape[2]
     power = np.zeros(n_bins, dtype=np.float32)
