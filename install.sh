@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up streamdl on Debian or Ubuntu: audio system libraries, JACK (for the device tests),
+# Set up streamdl on Debian or Ubuntu: audio system libraries, JACK (for the device tests), PipeWire (the
+# virtual microphone; its tests start a private session),
 # a virtual environment in .venv with CPU PyTorch, and streamdl with its test, ONNX, training and demo extras;
 # then the Numba kernels are compiled once.
 # Override the PyTorch requirement with TORCH_SPEC (default torch==2.13.0).
@@ -11,6 +12,7 @@ if command -v apt-get >/dev/null; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     libportaudio2 libsndfile1 jackd2 gcc python3-dev espeak-ng \
+    pipewire pipewire-bin wireplumber pipewire-pulse pipewire-jack pulseaudio-utils dbus \
     libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 libxcb-cursor0 >/dev/null  # the last line: Qt for the demo
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv

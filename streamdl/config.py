@@ -15,10 +15,11 @@ import math
 from streamdl.errors import StreamdlError
 
 
-def option(default, help: str, *, flag: str = "", metavar: str = "", choices: tuple = ()) -> dataclasses.Field:
+def option(default, help: str, *, flag: str = "", metavar: str = "", choices: tuple = (), const=None) -> dataclasses.Field:
     """A settings field with a command-line flag: ``flag`` defaults to ``--`` + the field's name with
-    dashes; a bool field becomes a switch, a pair a two-number option."""
-    meta = {"help": help, "flag": flag, "metavar": metavar, "choices": choices}
+    dashes; a bool field becomes a switch, a pair a two-number option; with ``const``, the flag alone
+    (no value) sets the field to ``const``."""
+    meta = {"help": help, "flag": flag, "metavar": metavar, "choices": choices, "const": const}
     if isinstance(default, (list, dict, set)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)

@@ -1,7 +1,8 @@
-"""Helpers for exercising streamdl through a real audio server: a JACK dummy server and a probe client.
+"""Helpers for exercising streamdl through real audio servers: a JACK dummy server and a probe client,
+and a private PipeWire session for the virtual microphone.
 
-Used by the test suite and by ``benchmarks/soak.py``; handy for checking a deployment too.
-Needs ``jackd`` (Debian ``jackd2``) and the ``JACK-Client`` package.
+Used by the test suite and by ``benchmarks/``; handy for checking a deployment too. The JACK parts
+need ``jackd`` (Debian ``jackd2``) and the ``JACK-Client`` package.
 """
 
 from __future__ import annotations
@@ -138,3 +139,54 @@ class JackProbe:
         self.client.deactivate()
         self.client.close()
         gc.enable()
+
+
+class PipeWireStack:
+    """A private PipeWire session (a D-Bus session bus, pipewire, wireplumber, pipewire-pulse) in its
+    own runtime folder, for tests and checks of the virtual microphone; ``env`` reaches it.
+
+    Needs Debian's pipewire, pipewire-bin, wireplumber, pipewire-pulse, pipewire-jack, pulseaudio-utils
+    and dbus. :meth:`stop` ends every process it started.
+    """
+
+    def __init__(self, runtime_dir: str, timeout: float = 15.0):
+        missing = [tool for tool in ("dbus-daemon", "pipewire", "wireplumber", "pipewire-pulse", "pactl") if shutil.which(tool) is None]
+        if missing:
+            raise StreamdlError(f"{', '.join(missing)} missing: apt install dbus pipewire pipewire-bin wireplumber pipewire-pulse pulseaudio-utils")
+        os.makedirs(runtime_dir, mode=0o700, exist_ok=True)
+        self.env = {**os.environ, "XDG_RUNTIME_DIR": runtime_dir, "PIPEWIRE_RUNTIME_DIR": runtime_dir, "PULSE_RUNTIME_PATH": f"{runtime_dir}/pulse"}
+        bus = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
+                             capture_output=True, text=True, env=self.env, timeout=timeout)  # fmt: skip
+        address, pid = bus.stdout.split()[:2]
+        self._bus_pid = int(pid)
+        self.env["DBUS_SESSION_BUS_ADDRESS"] = address
+        self._log = tempfile.TemporaryFile()
+        self._procs = []
+        for program in ("pipewire", "wireplumber", "pipewire-pulse"):
+            self._procs.append(subprocess.Popen([program], env=self.env, stdout=self._log, stderr=subprocess.STDOUT))
+            time.sleep(0.3)
+        deadline = time.monotonic() + timeout
+        while subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode != 0:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in self._procs):
+                self.stop()
+                self._log.seek(0)
+                raise StreamdlError(f"PipeWire did not start: {self._log.read().decode(errors='replace')[-300:]}")
+            time.sleep(0.1)
+
+    def pactl(self, *args: str) -> str:
+        return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, timeout=10).stdout
+
+    def sources(self) -> list[str]:
+        return [line.split("\t")[1] for line in self.pactl("list", "short", "sources").splitlines() if "\t" in line]
+
+    def stop(self) -> None:
+        for proc in reversed(self._procs):
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        try:
+            os.kill(self._bus_pid, 15)
+        except ProcessLookupError:
+            pass

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real JACK dummy server, a JACK client that plays into and records from ports, espeak-ng."""
+"""Shared fixtures: a real JACK dummy server, a JACK client that plays into and records from ports, a private
+PipeWire session, espeak-ng."""
 
 from __future__ import annotations
 
@@ -71,6 +72,19 @@ def jack_probe(jack_server):
     yield make
     for probe in probes:
         probe.client.close()
+
+
+@pytest.fixture(scope="module")
+def pipewire(tmp_path_factory):
+    """A private PipeWire session (its own D-Bus bus and runtime folder); ``.env`` reaches it."""
+    try:
+        from streamdl.testing import PipeWireStack
+
+        stack = PipeWireStack(str(tmp_path_factory.mktemp("pipewire-runtime")))
+    except (OSError, StreamdlError) as e:
+        _unavailable(f"no PipeWire session: {e}")
+    yield stack
+    stack.stop()
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID` prints every thread's stack: for a run that hangs
         faulthandler.register(signal.SIGUSR1, all_threads=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))  # unwinds: recordings finalized, a virtual microphone removed
     warnings.formatwarning = lambda message, *_args, **_kwargs: f"streamdl: warning: {message}\n"
     parser = build_parser()
     args = parser.parse_args(argv)

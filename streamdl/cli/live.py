@@ -1,7 +1,8 @@
-"""``streamdl run``, ``streamdl devices`` and ``streamdl demo``: live audio."""
+"""``streamdl run``, ``streamdl devices``, ``streamdl virtual-mic`` and ``streamdl demo``: live audio."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -41,6 +42,28 @@ def cmd_demo(args) -> None:
         print(f"wrote {args.screenshot}")
 
 
+def cmd_virtual_mic(args) -> None:
+    from streamdl import service
+
+    if args.action == "install":
+        run_args = args.run_options if "--virtual-mic" in args.run_options else ["--virtual-mic", *args.run_options]
+        run = build_run_parser().parse_args(run_args)  # the service's options checked now, not at the next login
+        settings_from(LiveOptions, run), settings_from(ChainOptions, run)
+        print(service.install(run_args))
+    else:
+        print(service.uninstall() if args.action == "uninstall" else service.status())
+
+
+def build_run_parser():
+    """The parser of `streamdl run`'s options alone (what a service runs)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="streamdl run")
+    add_options(parser, LiveOptions)
+    add_options(parser, ChainOptions)
+    return parser
+
+
 def add_commands(sub) -> None:
     p = sub.add_parser("devices", help="list audio devices")
     p.set_defaults(func=cmd_devices)
@@ -52,6 +75,11 @@ def add_commands(sub) -> None:
     p.add_argument("--json", action="store_true", help="with --tag: one JSON object per event and line")
     p.add_argument("--stats-json", metavar="FILE", help="write stream statistics (xruns, latency) here at exit")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("virtual-mic", help="the virtual microphone as a service of your login session (systemd --user)")
+    p.add_argument("action", choices=["install", "uninstall", "status"], help="install (with the run options that follow), uninstall, status")
+    p.add_argument("run_options", nargs=argparse.REMAINDER, help="options of 'streamdl run' for the service, e.g. -i 2 --attenuation-limit 12")
+    p.set_defaults(func=cmd_virtual_mic)
 
     p = sub.add_parser("demo", help="desktop window: live spectrograms, controls, latency (needs the demo extra)")
     add_options(p, LiveOptions, ("input", "input_file", "output"))  # no microphone named: the file (the bundled sample) in a loop

@@ -43,6 +43,8 @@ def add_options(parser: argparse.ArgumentParser, settings: type, names: tuple[st
                 kwargs["metavar"] = meta["metavar"]
             if meta["choices"]:
                 kwargs["choices"] = meta["choices"]
+            if meta["const"] is not None:
+                kwargs.update(nargs="?", const=meta["const"])
         parser.add_argument(*flag_of(field).split(), **kwargs)
 
 

@@ -48,8 +48,8 @@ class LiveEngine:
         sink: a :class:`~streamdl.engine.endpoints.DeviceOutput`, or None to play nothing (the
             result can still be recorded).
         blocksize: device frames per callback (default: one hop at the device rate).
-        prefill_blocks: output blocks queued before starting: the worker's time budget, and the
-            margin for callbacks that PortAudio runs back to back after a device xrun.
+        prefill_blocks: output blocks queued before starting (the last one at least a hop): the worker's
+            time budget, and the margin for callbacks that PortAudio runs back to back after a device xrun.
         record: a wav/flac path that receives the processed audio at the model rate.
 
     The stream runs at the first device's rate (a rate the model does not run at is resampled), or at
@@ -65,19 +65,22 @@ class LiveEngine:
         self.source = source if source is not None else DeviceInput()
         self.sink = sink
         self.play = sink is not None
-        first, *others = [e for e in (self.source, sink) if e is not None and e.device is not None] or [self.source]
+        self._clocked_sink = hasattr(sink, "start")  # a sink with a clock of its own (a virtual microphone's graph)
+        clocks = [e for e in (sink, self.source) if e is not None and (e.device is not None or hasattr(e, "start"))]  # the sink's first:
+        first, *others = sorted(clocks, key=lambda e: not hasattr(e, "start")) or [self.source]  # a graph's rate is not ours to pick
         self.rate = first.rate(self.model_rate)
         if any(other.rate(self.rate) != self.rate for other in others):
             raise StreamdlError(f"input and output devices share no sample rate ({self.rate} Hz); pick devices on the same card")
         self.hop_device = round(chain.hop * self.rate / self.model_rate)  # device frames per model hop
-        self.blocksize = blocksize or self.hop_device
+        self.blocksize = blocksize or getattr(sink, "blocksize", None) or self.hop_device  # a graph's cycle, or one hop
         self.source.open(self.rate, self.blocksize)
         ring = max(int(ring_seconds * self.rate), 4 * self.blocksize)
         self._in_ring = RingBuffer(ring, self.source.channels)
         self._out_ring = RingBuffer(ring, sink.channels if sink is not None else 1)
         self._in_block = np.zeros((self.hop_device, self.source.channels), np.float32)  # worker's read buffer
         self._max_backlog = max(4 * self.hop_device, 2 * self.blocksize)  # more waiting: the worker fell behind
-        self.prefill = prefill_blocks * self.blocksize + (self.hop_device if self.rate != self.model_rate else 0)
+        # the worker turns whole hops around: a block that is not a hop may find one block and a hop queued at the least
+        self.prefill = (prefill_blocks - 1) * self.blocksize + max(self.blocksize, self.hop_device)
         self._streamer = Streamer(chain)
         self._to_model = StreamResampler(self.rate, self.model_rate)
         self._to_device = StreamResampler(self.model_rate, self.rate)
@@ -89,6 +92,7 @@ class LiveEngine:
         self._missing_out = 0  # output frames played as zeros (callback)
         self._skipped_out = 0  # late output frames skipped to hold the delay (callback)
         self.worker_skipped = 0  # input frames the worker dropped to catch up (worker)
+        self.drift_skipped = 0  # output frames skipped because a sink on its own clock ran slower (callback)
         self._hop_times = np.zeros(HOP_TIMES_KEPT)  # seconds per model hop, the latest minute (worker)
         self._hops = 0
         self._stop = threading.Event()
@@ -97,7 +101,7 @@ class LiveEngine:
         self._recording = None
         self._started = 0.0
         self._device_latency = 0.0
-        self.error: BaseException | None = None
+        self._error: BaseException | None = None
         self.realtime = False  # whether the worker got real-time scheduling
         self.finished = False  # a source that ends has been processed to its end
         self._switch_interval: float | None = None
@@ -124,6 +128,16 @@ class LiveEngine:
         outdata[:silence] = 0.0
         got = self._out_ring.read(outdata[silence:])
         self._missing_out += frames - got
+
+    def _play_callback(self, indata, outdata, frames, time_info, status):
+        """Playback on a clock of its own (a virtual microphone while a device captures): play what is
+        queued, zeros when it runs dry; what is queued beyond ``prefill`` and a block (the two clocks
+        drifting apart) is skipped, so the delay stays bounded."""
+        self.callbacks += 1
+        excess = self._out_ring.readable - self.prefill - frames
+        if excess > 0:
+            self.drift_skipped += self._out_ring.skip(excess)
+        self._out_ring.read(outdata)
 
     def _input_callback(self, indata, frames, time_info, status):
         self._callback(indata, None, frames, time_info, status)
@@ -159,7 +173,7 @@ class LiveEngine:
                         self.finished = True
                     time.sleep(0.0005)
         except BaseException as e:  # reported by run(); the stream keeps playing zeros meanwhile
-            self.error = e
+            self._error = e
 
     def _pump_input(self) -> bool:
         """Process one hop of captured input; False when less than a hop is waiting. A worker that
@@ -212,11 +226,13 @@ class LiveEngine:
             self.stop()
             raise
         self._threads = [threading.Thread(target=self._work, name="streamdl-worker", daemon=True)]
-        if self._stream is None:
+        if self._stream is None and not self._clocked_sink:
             self._threads.append(threading.Thread(target=self._clock, name="streamdl-clock", daemon=True))
         for thread in self._threads:
             thread.start()
         self._started = time.monotonic()
+        if self._clocked_sink:  # its clock drives the capture too, unless a device captures on its own clock
+            self.sink.start(self._play_callback if self.source.device is not None else self._callback)
         if self._stream is not None:
             self._stream.start()
             latency = self._stream.latency  # seconds: (input, output) for a duplex stream
@@ -225,7 +241,7 @@ class LiveEngine:
     def _open_stream(self):
         """One PortAudio stream over the endpoints that are devices (duplex, input or output), or None."""
         sd = load_sounddevice()
-        ends = [(e, kind) for e, kind in ((self.source, "input"), (self.sink, "output")) if e is not None and e.device is not None]
+        ends = [(e, kind) for e, kind in ((self.source, "input"), (self.sink, "output")) if e is not None and e.device is not None]  # PortAudio's
         if not ends:
             return None
         kinds = tuple(kind for _, kind in ends)
@@ -239,11 +255,14 @@ class LiveEngine:
             raise StreamdlError(f"cannot open the audio stream ({e}); check the devices with 'streamdl devices'") from None
 
     def stop(self) -> None:
-        """Stop the stream, then the worker, then finalize the recording. Safe to call twice."""
+        """Stop the stream (and remove a virtual microphone), then the worker, then finalize the recording.
+        Safe to call twice."""
         if self._stream is not None:
             self._stream.stop()
             self._stream.close()
             self._stream = None
+        if self._clocked_sink:
+            self.sink.stop()
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=5)
@@ -264,6 +283,11 @@ class LiveEngine:
 
     # ---- reporting ----------------------------------------------------------------------
     @property
+    def error(self) -> BaseException | None:
+        """What stopped the processing (the worker failed, or a sink's server went away), or None."""
+        return self._error or getattr(self.sink, "error", None)
+
+    @property
     def done(self) -> bool:
         """A source that ends has been processed to its end and the output queue has drained."""
         return self.finished and self._out_ring.readable == 0
@@ -273,9 +297,10 @@ class LiveEngine:
         return time.monotonic() - self._started if self._started else 0.0
 
     def latency_ms(self) -> dict:
-        """Algorithmic (the STFT frame), buffering (PortAudio + prefill) and measured processing p99."""
+        """Algorithmic (the chain's, and the resamplers' filters at a device rate other than the model's),
+        buffering (PortAudio + prefill) and measured processing p99."""
         times = 1000 * self._hop_times[: min(self._hops, HOP_TIMES_KEPT)] if self._hops else np.zeros(1)
-        algorithmic = self.chain.algorithmic_latency_ms
+        algorithmic = self.chain.algorithmic_latency_ms + 1000 * (self._to_model.delay_s + self._to_device.delay_s)
         buffer = 1000 * self._device_latency + (1000 * self.prefill / self.rate if self.play else 0.0)
         return {
             "algorithmic": round(algorithmic, 3),
@@ -302,6 +327,7 @@ class LiveEngine:
             "input_overflows": xruns["device_input"] + xruns["engine_input"],
             "output_underflows": xruns["device_output"] + xruns["engine_output"],
             "dropped_samples": self._in_ring.overflow_frames + self.worker_skipped,
+            "drift_skipped": self.drift_skipped,
             "latency_ms": latency,
             "xruns": xruns,
             "device_rate": self.rate,

@@ -55,9 +55,20 @@ def open_engine(chain: Chain, options: LiveOptions = LiveOptions()) -> LiveEngin
     if not path and options.input and Path(options.input).is_file():  # the old spelling, still accepted for a while
         warnings.warn(f"-i {options.input}: reading a file with -i is going away; use --input-file {options.input}", FutureWarning, stacklevel=2)
         path = options.input
-    source = FileInput(path, loop=options.loop) if path else DeviceInput(options.input or None, options.channel)
-    sink = DeviceOutput(options.output or None) if options.play else None
-    return LiveEngine(chain, source, sink, blocksize=options.blocksize, record=options.record or None)
+    sink = None
+    if options.virtual_mic:  # first: it binds PipeWire's JACK library before PortAudio loads one
+        from streamdl.engine.virtual_mic import VirtualMicrophone
+
+        sink = VirtualMicrophone(options.virtual_mic)
+    try:
+        source = FileInput(path, loop=options.loop) if path else DeviceInput(options.input or None, options.channel)
+        if not options.virtual_mic and options.play:
+            sink = DeviceOutput(options.output or None)
+        return LiveEngine(chain, source, sink, blocksize=options.blocksize, record=options.record or None)
+    except BaseException:
+        if hasattr(sink, "stop"):  # a virtual microphone made already: never left behind
+            sink.stop()
+        raise
 
 
 def run_live(engine: LiveEngine, *, seconds: float = 0.0, on_event: Callable[[dict], None] = lambda event: None,
@@ -90,7 +101,10 @@ def run_live(engine: LiveEngine, *, seconds: float = 0.0, on_event: Callable[[di
 
 def warm_up() -> float:
     """Compile (or load from Numba's cache) every kernel the default chains run: the STFT pair, the
-    shipped denoiser's and tagger's; returns the seconds it took."""
+    shipped denoiser's and tagger's, the live resampler; returns the seconds it took."""
+    from streamdl.dsp.resample import StreamResampler
+
     start = time.perf_counter()
     build_chain(ChainOptions(tag=True)).process(np.zeros(160, np.float32))
+    StreamResampler(48000, 16000)
     return time.perf_counter() - start

@@ -1,0 +1,207 @@
+"""A virtual microphone on PipeWire: a source node every app lists, fed with streamdl's output.
+
+The node is a null sink of media class ``Audio/Source/Virtual`` made through PipeWire's PulseAudio
+interface (``pactl load-module module-null-sink``); streamdl plays into it through a JACK port of
+PipeWire's own libjack (package ``pipewire-jack``), which the PipeWire graph clocks, and links that
+port to the node's input itself: WirePlumber does not route a stream into such a node on its own. A
+watcher keeps the link made and the node there while streamdl runs (a sound-server restart brings
+both back); :meth:`VirtualMicrophone.stop` removes the node, and a node left by a run that was
+killed is replaced at the next start.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import re
+import shutil
+import subprocess
+import threading
+
+from streamdl.errors import StreamdlError
+
+DEFAULT_NAME = "streamdl_mic"
+DESCRIPTION = "streamdl denoised microphone"
+OWNER_KEY = "streamdl.pid"  # a node property: the process that made it, so a leftover of a killed run is known as one
+WATCH_S = 0.5  # how often the watcher checks the node and the link
+_PIPEWIRE_JACK = "/usr/lib/*/pipewire-0.3/jack/libjack.so.0"
+
+
+def _pactl(*args: str, check: bool = True) -> str:
+    """Run pactl; a one-line StreamdlError when it is missing or the server does not answer."""
+    if shutil.which("pactl") is None:
+        raise StreamdlError("the virtual microphone needs pactl: apt install pulseaudio-utils")
+    result = subprocess.run(["pactl", *args], capture_output=True, text=True, timeout=10)
+    if check and result.returncode != 0:
+        reason = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no answer"]
+        raise StreamdlError(f"no PipeWire server reachable (pactl {args[0]}: {reason[0]}); start the desktop's sound server "
+                            "(systemctl --user start pipewire pipewire-pulse wireplumber)")  # fmt: skip
+    return result.stdout
+
+
+def _modules() -> list[tuple[str, str]]:
+    """(index, arguments) of every module-null-sink loaded on the server."""
+    rows = [line.split("\t") for line in _pactl("list", "short", "modules").splitlines()]
+    return [(row[0], row[2] if len(row) > 2 else "") for row in rows if len(row) > 1 and row[1] == "module-null-sink"]
+
+
+def _node_names() -> set[str]:
+    """The names of every source and sink on the server."""
+    names = set()
+    for kind in ("sources", "sinks"):
+        names.update(line.split("\t")[1] for line in _pactl("list", "short", kind).splitlines() if "\t" in line)
+    return names
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _load_pipewire_jack():
+    """The ``jack`` module bound to PipeWire's libjack (so its ports live in the PipeWire graph)."""
+    found = sorted(glob.glob(_PIPEWIRE_JACK))
+    if not found:
+        raise StreamdlError("the virtual microphone needs PipeWire's JACK library: apt install pipewire-jack")
+    ctypes.CDLL(found[0], mode=ctypes.RTLD_GLOBAL)  # before the jack module loads "libjack.so.0": this one it then finds
+    try:
+        import jack
+    except (ImportError, OSError) as e:
+        raise StreamdlError(f"the virtual microphone needs the JACK-Client package ({e}): pip install JACK-Client") from None
+    return jack
+
+
+class VirtualMicrophone:
+    """A sink that is a virtual source node named ``name`` in the PipeWire graph, mono, at the graph's rate.
+
+    It runs on the graph's clock: :meth:`start` hands the engine's playback callback to a JACK port's
+    process callback, ``callback(outdata (frames, 1), frames, time_info, status)``.
+    """
+
+    device = None  # not a PortAudio device
+    channels = 1
+
+    def __init__(self, name: str = DEFAULT_NAME, description: str = DESCRIPTION):
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            raise StreamdlError(f"{name!r}: a virtual microphone's name takes letters, digits, '_', '.' and '-'")
+        self.name, self.description = name, description
+        _pactl("info")
+        self._module = None
+        self._replace_leftover()
+        self._create()
+        jack = _load_pipewire_jack()
+        try:
+            self._client = jack.Client(f"{name}_feed", no_start_server=True)
+        except jack.JackError as e:
+            self.stop()
+            raise StreamdlError(f"cannot reach PipeWire's graph through its JACK interface ({e}); is pipewire running?") from None
+        self._port = self._client.outports.register("out")
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self.error: StreamdlError | None = None  # set when the graph went away under us
+        self.xruns = 0
+        self.relinks = 0  # links the watcher had to make again
+
+    # ---- the node -----------------------------------------------------------------------------
+    def _replace_leftover(self) -> None:
+        """Unload a node of this name that a killed streamdl left; refuse one that another program made."""
+        for index, args in _modules():
+            if f"sink_name={self.name} " in args + " ":
+                owner = re.search(rf"{re.escape(OWNER_KEY)}=(\d+)", args)
+                if owner is None:
+                    break
+                if int(owner.group(1)) != os.getpid() and _alive(int(owner.group(1))):
+                    raise StreamdlError(f"{self.name}: a streamdl process (pid {owner.group(1)}) runs this virtual microphone; "
+                                        "stop it, or pick another name with --virtual-mic NAME")  # fmt: skip
+                _pactl("unload-module", index, check=False)
+                return
+        if self.name in _node_names():
+            raise StreamdlError(f"{self.name}: another program's audio device has this name; pick another with --virtual-mic NAME")
+
+    def _create(self) -> None:
+        props = f"node.nick={self.name} node.description=\"{self.description}\" {OWNER_KEY}={os.getpid()}"
+        self._module = _pactl("load-module", "module-null-sink", "media.class=Audio/Source/Virtual", f"sink_name={self.name}",
+                              "channel_map=mono", f"sink_properties='{props}'").strip()  # fmt: skip
+
+    @property
+    def _input_port(self) -> str:
+        return f"{self.name}:input_MONO"  # the node's nick names its ports in the JACK view
+
+    # ---- the engine's interface ----------------------------------------------------------------
+    def rate(self, preferred: int) -> int:
+        """The graph's rate: the engine runs at it."""
+        return self._client.samplerate
+
+    @property
+    def blocksize(self) -> int:
+        """Frames per cycle of the graph (its quantum)."""
+        return self._client.blocksize
+
+    def start(self, callback) -> None:
+        """Run ``callback`` on every cycle of the graph, linked into the node, and keep it linked."""
+        flags = type("Flags", (), {"input_overflow": False, "output_underflow": False})()
+        port = self._port
+
+        def process(frames: int) -> None:
+            callback(None, port.get_array()[:, None], frames, None, flags)
+
+        def xrun(delay: float) -> None:
+            self.xruns += 1
+
+        def shutdown(status, reason: str) -> None:
+            self.error = StreamdlError(f"the sound server went away ({reason.strip() or status}); the virtual microphone "
+                                       "stopped (as a service, it starts again on its own)")  # fmt: skip
+
+        self._client.set_process_callback(process)
+        self._client.set_xrun_callback(xrun)
+        self._client.set_shutdown_callback(shutdown)
+        self._client.activate()
+        self._link()
+        self._watcher = threading.Thread(target=self._watch, name="streamdl-virtual-mic", daemon=True)
+        self._watcher.start()
+
+    def _link(self) -> bool:
+        """Link the feeding port to the node's input unless it is; False when the node is not there."""
+        try:
+            if self._input_port in [p.name for p in self._port.connections] + [a for p in self._port.connections for a in p.aliases]:
+                return True
+            self._client.connect(self._port, self._input_port)
+            return True
+        except Exception:  # the node is gone or not yet back: the watcher tries again
+            return False
+
+    def _watch(self) -> None:
+        """Keep the node and the link: re-create a node the server lost (a restart), re-link a dropped link."""
+        while not self._stop.wait(WATCH_S):
+            try:
+                if self.name not in _node_names():
+                    self._create()
+                linked_before = bool(self._port.connections)
+                if self._link() and not linked_before:
+                    self.relinks += 1
+            except StreamdlError:
+                continue  # the server is away for now
+
+    def stop(self) -> None:
+        """Stop feeding and remove the node. Safe to call twice."""
+        if getattr(self, "_watcher", None) is not None:
+            self._stop.set()
+            self._watcher.join(timeout=5)
+            self._watcher = None
+        client = getattr(self, "_client", None)
+        if client is not None:
+            try:
+                client.deactivate()
+                client.close()
+            except Exception:
+                pass
+            self._client = self._port = None  # they hold the engine's callback
+        if self._module:
+            _pactl("unload-module", self._module, check=False)
+            self._module = None
