@@ -47,13 +47,18 @@ class StreamResampler:
         g = math.gcd(in_rate, out_rate)
         self.up, self.down = out_rate // g, in_rate // g
         fc = CUTOFF * 0.5 * min(in_rate, out_rate) / (self.up * in_rate)  # cycles per sample of the upsampled grid
-        per_phase = max(2, math.ceil(ZERO_CROSSINGS / fc / self.up))
-        n = np.arange(per_phase * self.up) - (per_phase * self.up - 1) / 2
+        # an odd, symmetric filter whose delay is a whole number of samples at the higher of the two rates
+        # (so that a signal sent down and back up can be subtracted from itself, sample for sample)
+        step = self.up if in_rate > out_rate else self.down  # grid samples per sample of the higher rate
+        half = step * math.ceil(ZERO_CROSSINGS / (2 * fc) / step)
+        n = np.arange(2 * half + 1) - half
         taps = 2 * fc * np.sinc(2 * fc * n) * np.kaiser(len(n), KAISER_BETA) * self.up
-        self._taps = np.ascontiguousarray(taps.astype(np.float32))
+        per_phase = -(-len(taps) // self.up)
+        self._taps = np.zeros(per_phase * self.up, np.float32)
+        self._taps[: len(taps)] = taps  # zeros after: a whole number of taps per branch
         self._history = np.zeros(per_phase - 1, np.float32)  # the inputs before the current block
         self._next = 0  # where the next output falls on the upsampled grid, counted from the current block's start
-        self.delay_s = 0.0 if self.up == self.down else (len(taps) - 1) / 2 / (self.up * in_rate)
+        self.delay_s = 0.0 if self.up == self.down else half / (self.up * in_rate)
         if self.up != self.down:
             with compile_notice():  # compile (or load from Numba's cache) now, not in a live worker
                 self(np.zeros(self.down, np.float32))

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from streamdl.dsp.resample import resample
 from streamdl.engine.chain import Chain, Streamer
+from streamdl.engine.fullband import TopBandGain, gain_ramp
 from streamdl.errors import StreamdlError
 from streamdl.io.audiofile import AudioFileSink, AudioFileSource, check_output_name, find_audio_files
 
@@ -34,28 +35,44 @@ def process_channel(chain: Chain, read: Callable[[int, int], np.ndarray], n: int
 
     Resampled to the chain's rate and back (zero-phase), delay-compensated: output sample i lines
     up with input sample i. Above the chain's band (rates over 16 kHz) the input's own content is
-    kept, scaled hop by hop by the gain the chain gave its top band, so wideband audio stays wideband.
+    kept, scaled hop by hop by the gain the chain gave its top band (:mod:`streamdl.engine.fullband`,
+    as live streams do), so wideband audio stays wideband.
     """
+    meter = TopBandGain(chain.config) if rate > chain.config.sample_rate else None
+    if meter is not None:
+        meter.attach(chain)
+    try:
+        yield from _through_chain(chain, read, n, rate, segment_s, meter)
+    finally:
+        if meter is not None:
+            meter.detach(chain)
+
+
+def _through_chain(chain: Chain, read: Callable[[int, int], np.ndarray], n: int, rate: int, segment_s: int,
+                   meter: TopBandGain | None) -> Iterator[tuple[int, np.ndarray]]:  # fmt: skip
+    """:func:`process_channel`'s work, with ``meter`` (rates above the chain's) measuring its top band."""
     m, ctx = chain.config.sample_rate, CONTEXT_S * rate
     at_m = _index_map(n, rate, m)
     streamer = Streamer(chain)
     streamer.reset()
-    x = y = np.zeros(0, np.float32)  # chain-rate input and aligned output, from chain-rate index `base` on
-    base, skip, todo = 0, chain.delay_samples, []  # todo: (start, input samples) of segments not yet sent back
+    x = y = g = np.zeros(0, np.float32)  # chain-rate input, aligned output and its top-band gain, from chain-rate index `base` on
+    base, skip, todo, last_gain = 0, chain.delay_samples, [], 1.0  # todo: (start, input samples) of segments not yet sent back
     for a, raw, x_new in resampled_segments(read, n, rate, m, segment_s):
         b = a + len(raw)
         y_new = streamer.feed(x_new) if b < n else np.concatenate([streamer.feed(x_new), streamer.flush()])
+        g_new, last_gain = gain_ramp(meter.take(), last_gain, chain.hop) if meter is not None else (np.ones(len(y_new), np.float32), 1.0)
         drop = min(skip, len(y_new))  # the chain's delay, once
         skip -= drop
-        x, y = np.concatenate([x, x_new]), np.concatenate([y, y_new[drop:]])[: len(x) + len(x_new)]
+        x, y, g = np.concatenate([x, x_new]), np.concatenate([y, y_new[drop:]]), np.concatenate([g, g_new[drop:]])
+        y, g = y[: len(x)], g[: len(x)]
         todo.append((a, raw))
         while todo and (b == n or at_m(min(n, todo[0][0] + len(todo[0][1]) + ctx)) <= base + len(y)):
             a0, raw0 = todo.pop(0)
             lo, hi = max(0, a0 - ctx), min(n, a0 + len(raw0) + ctx)
             part = slice(at_m(lo) - base, at_m(hi) - base)
-            yield a0, _back_to_rate(x[part], y[part], raw0, a0 - lo, m, chain.hop, rate)
+            yield a0, _back_to_rate(x[part], y[part], g[part], raw0, a0 - lo, m, rate)
             keep = at_m(max(0, todo[0][0] - ctx)) if todo else base + len(x)  # what later segments still need
-            x, y, base = x[keep - base :], y[keep - base :], keep
+            x, y, g, base = x[keep - base :], y[keep - base :], g[keep - base :], keep
 
 
 def resampled_segments(read: Callable[[int, int], np.ndarray], n: int, rate: int, to_rate: int,
@@ -78,38 +95,20 @@ def _index_map(n: int, rate: int, to_rate: int) -> Callable[[int], int]:
     return lambda i: round(n * to_rate / rate) if i >= n else i * to_rate // rate
 
 
-def _back_to_rate(x: np.ndarray, y: np.ndarray, original: np.ndarray, offset: int, m: int, hop: int, rate: int) -> np.ndarray:
+def _back_to_rate(x: np.ndarray, y: np.ndarray, gain: np.ndarray, original: np.ndarray, offset: int, m: int, rate: int) -> np.ndarray:
     """Chain output ``y`` (for input ``x``, both at rate m) back at ``rate``: the samples from
-    ``offset`` on, as many as ``original`` (the input there), plus its highs above the chain's band."""
+    ``offset`` on, as many as ``original`` (the input there), plus its highs above the chain's band,
+    scaled by ``gain`` (the chain's top-band gain, per sample of ``y``)."""
     n = len(original)
     out = _fitted(resample(y, m, rate)[offset:], n)
     if rate > m and len(x) > 1:
         highs = original - _fitted(resample(x, m, rate)[offset:], n)
-        out = out + highs * top_band_gain(x, y, m, hop, rate, offset + n)[offset:]
+        out = out + highs * np.interp((offset + np.arange(n)) * m / rate, np.arange(len(gain)), gain).astype(np.float32)
     return out
 
 
 def _fitted(x: np.ndarray, n: int) -> np.ndarray:
     return np.pad(x[:n], (0, max(0, n - len(x))))
-
-
-def top_band_gain(x: np.ndarray, y: np.ndarray, model_rate: int, hop: int, rate: int, n: int) -> np.ndarray:
-    """Amplitude gain in [0, 1] from input x to aligned output y (samples,) at ``model_rate``, in the
-    band from a quarter of the rate to just below its Nyquist, measured over 2-hop windows every
-    hop and interpolated to ``n`` samples at ``rate``: float32 (n,)."""
-    import scipy.signal as ss  # here only: a second of start-up that files at the model's rate never need
-
-    sos = ss.butter(4, (model_rate / 4, 0.47 * model_rate), btype="bandpass", fs=model_rate, output="sos")
-    frames = max(1, len(x) // hop)
-
-    def energy(s: np.ndarray) -> np.ndarray:
-        band = ss.sosfiltfilt(sos, s, padlen=min(len(s) - 1, 3 * (2 * len(sos) + 1)))
-        e = np.pad(band**2, (0, frames * hop + hop - len(s))).reshape(-1, hop).sum(axis=1)
-        return e[:frames] + e[1 : frames + 1]
-
-    gain = np.sqrt((energy(y) + 1e-9) / (energy(x) + 1e-9)).clip(0.0, 1.0)
-    centres = (np.arange(frames) + 1.0) * hop / model_rate  # each window spans two hops
-    return np.interp(np.arange(n) / rate, centres, gain).astype(np.float32)
 
 
 def process_array(chain: Chain, audio: np.ndarray, rate: int) -> np.ndarray:

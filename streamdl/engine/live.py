@@ -30,6 +30,7 @@ from streamdl.dsp.ringbuffer import RingBuffer
 from streamdl.engine.chain import Chain, Streamer
 from streamdl.engine.devices import load_sounddevice
 from streamdl.engine.endpoints import DeviceInput, DeviceOutput, FileInput
+from streamdl.engine.fullband import LiveHighs, TopBandGain, gain_ramp
 from streamdl.errors import StreamdlError
 from streamdl.io.audiofile import AudioFileSink
 
@@ -84,6 +85,10 @@ class LiveEngine:
         self._streamer = Streamer(chain)
         self._to_model = StreamResampler(self.rate, self.model_rate)
         self._to_device = StreamResampler(self.model_rate, self.rate)
+        # above the model's rate the output keeps the input's highs, scaled by the chain's top-band gain
+        self._highs = LiveHighs(chain, self.rate, self._to_model) if self.play and self.rate > self.model_rate else None
+        self._top_band = TopBandGain(chain.config) if self._highs is not None else None
+        self._last_gain = 1.0
         self._record_path = record
         # counters: each written by one side only (callback or worker)
         self.callbacks = 0
@@ -188,24 +193,31 @@ class LiveEngine:
         if self._in_ring.readable < self.hop_device:
             return False
         self._in_ring.read(self._in_block)
-        self._process(self._to_model(self.source.mono(self._in_block)))
+        block = self.source.mono(self._in_block)
+        x = self._to_model(block)
+        self._process(x, self._highs(block, x) if self._highs is not None else None)
         return True
 
-    def _process(self, x: np.ndarray) -> None:
-        """Model-rate samples through the chain, to the recording and the output ring."""
+    def _process(self, x: np.ndarray, highs: np.ndarray | None = None) -> None:
+        """Model-rate samples through the chain, to the recording and the output ring (with ``highs``,
+        the input's high band at the device rate, lined up with the chain's output)."""
         start = time.perf_counter()
         y = self._streamer.feed(x)
         if len(y):
             self._hop_times[self._hops % HOP_TIMES_KEPT] = (time.perf_counter() - start) * self.chain.hop / len(y)
             self._hops += 1
-        self._emit(y)
+        self._emit(y, highs)
 
-    def _emit(self, y: np.ndarray) -> None:
+    def _emit(self, y: np.ndarray, highs: np.ndarray | None = None) -> None:
         """Processed model-rate samples to the recording and the output ring."""
         if self._recording is not None and len(y):
             self._recording.write(y)
         if self.play:
             z = self._to_device(y)
+            if highs is not None:
+                gain, self._last_gain = gain_ramp(self._top_band.take(), self._last_gain, self.hop_device)
+                n = min(len(z), len(highs), len(gain))
+                z[:n] = np.clip(z[:n] + gain[:n] * highs[:n], -1.0, 1.0)
             self._out_ring.write(np.repeat(z[:, None], self._out_ring.channels, axis=1))
 
     # ---- control ------------------------------------------------------------------------
@@ -216,6 +228,8 @@ class LiveEngine:
         gc.collect()
         gc.freeze()  # objects alive now are never scanned again: no long collection inside a callback
         self._streamer.reset()
+        if self._top_band is not None:
+            self._top_band.attach(self.chain)
         if self.play:
             self._out_ring.write(np.zeros((self.prefill, self._out_ring.channels), np.float32))
         if self._record_path is not None:
@@ -270,6 +284,8 @@ class LiveEngine:
         if self._recording is not None:
             self._recording.close()
             self._recording = None
+        if self._top_band is not None:
+            self._top_band.detach(self.chain)
         if self._switch_interval is not None:
             sys.setswitchinterval(self._switch_interval)
             self._switch_interval = None
