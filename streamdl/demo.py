@@ -22,10 +22,12 @@ from streamdl.engine.live import LiveEngine
 from streamdl.engine.monitor import FLOOR_DB, SpectrumMonitor
 from streamdl.engine.options import ChainOptions, LiveOptions
 from streamdl.engine.pipeline import build_chain, open_engine
+from streamdl.engine.virtual_mic import DEFAULT_NAME
 from streamdl.errors import StreamdlError
 from streamdl.stages.events import describe
 
 EVENT_LOG_LINES = 200
+VIRTUAL_MIC = "virtual-mic"  # the output picker's entry for the virtual microphone
 
 
 def _qt():
@@ -55,7 +57,7 @@ class DemoSession:
     def start(self) -> None:
         """Open the devices; with a file as the source and no output device, run silently on the clock."""
         live, self.note = self.live, ""
-        if live.input_file and live.play:
+        if live.input_file and live.play and not live.virtual_mic:
             try:
                 DeviceOutput(live.output or None)
             except StreamdlError:
@@ -64,11 +66,14 @@ class DemoSession:
         self.engine.start()
 
     def restart(self, *, input_device, output_device) -> None:
-        """Switch devices: a microphone (or None: back to the file) and an output (None: the default)."""
+        """Switch devices: a microphone (or None: back to the file) and an output (None: the default;
+        ``VIRTUAL_MIC``: the virtual microphone other apps record)."""
         self.stop()
+        virtual = output_device == VIRTUAL_MIC
         self.live = dataclasses.replace(self.live, input=str(input_device) if input_device is not None else "",
                                         input_file=self.file if input_device is None else "",
-                                        output=str(output_device) if output_device is not None else "")  # fmt: skip
+                                        output=str(output_device) if output_device is not None and not virtual else "",
+                                        virtual_mic=DEFAULT_NAME if virtual else "")  # fmt: skip
         self.chain.reset()
         self.start()
 
@@ -137,6 +142,7 @@ class DemoWindow:
         self.inputs.addItem(f"{self.session.source_name} (loop)", None)
         self.outputs = QtWidgets.QComboBox()
         self.outputs.addItem("default output", None)
+        self.outputs.addItem(f"virtual microphone ({DEFAULT_NAME})", VIRTUAL_MIC)
         for index, device in devices:
             if device["max_input_channels"] > 0:
                 self.inputs.addItem(f"{index}: {device['name']}", index)

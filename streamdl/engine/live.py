@@ -254,10 +254,10 @@ class LiveEngine:
 
     def _open_stream(self):
         """One PortAudio stream over the endpoints that are devices (duplex, input or output), or None."""
-        sd = load_sounddevice()
         ends = [(e, kind) for e, kind in ((self.source, "input"), (self.sink, "output")) if e is not None and e.device is not None]  # PortAudio's
         if not ends:
             return None
+        sd = load_sounddevice()
         kinds = tuple(kind for _, kind in ends)
         stream_class, callback = {("input", "output"): (sd.Stream, self._callback), ("input",): (sd.InputStream, self._input_callback),
                                   ("output",): (sd.OutputStream, self._output_callback)}[kinds]  # fmt: skip

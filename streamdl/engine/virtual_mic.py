@@ -11,12 +11,13 @@ killed is replaced at the next start.
 
 from __future__ import annotations
 
-import ctypes
+import ctypes.util
 import glob
 import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 
 from streamdl.errors import StreamdlError
@@ -65,15 +66,24 @@ def _alive(pid: int) -> bool:
 
 
 def _load_pipewire_jack():
-    """The ``jack`` module bound to PipeWire's libjack (so its ports live in the PipeWire graph)."""
+    """The ``jack`` module bound to PipeWire's libjack (so its ports live in the PipeWire graph), whatever
+    other libjack the process holds (PortAudio links one)."""
     found = sorted(glob.glob(_PIPEWIRE_JACK))
     if not found:
         raise StreamdlError("the virtual microphone needs PipeWire's JACK library: apt install pipewire-jack")
-    ctypes.CDLL(found[0], mode=ctypes.RTLD_GLOBAL)  # before the jack module loads "libjack.so.0": this one it then finds
+    if "jack" in sys.modules:
+        jack = sys.modules["jack"]
+        if jack._libname != found[0]:
+            raise StreamdlError(f"this process already uses another JACK library ({jack._libname}); run the virtual microphone in a process of its own")
+        return jack
+    original = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: found[0] if "jack" in name else original(name)  # JACK-Client loads what this names
     try:
         import jack
     except (ImportError, OSError) as e:
         raise StreamdlError(f"the virtual microphone needs the JACK-Client package ({e}): pip install JACK-Client") from None
+    finally:
+        ctypes.util.find_library = original
     return jack
 
 

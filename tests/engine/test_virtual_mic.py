@@ -136,3 +136,20 @@ def test_a_48_khz_stream_keeps_its_highs(pipewire, tmp_path):
     spectrum = np.abs(np.fft.rfft(recorded[4800:52800] * np.hanning(48000)))  # 1 s, 1 Hz bins
     low, high = spectrum[995:1006].max(), spectrum[11995:12006].max()
     assert low > 0 and 0.8 < high / low < 1.25  # both tones at their level: the highs came through
+
+
+def test_the_demo_switches_its_output_to_the_virtual_microphone(pipewire):
+    code = """
+import subprocess, time
+from streamdl.demo import VIRTUAL_MIC, DemoSession
+from streamdl.engine.options import LiveOptions
+session = DemoSession(LiveOptions(loop=True, play=False))
+session.start()
+session.restart(input_device=None, output_device=VIRTUAL_MIC)
+time.sleep(1)
+print("running", session.engine.error, subprocess.run(["pactl", "list", "short", "sources"], capture_output=True, text=True).stdout)
+session.stop()
+"""
+    result = subprocess.run([sys.executable, "-c", code], env=pipewire.env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "running None" in result.stdout and "streamdl_mic" in result.stdout, result.stderr
+    assert "streamdl_mic" not in pipewire.sources()  # gone with the session
