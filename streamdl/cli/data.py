@@ -10,9 +10,9 @@ from streamdl.errors import StreamdlError
 
 def cmd_data_build(args) -> None:
     from streamdl.data.corpus import build_corpus
-    from streamdl.data.sources import EXTRA_SOURCES, SOURCES, TTS_SOURCE, user_sources
+    from streamdl.data.sources import ADMITTED_SOURCES, EXTRA_SOURCES, SOURCES, TTS_SOURCE, user_sources
 
-    sources = ((() if args.no_debian else SOURCES) + (EXTRA_SOURCES if args.extra_sources else ())
+    sources = ((() if args.no_debian else SOURCES) + (EXTRA_SOURCES if args.extra_sources else ()) + (ADMITTED_SOURCES if args.admitted else ())
                + ((TTS_SOURCE,) if args.synthetic_speech else ()) + user_sources(speech=args.speech, noise=args.noise))  # fmt: skip
     if not sources:
         raise StreamdlError("nothing to build from: drop --no-debian or give --speech/--noise folders")
@@ -48,6 +48,8 @@ def add_commands(sub) -> None:
     p.add_argument("--no-debian", action="store_true", help="use only the --speech/--noise folders")
     p.add_argument("--extra-sources", action="store_true", help="also read the recorded ambiences beyond shared/DATA.md's list "
                    "(EXTRA_SOURCES in streamdl/data/sources.py; fetch them with scripts/fetch_debian_audio.sh DEST --extra)")  # fmt: skip
+    p.add_argument("--admitted", action="store_true", help="also read the sources shared/DATA.md admitted on 2026-12-07 that need no "
+                   "extractor yet (ADMITTED_SOURCES; fetch them with scripts/fetch_debian_audio.sh DEST --admitted)")  # fmt: skip
     p.add_argument("--synthetic-speech", action="store_true", help="also read the synthetic voices 'streamdl data tts' "
                    "rendered into the packages folder (training and validation only)")  # fmt: skip
     p.add_argument("--workers", type=int, default=2)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from streamdl.data.sources import SOURCES, Source, decode_clips, source_files, split_of
+from streamdl.data.tags import labels_of
 from streamdl.dsp.resample import resample
 from streamdl.errors import StreamdlError
 
@@ -69,7 +70,8 @@ def _decode_file(job):
 def build_corpus(package_root: Path, out_dir: Path, *, sources: tuple[Source, ...] = SOURCES, sample_rate: int = 16000, workers: int = 2) -> dict:
     """Decode ``sources`` found under ``package_root`` (one folder per unpacked package) into ``out_dir``.
 
-    Returns a summary {f"{role}_{split}": {"clips": n, "minutes": m}}, also saved as summary.json.
+    Returns a summary {f"{role}_{split}": {"clips": n, "minutes": m}, "label_minutes": {label: minutes}},
+    also saved as summary.json.
     """
     jobs = []
     for source in sources:
@@ -95,5 +97,18 @@ def build_corpus(package_root: Path, out_dir: Path, *, sources: tuple[Source, ..
         np.savez(out_dir / f"{key}.npz", audio=np.concatenate([a for _, a in clips]),
                  offsets=np.concatenate([[0], np.cumsum(lengths)]), names=np.array([n for n, _ in clips]))
         summary[key] = {"clips": len(clips), "minutes": round(float(lengths.sum()) / sample_rate / 60, 1)}
+    summary["label_minutes"] = label_minutes(pools, sample_rate)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=1))
     return summary
+
+
+def label_minutes(pools: dict[str, list[tuple[str, np.ndarray]]], sample_rate: int) -> dict[str, float]:
+    """Minutes of recordings per tagger label over every pool and split (:func:`streamdl.data.tags.labels_of`),
+    "unlabelled" for recordings no rule names: how much real audio stands behind each label."""
+    minutes: dict[str, float] = defaultdict(float)
+    for key, clips in pools.items():
+        role = key.rsplit("_", 1)[0]
+        for name, audio in clips:
+            for label in labels_of(name, role) or ("unlabelled",):
+                minutes[label] += len(audio) / sample_rate / 60
+    return {label: round(m, 1) for label, m in sorted(minutes.items(), key=lambda kv: -kv[1])}

@@ -81,6 +81,15 @@ EXTRA_SOURCES = (
 )  # fmt: skip
 
 
+# Sources shared/DATA.md admitted on 2026-12-07, read when asked (`streamdl data build --admitted`) so that the
+# corpus the shipped models were trained on stays reproducible. Only sources whose files are plain audio so far;
+# the containers (queen.1c, sky.dsk, Qt rcc, 7kaa RES files, PyPI sdists) still need extractors.
+ADMITTED_SOURCES = (
+    Source("ktuberling", "speech", ("ktuberling-data",), ("usr/share/ktuberling/sounds/*/*.ogg",),  # single words, 23 locales
+           exclude=r"/sr@", speaker=r"sounds/([^/]+)/", test_speakers=("gl", "uk", "fi")),  # one narrator each; sr@* copy sr
+)  # fmt: skip
+
+
 # Synthetic voices (espeak-ng) reading the stamp descriptions, rendered by `streamdl data tts` into the
 # packages folder and read only when asked (`streamdl data build --synthetic-speech`): training and validation only.
 TTS_SOURCE = Source("tts", "speech", ("synthetic-speech",), ("*.wav",), test_fraction=0.0, made_by="streamdl data tts")
@@ -139,10 +148,11 @@ def decode_clips(path: Path, members: str = "") -> list[tuple[str, np.ndarray, i
     return [("", data.mean(axis=1), rate)]
 
 
-def debian_packages(extra: bool = False) -> list[str]:
+def debian_packages(extra: bool = False, admitted: bool = False) -> list[str]:
     """The Debian packages the built-in sources read (the only ones used for training), with ``extra``
-    also those of :data:`EXTRA_SOURCES`."""
-    return sorted({package for source in SOURCES + (EXTRA_SOURCES if extra else ()) for package in source.packages})
+    also those of :data:`EXTRA_SOURCES`, with ``admitted`` those of :data:`ADMITTED_SOURCES`."""
+    sources = SOURCES + (EXTRA_SOURCES if extra else ()) + (ADMITTED_SOURCES if admitted else ())
+    return sorted({package for source in sources for package in source.packages})
 
 
 def user_sources(*, speech: list[str] = (), noise: list[str] = ()) -> tuple[Source, ...]:

@@ -33,39 +33,45 @@ class ModelStage:
 
     def __init__(self, model=None, *, device: str = "cpu", backend: str = "auto"):
         self.device = compute_device(device)
+        self._origin = model if isinstance(model, (str, Path)) else self.shipped_model() if model is None else "the model"
         self.model, self.config, arrays = self._read(model)
         self.backend = check_backend(pick_backend(self.device, self.config) if backend == "auto" else backend, self.device)
-        if self.backend == "numba" and kernel_for(self.config) is not None:
-            if arrays is None:
-                from streamdl.models.export import numpy_arrays
-
-                arrays = numpy_arrays(self.model)
-            try:
-                self._steps = [KernelStep(kernel_for(self.config)(self.config, arrays))]
-            except StreamdlError as e:  # arrays that do not fit the config: say which file
-                raise StreamdlError(f"{model if isinstance(model, (str, Path)) else self.shipped_model()}: {e}") from None
-            return
-        from streamdl.models.export import StreamStep
-
-        if self.model is None:
-            from streamdl.models.checkpoint import model_from_arrays
-
-            self.model = model_from_arrays(self.kind, self.config, arrays, model or self.shipped_model())
-        self.model = self.model.to(self.device).eval()
-        self._steps = [StreamStep(module, self.backend, self.device) for module in self.step_modules()]
+        on_kernel = self.backend == "numba" and kernel_for(self.config) is not None
+        self._steps = self._kernel_steps(arrays) if on_kernel else self._torch_steps(arrays)
 
     def _read(self, model):
         """(PyTorch model or None, config, weights arrays or None) for the ``model`` argument."""
         if model is not None and not isinstance(model, (str, Path)):
             return model, model.config, None
-        path = model if model is not None else self.shipped_model()
-        if is_weights_file(path):
-            _, config, arrays = read_weights(path, self.kind)
+        if is_weights_file(self._origin):
+            _, config, arrays = read_weights(self._origin, self.kind)
             return None, config, arrays
         from streamdl.models.checkpoint import load_model
 
-        module = load_model(path, self.kind)
+        module = load_model(self._origin, self.kind)
         return module, module.config, None
+
+    def _kernel_steps(self, arrays) -> list:
+        """The model's Numba kernel on its weights (from the file, or from the PyTorch model)."""
+        if arrays is None:
+            from streamdl.models.export import numpy_arrays
+
+            arrays = numpy_arrays(self.model)
+        try:
+            return [KernelStep(kernel_for(self.config)(self.config, arrays))]
+        except StreamdlError as e:  # arrays that do not fit the config: say which file
+            raise StreamdlError(f"{self._origin}: {e}") from None
+
+    def _torch_steps(self, arrays) -> list:
+        """The steps of :meth:`step_modules` on a PyTorch runtime (the model built from the file's arrays if need be)."""
+        from streamdl.models.export import StreamStep
+
+        if self.model is None:
+            from streamdl.models.checkpoint import model_from_arrays
+
+            self.model = model_from_arrays(self.kind, self.config, arrays, self._origin)
+        self.model = self.model.to(self.device).eval()
+        return [StreamStep(module, self.backend, self.device) for module in self.step_modules()]
 
     @property
     def name(self) -> str:

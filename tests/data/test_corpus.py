@@ -11,6 +11,15 @@ def test_every_pool_and_split_is_built(tiny_corpus):
         assert all(name.startswith("user-speech:") for name in z["names"])
 
 
+def test_the_summary_counts_minutes_per_label():
+    from streamdl.data.corpus import label_minutes
+
+    half_minute = np.zeros(30 * 16000, np.int16)
+    pools = {"speech_train": [("fillets:a.ogg", half_minute)] * 3, "music_val": [("widelands-music:m.ogg", half_minute)],
+             "noise_train": [("bucklespring:k.wav", half_minute), ("minetest:x/fire.ogg", half_minute)]}  # fmt: skip
+    assert label_minutes(pools, 16000) == {"speech": 1.5, "music": 0.5, "keyboard": 0.5, "unlabelled": 0.5}
+
+
 def test_clips_are_trimmed_resampled_and_levelled():
     rate = 44100
     t = np.arange(rate) / rate
