@@ -161,17 +161,39 @@ class PipeWireStack:
         self._bus_pid = int(pid)
         self.env["DBUS_SESSION_BUS_ADDRESS"] = address
         self._log = tempfile.TemporaryFile()
-        self._procs = []
+        self._procs: dict[str, subprocess.Popen] = {}
         for program in ("pipewire", "wireplumber", "pipewire-pulse"):
-            self._procs.append(subprocess.Popen([program], env=self.env, stdout=self._log, stderr=subprocess.STDOUT))
+            self._start(program)
             time.sleep(0.3)
+        self._wait(timeout)
+
+    def _start(self, program: str) -> None:
+        self._procs[program] = subprocess.Popen([program], env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def _wait(self, timeout: float) -> None:
+        """Until the PulseAudio side answers."""
         deadline = time.monotonic() + timeout
         while subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode != 0:
-            if time.monotonic() > deadline or any(p.poll() is not None for p in self._procs):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in self._procs.values()):
                 self.stop()
                 self._log.seek(0)
                 raise StreamdlError(f"PipeWire did not start: {self._log.read().decode(errors='replace')[-300:]}")
             time.sleep(0.1)
+
+    def restart(self, program: str, timeout: float = 15.0) -> None:
+        """Stop one of the session's programs and start it again (a sound-server restart)."""
+        self.end(program)
+        self._start(program)
+        self._wait(timeout)
+
+    def end(self, program: str) -> None:
+        """Stop one of the session's programs ("pipewire": the sound server itself going away)."""
+        proc = self._procs.pop(program)
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
     def pactl(self, *args: str) -> str:
         return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, timeout=10).stdout
@@ -180,12 +202,8 @@ class PipeWireStack:
         return [line.split("\t")[1] for line in self.pactl("list", "short", "sources").splitlines() if "\t" in line]
 
     def stop(self) -> None:
-        for proc in reversed(self._procs):
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        for program in reversed(list(self._procs)):
+            self.end(program)
         try:
             os.kill(self._bus_pid, 15)
         except ProcessLookupError:

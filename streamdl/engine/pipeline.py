@@ -83,6 +83,8 @@ def run_live(engine: LiveEngine, *, seconds: float = 0.0, on_event: Callable[[di
         engine.start()
         while (not seconds or engine.elapsed < seconds) and not engine.done:
             time.sleep(poll_s)
+            if isinstance(engine.error, StreamdlError):
+                raise engine.error
             if engine.error is not None:
                 raise StreamdlError(f"processing stopped: {type(engine.error).__name__}: {engine.error}")
             while tagger is not None and tagger.events:

@@ -26,6 +26,7 @@ DEFAULT_NAME = "streamdl_mic"
 DESCRIPTION = "streamdl denoised microphone"
 OWNER_KEY = "streamdl.pid"  # a node property: the process that made it, so a leftover of a killed run is known as one
 WATCH_S = 0.5  # how often the watcher checks the node and the link
+SILENT_GRAPH_S = 2.0  # no graph cycle for this long: PipeWire went away
 _PIPEWIRE_JACK = "/usr/lib/*/pipewire-0.3/jack/libjack.so.0"
 
 
@@ -116,6 +117,7 @@ class VirtualMicrophone:
         self._watcher: threading.Thread | None = None
         self.error: StreamdlError | None = None  # set when the graph went away under us
         self.xruns = 0
+        self.cycles = 0  # graph cycles run: the watcher's sign of life from PipeWire
         self.relinks = 0  # links the watcher had to make again
 
     # ---- the node -----------------------------------------------------------------------------
@@ -159,6 +161,7 @@ class VirtualMicrophone:
         port = self._port
 
         def process(frames: int) -> None:
+            self.cycles += 1
             callback(None, port.get_array()[:, None], frames, None, flags)
 
         def xrun(delay: float) -> None:
@@ -187,8 +190,15 @@ class VirtualMicrophone:
             return False
 
     def _watch(self) -> None:
-        """Keep the node and the link: re-create a node the server lost (a restart), re-link a dropped link."""
-        while not self._stop.wait(WATCH_S):
+        """Keep the node and the link: re-create a node the server lost (a restart of its PulseAudio side),
+        re-link a dropped link; when the graph stops running us (PipeWire itself went away), say so in ``error``."""
+        seen, still = self.cycles, 0
+        while not self._stop.wait(WATCH_S) and self.error is None:
+            seen, still = self.cycles, (still + 1 if self.cycles == seen else 0)
+            if still * WATCH_S >= SILENT_GRAPH_S:
+                self.error = StreamdlError(f"PipeWire stopped running the virtual microphone (no cycle for {SILENT_GRAPH_S:g} s); "
+                                           "the sound server went away (as a service, streamdl starts again on its own)")  # fmt: skip
+                return
             try:
                 if self.name not in _node_names():
                     self._create()
@@ -196,7 +206,7 @@ class VirtualMicrophone:
                 if self._link() and not linked_before:
                     self.relinks += 1
             except StreamdlError:
-                continue  # the server is away for now
+                continue  # the PulseAudio side is away for now
 
     def stop(self) -> None:
         """Stop feeding and remove the node. Safe to call twice."""

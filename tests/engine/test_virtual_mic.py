@@ -153,3 +153,31 @@ session.stop()
     result = subprocess.run([sys.executable, "-c", code], env=pipewire.env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "running None" in result.stdout and "streamdl_mic" in result.stdout, result.stderr
     assert "streamdl_mic" not in pipewire.sources()  # gone with the session
+
+
+def test_a_sound_server_restart(tmp_path):
+    """The PulseAudio side restarting: the node comes back, linked, and carries sound. PipeWire itself going
+    away: the run ends with a one-line error and exit code 2 (a service then starts it again)."""
+    from streamdl.testing import PipeWireStack
+
+    stack = PipeWireStack(str(tmp_path / "runtime"))
+    try:
+        proc = _start(stack, "--virtual-mic", "vm_back", "--input-file", str(asset_path("sample_noisy.flac")), "--loop")
+        _wait_for_node(stack, "vm_back", proc)
+        stack.restart("pipewire-pulse")
+        deadline = time.monotonic() + 10
+        while "vm_back" not in stack.sources() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # linked again
+        recorder = _record(stack, "vm_back", 1, tmp_path / "back.wav")
+        time.sleep(1.5)
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=10)
+        recorded, _ = sf.read(tmp_path / "back.wav", dtype="float32")
+        assert len(recorded) > RATE // 2 and np.sqrt(np.mean(recorded**2)) > 0.01  # the sample, not silence
+        stack.end("pipewire")
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 2 and err.strip().splitlines()[-1].startswith("streamdl: error: PipeWire stopped"), err
+    finally:
+        proc.kill()
+        stack.stop()
