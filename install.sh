@@ -12,7 +12,7 @@ if command -v apt-get >/dev/null; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     libportaudio2 libsndfile1 jackd2 gcc python3-dev espeak-ng \
-    pipewire pipewire-bin wireplumber pipewire-pulse pipewire-jack pulseaudio-utils dbus \
+    pipewire pipewire-bin wireplumber pipewire-pulse pipewire-jack pipewire-alsa pulseaudio-utils dbus \
     libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 libxcb-cursor0 >/dev/null  # the last line: Qt for the demo
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv

@@ -146,7 +146,7 @@ class PipeWireStack:
     own runtime folder, for tests and checks of the virtual microphone; ``env`` reaches it.
 
     Needs Debian's pipewire, pipewire-bin, wireplumber, pipewire-pulse, pipewire-jack, pulseaudio-utils
-    and dbus. :meth:`stop` ends every process it started.
+    and dbus (and pipewire-alsa for PortAudio to reach it). :meth:`stop` ends every process it started.
     """
 
     def __init__(self, runtime_dir: str, timeout: float = 15.0):

@@ -74,15 +74,27 @@ def jack_probe(jack_server):
         probe.client.close()
 
 
-@pytest.fixture(scope="module")
-def pipewire(tmp_path_factory):
-    """A private PipeWire session (its own D-Bus bus and runtime folder); ``.env`` reaches it."""
+def _pipewire_stack(runtime_dir):
     try:
         from streamdl.testing import PipeWireStack
 
-        stack = PipeWireStack(str(tmp_path_factory.mktemp("pipewire-runtime")))
+        return PipeWireStack(str(runtime_dir))
     except (OSError, StreamdlError) as e:
         _unavailable(f"no PipeWire session: {e}")
+
+
+@pytest.fixture(scope="module")
+def pipewire(tmp_path_factory):
+    """A private PipeWire session (its own D-Bus bus and runtime folder), shared by a module; ``.env`` reaches it."""
+    stack = _pipewire_stack(tmp_path_factory.mktemp("pipewire-runtime"))
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def own_pipewire(tmp_path):
+    """A private PipeWire session for one test, which may restart or break it."""
+    stack = _pipewire_stack(tmp_path / "pipewire-runtime")
     yield stack
     stack.stop()
 

@@ -36,6 +36,8 @@ from streamdl.io.audiofile import AudioFileSink
 
 GIL_SWITCH_INTERVAL_S = 0.0005  # while streaming: bounds how long the audio callback waits for the GIL
 HOP_TIMES_KEPT = 6000  # processing times kept for the statistics: one minute of 10 ms hops
+INPUT_LOST_S = 1.0  # a capture device silent this long has gone away: its stream is opened again
+REOPEN_EVERY_S = 2.0  # how often a lost device's stream is tried again
 _NO_FLAGS = SimpleNamespace(input_overflow=False, output_underflow=False)  # the clock's status: nothing to report
 
 
@@ -109,6 +111,8 @@ class LiveEngine:
         self._error: BaseException | None = None
         self.realtime = False  # whether the worker got real-time scheduling
         self.finished = False  # a source that ends has been processed to its end
+        self.input_lost = False  # a capture device stopped delivering and is being opened again
+        self._captured_at = self._reopened_at = 0.0
         self._switch_interval: float | None = None
 
     # ---- audio thread -------------------------------------------------------------------
@@ -120,6 +124,7 @@ class LiveEngine:
         if status.output_underflow:
             self.pa_output_underflows += 1
         self._in_ring.write(self.source.capture(indata, frames))
+        self._captured_at = time.monotonic()
         if outdata is None:
             return
         # Every input frame owns one output slot. The worker queues zeros in place of the hops it drops,
@@ -244,7 +249,7 @@ class LiveEngine:
             self._threads.append(threading.Thread(target=self._clock, name="streamdl-clock", daemon=True))
         for thread in self._threads:
             thread.start()
-        self._started = time.monotonic()
+        self._started = self._captured_at = time.monotonic()
         if self._clocked_sink:  # its clock drives the capture too, unless a device captures on its own clock
             self.sink.start(self._play_callback if self.source.device is not None else self._callback)
         if self._stream is not None:
@@ -272,7 +277,7 @@ class LiveEngine:
         """Stop the stream (and remove a virtual microphone), then the worker, then finalize the recording.
         Safe to call twice."""
         if self._stream is not None:
-            self._stream.stop()
+            self._stream.abort()  # at once: a device that vanished would hold a stop() forever
             self._stream.close()
             self._stream = None
         if self._clocked_sink:
@@ -296,6 +301,40 @@ class LiveEngine:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    def keep_input(self) -> str:
+        """Called now and then from the controlling thread: when a capture device has delivered nothing for
+        ``INPUT_LOST_S`` (a microphone unplugged, its node gone), open its stream again every
+        ``REOPEN_EVERY_S`` until audio flows; meanwhile the output plays silence. Returns a line to
+        show when the input was lost or came back, else ""."""
+        if self.source.device is None or not self._started:
+            return ""
+        now = time.monotonic()
+        if now - self._captured_at < INPUT_LOST_S:  # flowing; after a loss, for a while since the stream was opened
+            if self.input_lost and now - self._reopened_at > INPUT_LOST_S:
+                self.input_lost = False
+                return "the microphone is back"
+            return ""
+        if now - self._reopened_at < REOPEN_EVERY_S:
+            return ""
+        said = "" if self.input_lost else "the microphone went away; the output plays silence until it returns"
+        self.input_lost, self._reopened_at = True, now
+        self._reopen()
+        return said
+
+    def _reopen(self) -> None:
+        """The PortAudio stream anew (for a capture device that stopped delivering); None while it cannot open."""
+        if self._stream is not None:
+            try:
+                self._stream.abort()
+                self._stream.close()
+            except Exception:  # a device that is gone may refuse even this
+                pass
+        try:
+            self._stream = self._open_stream()
+            self._stream.start()
+        except Exception:  # not back yet: tried again later
+            self._stream = None
 
     # ---- reporting ----------------------------------------------------------------------
     @property

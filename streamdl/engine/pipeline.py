@@ -9,6 +9,7 @@ runs it until it is told to stop, handing tagger events and status lines to the 
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -72,10 +73,12 @@ def open_engine(chain: Chain, options: LiveOptions = LiveOptions()) -> LiveEngin
 
 
 def run_live(engine: LiveEngine, *, seconds: float = 0.0, on_event: Callable[[dict], None] = lambda event: None,
-             on_status: Callable[[str], None] = lambda line: None, poll_s: float = 0.05, status_every_s: float = 0.5) -> dict:  # fmt: skip
+             on_status: Callable[[str], None] = lambda line: None, on_notice: Callable[[str], None] = lambda line: print(f"streamdl: {line}", file=sys.stderr),
+             poll_s: float = 0.05, status_every_s: float = 0.5) -> dict:  # fmt: skip
     """Run ``engine`` until ``seconds`` have passed (0: no limit), its source has ended and drained, or
-    Ctrl-C; meanwhile hand each tagger event to ``on_event`` and a status line to ``on_status`` every
-    ``status_every_s``. Always stops the engine (finalizing a recording) and ends open events; returns
+    Ctrl-C; meanwhile hand each tagger event to ``on_event``, a status line to ``on_status`` every
+    ``status_every_s``, and a line to ``on_notice`` when a microphone goes away or comes back (its
+    stream is opened again, see :meth:`LiveEngine.keep_input`). Always stops the engine (finalizing a recording) and ends open events; returns
     :meth:`LiveEngine.stats`. A failure in the worker is raised as a one-line StreamdlError."""
     tagger = engine.chain.named("tagger")
     shown = 0.0
@@ -89,6 +92,9 @@ def run_live(engine: LiveEngine, *, seconds: float = 0.0, on_event: Callable[[di
                 raise StreamdlError(f"processing stopped: {type(engine.error).__name__}: {engine.error}")
             while tagger is not None and tagger.events:
                 on_event(tagger.events.popleft())
+            notice = engine.keep_input()
+            if notice:
+                on_notice(notice)
             if time.monotonic() - shown > status_every_s:
                 shown = time.monotonic()
                 on_status(engine.status_line())

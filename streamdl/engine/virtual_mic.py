@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes.util
 import glob
+import json
 import os
 import re
 import shutil
@@ -54,6 +55,23 @@ def _node_names() -> set[str]:
     for kind in ("sources", "sinks"):
         names.update(line.split("\t")[1] for line in _pactl("list", "short", kind).splitlines() if "\t" in line)
     return names
+
+
+def _own_loops(name: str) -> list[int]:
+    """Ids of the links that carry the node ``name``'s own output back into a capture stream of this
+    process: what the session manager makes when the real microphone goes away and the virtual one is
+    the source left (streamdl would then denoise its own output)."""
+    try:
+        graph = json.loads(subprocess.run(["pw-dump"], capture_output=True, text=True, timeout=10).stdout or "[]")
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return []
+    props = {o["id"]: o.get("info", {}).get("props", {}) for o in graph if o.get("type") == "PipeWire:Interface:Node"}
+    clients = {o["id"] for o in graph if o.get("type") == "PipeWire:Interface:Client"
+               and str(o.get("info", {}).get("props", {}).get("application.process.id")) == str(os.getpid())}  # fmt: skip
+    ours = {i for i, p in props.items() if p.get("client.id") in clients and p.get("media.class") == "Stream/Input/Audio"}
+    mine = {i for i, p in props.items() if p.get("node.name") == name}
+    return [o["id"] for o in graph if o.get("type") == "PipeWire:Interface:Link"
+            and o.get("info", {}).get("output-node-id") in mine and o.get("info", {}).get("input-node-id") in ours]  # fmt: skip
 
 
 def _alive(pid: int) -> bool:
@@ -207,6 +225,8 @@ class VirtualMicrophone:
                     self.relinks += 1
             except StreamdlError:
                 continue  # the PulseAudio side is away for now
+            for link in _own_loops(self.name):  # the microphone went away and the session manager fed us our own output
+                subprocess.run(["pw-cli", "destroy", str(link)], capture_output=True, timeout=10)
 
     def stop(self) -> None:
         """Stop feeding and remove the node. Safe to call twice."""

@@ -155,12 +155,10 @@ session.stop()
     assert "streamdl_mic" not in pipewire.sources()  # gone with the session
 
 
-def test_a_sound_server_restart(tmp_path):
+def test_a_sound_server_restart(own_pipewire, tmp_path):
     """The PulseAudio side restarting: the node comes back, linked, and carries sound. PipeWire itself going
     away: the run ends with a one-line error and exit code 2 (a service then starts it again)."""
-    from streamdl.testing import PipeWireStack
-
-    stack = PipeWireStack(str(tmp_path / "runtime"))
+    stack = own_pipewire
     try:
         proc = _start(stack, "--virtual-mic", "vm_back", "--input-file", str(asset_path("sample_noisy.flac")), "--loop")
         _wait_for_node(stack, "vm_back", proc)
@@ -180,4 +178,49 @@ def test_a_sound_server_restart(tmp_path):
         assert proc.returncode == 2 and err.strip().splitlines()[-1].startswith("streamdl: error: PipeWire stopped"), err
     finally:
         proc.kill()
-        stack.stop()
+
+
+def _rms(pipewire, name: str, path, seconds: float = 1.5) -> float:
+    recorder = _record(pipewire, name, seconds, path)
+    time.sleep(seconds)
+    recorder.send_signal(signal.SIGINT)
+    recorder.wait(timeout=10)
+    recorded, _ = sf.read(path, dtype="float32")
+    return float(np.sqrt(np.mean(recorded[len(recorded) // 4 :] ** 2))) if len(recorded) else 0.0
+
+
+def test_a_microphone_that_goes_away_leaves_silence_and_is_picked_up_when_it_returns(own_pipewire, tmp_path):
+    """The microphone is a PipeWire source read through PortAudio's ALSA device "default" (pipewire-alsa)."""
+    stack = own_pipewire
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(120 * 48000) / 48000)).astype(np.float32)
+    sf.write(tmp_path / "tone.wav", tone, 48000, subtype="FLOAT")
+    player = subprocess.Popen(["pw-play", str(tmp_path / "tone.wav")], env=stack.env)
+    stack.pactl("set-source-mute", "auto_null.monitor", "1")  # the tone plays on the dummy output too: not a microphone
+    def plug_in() -> str:
+        index = stack.pactl("load-module", "module-null-sink", "media.class=Audio/Source/Virtual", "sink_name=mic", "channel_map=mono").strip()
+        stack.pactl("set-default-source", "mic")
+        time.sleep(0.5)
+        subprocess.run(["pw-link", "pw-play:output_FL", "mic:input_MONO"], env=stack.env, capture_output=True)
+        return index
+
+    proc = None
+    try:
+        index = plug_in()
+        proc = _start(stack, "--virtual-mic", "vm_stay", "-i", "default")
+        _wait_for_node(stack, "vm_stay", proc)
+        time.sleep(1.0)
+        assert _rms(stack, "vm_stay", tmp_path / "before.wav") > 0.1  # the tone, through the microphone
+        stack.pactl("unload-module", index)  # unplugged
+        time.sleep(3.0)
+        assert proc.poll() is None and "vm_stay" in stack.sources()
+        assert _rms(stack, "vm_stay", tmp_path / "gone.wav") < 0.01  # up, and silent
+        plug_in()
+        time.sleep(6.0)
+        assert _rms(stack, "vm_stay", tmp_path / "back.wav") > 0.1
+        code, err = _stop(proc)
+        assert code == 130 and "the microphone went away" in err and "the microphone is back" in err, err
+        assert "vm_stay" not in stack.sources()
+    finally:
+        if proc is not None:
+            proc.kill()
+        player.kill()
