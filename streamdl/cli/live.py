@@ -47,20 +47,21 @@ def cmd_virtual_mic(args) -> None:
 
     if args.action == "install":
         run_args = args.run_options if "--virtual-mic" in args.run_options else ["--virtual-mic", *args.run_options]
-        run = build_run_parser().parse_args(run_args)  # the service's options checked now, not at the next login
-        settings_from(LiveOptions, run), settings_from(ChainOptions, run)
+        run = _add_run_options(argparse.ArgumentParser(prog="streamdl run")).parse_args(run_args)
+        settings_from(LiveOptions, run)  # the service's options checked now, not at the next login
+        settings_from(ChainOptions, run)
         print(service.install(run_args))
     else:
         print(service.uninstall() if args.action == "uninstall" else service.status())
 
 
-def build_run_parser():
-    """The parser of `streamdl run`'s options alone (what a service runs)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="streamdl run")
+def _add_run_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Every option of `streamdl run` (and of the service that runs it)."""
     add_options(parser, LiveOptions)
     add_options(parser, ChainOptions)
+    parser.add_argument("--seconds", type=float, default=0.0, help="stop after this long (default: until Ctrl-C)")
+    parser.add_argument("--json", action="store_true", help="with --tag: one JSON object per event and line")
+    parser.add_argument("--stats-json", metavar="FILE", help="write stream statistics (xruns, latency) here at exit")
     return parser
 
 
@@ -68,12 +69,7 @@ def add_commands(sub) -> None:
     p = sub.add_parser("devices", help="list audio devices")
     p.set_defaults(func=cmd_devices)
 
-    p = sub.add_parser("run", help="process live audio: microphone in, denoised audio out")
-    add_options(p, LiveOptions)
-    add_options(p, ChainOptions)
-    p.add_argument("--seconds", type=float, default=0.0, help="stop after this long (default: until Ctrl-C)")
-    p.add_argument("--json", action="store_true", help="with --tag: one JSON object per event and line")
-    p.add_argument("--stats-json", metavar="FILE", help="write stream statistics (xruns, latency) here at exit")
+    p = _add_run_options(sub.add_parser("run", help="process live audio: microphone in, denoised audio out"))
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("virtual-mic", help="the virtual microphone as a service of your login session (systemd --user)")

@@ -3,19 +3,28 @@
 A source is captured inside the audio callback, block by block: a :class:`DeviceInput` hands on
 what the microphone delivered, a :class:`FileInput` the next samples of a file, paced by the
 stream's clock exactly as a microphone would be (so a file can stand in for one). A sink is where
-processed audio is played: a :class:`DeviceOutput`, or none. ``device`` is the PortAudio device
-index of an endpoint that is a device, None otherwise; the engine opens one stream over the
-device endpoints (duplex, input only or output only) or, with none, runs the callback on a clock.
+processed audio is played: a :class:`DeviceOutput`, a virtual microphone with a clock of its own
+(:func:`has_own_clock`), or none. ``device`` is the PortAudio device index of an endpoint that is a
+device, None otherwise; the engine opens one stream over the device endpoints (duplex, input only or
+output only) or, with none, runs the callback on a clock.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from streamdl.engine.devices import device_index, device_rate, load_sounddevice
 from streamdl.errors import StreamdlError
+
+NO_STATUS = SimpleNamespace(input_overflow=False, output_underflow=False)  # for a callback no PortAudio calls: nothing to report
+
+
+def has_own_clock(endpoint) -> bool:
+    """Whether ``endpoint`` runs its own callback clock (a virtual microphone's graph), as ``start(callback)``."""
+    return hasattr(endpoint, "start")
 
 
 class DeviceInput:

@@ -21,7 +21,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -29,7 +28,7 @@ from streamdl.dsp.resample import StreamResampler
 from streamdl.dsp.ringbuffer import RingBuffer
 from streamdl.engine.chain import Chain, Streamer
 from streamdl.engine.devices import load_sounddevice
-from streamdl.engine.endpoints import DeviceInput, DeviceOutput, FileInput
+from streamdl.engine.endpoints import NO_STATUS, DeviceInput, DeviceOutput, FileInput, has_own_clock
 from streamdl.engine.fullband import LiveHighs, TopBandGain, gain_ramp
 from streamdl.errors import StreamdlError
 from streamdl.io.audiofile import AudioFileSink
@@ -38,7 +37,6 @@ GIL_SWITCH_INTERVAL_S = 0.0005  # while streaming: bounds how long the audio cal
 HOP_TIMES_KEPT = 6000  # processing times kept for the statistics: one minute of 10 ms hops
 INPUT_LOST_S = 1.0  # a capture device silent this long has gone away: its stream is opened again
 REOPEN_EVERY_S = 2.0  # how often a lost device's stream is tried again
-_NO_FLAGS = SimpleNamespace(input_overflow=False, output_underflow=False)  # the clock's status: nothing to report
 
 
 class LiveEngine:
@@ -68,9 +66,9 @@ class LiveEngine:
         self.source = source if source is not None else DeviceInput()
         self.sink = sink
         self.play = sink is not None
-        self._clocked_sink = hasattr(sink, "start")  # a sink with a clock of its own (a virtual microphone's graph)
-        clocks = [e for e in (sink, self.source) if e is not None and (e.device is not None or hasattr(e, "start"))]  # the sink's first:
-        first, *others = sorted(clocks, key=lambda e: not hasattr(e, "start")) or [self.source]  # a graph's rate is not ours to pick
+        self._clocked_sink = has_own_clock(sink)  # a sink with a clock of its own (a virtual microphone's graph)
+        clocks = [e for e in (sink, self.source) if e is not None and (e.device is not None or has_own_clock(e))]  # the sink's first:
+        first, *others = sorted(clocks, key=lambda e: not has_own_clock(e)) or [self.source]  # a graph's rate is not ours to pick
         self.rate = first.rate(self.model_rate)
         if any(other.rate(self.rate) != self.rate for other in others):
             raise StreamdlError(f"input and output devices share no sample rate ({self.rate} Hz); pick devices on the same card")
@@ -161,7 +159,7 @@ class LiveEngine:
         while not self._stop.is_set():
             due += self.blocksize / self.rate
             self._stop.wait(max(0.0, due - time.monotonic()))
-            self._callback(None, None, self.blocksize, None, _NO_FLAGS)
+            self._callback(None, None, self.blocksize, None, NO_STATUS)
 
     # ---- worker thread ------------------------------------------------------------------
     @staticmethod
@@ -372,7 +370,7 @@ class LiveEngine:
         latency = self.latency_ms()
         xruns = {
             "device_input": self.pa_input_overflows,
-            "device_output": self.pa_output_underflows,
+            "device_output": self.pa_output_underflows + getattr(self.sink, "xruns", 0),  # PortAudio's flags, or the graph's
             "engine_input": self._in_ring.overflow_events,
             "engine_output": self._out_ring.underflow_events if self.play else 0,
         }

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 
+from streamdl.engine.endpoints import NO_STATUS
 from streamdl.errors import StreamdlError
 
 DEFAULT_NAME = "streamdl_mic"
@@ -134,9 +135,8 @@ class VirtualMicrophone:
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self.error: StreamdlError | None = None  # set when the graph went away under us
-        self.xruns = 0
+        self.xruns = 0  # the graph's, reported among the engine's device xruns
         self.cycles = 0  # graph cycles run: the watcher's sign of life from PipeWire
-        self.relinks = 0  # links the watcher had to make again
 
     # ---- the node -----------------------------------------------------------------------------
     def _replace_leftover(self) -> None:
@@ -175,12 +175,11 @@ class VirtualMicrophone:
 
     def start(self, callback) -> None:
         """Run ``callback`` on every cycle of the graph, linked into the node, and keep it linked."""
-        flags = type("Flags", (), {"input_overflow": False, "output_underflow": False})()
         port = self._port
 
         def process(frames: int) -> None:
             self.cycles += 1
-            callback(None, port.get_array()[:, None], frames, None, flags)
+            callback(None, port.get_array()[:, None], frames, None, NO_STATUS)
 
         def xrun(delay: float) -> None:
             self.xruns += 1
@@ -220,9 +219,7 @@ class VirtualMicrophone:
             try:
                 if self.name not in _node_names():
                     self._create()
-                linked_before = bool(self._port.connections)
-                if self._link() and not linked_before:
-                    self.relinks += 1
+                self._link()
             except StreamdlError:
                 continue  # the PulseAudio side is away for now
             for link in _own_loops(self.name):  # the microphone went away and the session manager fed us our own output
