@@ -2,12 +2,15 @@
 
     pip install opuslib==3.0.1          # a binding to the system libopus (Debian libopus0)
     streamdl data pairs --corpus data/corpus --out data/eval   # its clean/ folder: held-out speakers
-    python benchmarks/compare_codecs.py --speech data/eval/clean [--kbps 3 6 12] [--json]
+    python benchmarks/compare_codecs.py --speech data/eval/clean [--kbps 3 6 12] [--loss 0.05] [--json]
 
 Both codecs run on one thread at 16 kHz in 20 ms frames. Opus uses its VOIP mode with the
 bitrate set to the same kbps; its decoded output is aligned to the input by cross-correlation
 (Opus adds its own look-ahead). Per-frame cost is encoder plus decoder for one 20 ms frame,
-median and 99th percentile over all frames of all files.
+median and 99th percentile over all frames of all files. "file kbps" is the size of streamdl's
+``.sdlc`` files, headers and CRCs included, over their duration. With ``--loss``, that share of
+streamdl's frames is dropped at random (the same frames for both rows): "concealed" decodes the
+stream with the gaps as the live decoder would, "silence" plays nothing in their place.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import torch  # noqa: E402
 from streamdl.engine.files import read_mono  # noqa: E402
 from streamdl.evaluation.speech import score  # noqa: E402
 from streamdl.io.audiofile import find_audio_files  # noqa: E402
+from streamdl.io.bitstream import write_stream  # noqa: E402
 from streamdl.stages.codec import StreamingCodec, decode, encode, load_codec  # noqa: E402
 
 RATE, FRAME = 16000, 320
@@ -57,12 +61,27 @@ def opus_round_trip(x: np.ndarray, kbps: float, times: list[float]) -> np.ndarra
 def streamdl_cost(model, kbps: float, frames: int, times: list[float]) -> None:
     """Time the live round-trip stage (encoder + decoder) per 20 ms frame."""
     stage = StreamingCodec(model, kbps=kbps)
-    spec = (0.1 * np.random.default_rng(0).standard_normal((frames * 2, 161, 2))).astype(np.float32).view(np.complex64)[..., 0]
-    for i in range(0, len(spec), 2):
-        stage(spec[i])
+    hops = (0.1 * np.random.default_rng(0).standard_normal((frames * stage.pool, stage.hop))).astype(np.float32)
+    for i in range(0, len(hops), stage.pool):
+        for hop in hops[i : i + stage.pool - 1]:
+            stage(hop)
         t0 = time.perf_counter()
-        stage(spec[i + 1])  # the second hop of a pair runs the model
+        stage(hops[i + stage.pool - 1])  # the last hop of a frame runs the model
         times.append(time.perf_counter() - t0)
+
+
+def lost_frames(codes: np.ndarray, info, loss: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(codes with a random ``loss`` share of frames marked lost (-1), the 0/1 mask of samples those frames decode to)."""
+    lost = np.random.default_rng(seed).random(len(codes)) < loss
+    mask = np.ones(len(codes) * info.frame_samples + 80, np.float32)  # a frame's samples come out a ramp (80) late
+    for t in np.flatnonzero(lost):
+        mask[t * info.frame_samples : (t + 1) * info.frame_samples] = 0.0
+    return np.where(lost[:, None], -1, codes), mask[80 : 80 + info.samples]
+
+
+def file_kbps(codes: np.ndarray, info, path) -> float:
+    write_stream(path, codes, info)
+    return os.path.getsize(path) * 8 / (info.samples / RATE) / 1000
 
 
 def summary(times: list[float]) -> dict:
@@ -75,33 +94,45 @@ def main() -> None:
     parser.add_argument("--speech", required=True, help="folder of clean speech files")
     parser.add_argument("--kbps", type=float, nargs="+", default=[3.0, 6.0, 12.0])
     parser.add_argument("--model", help="codec model file (default: the shipped weights)")
+    parser.add_argument("--loss", type=float, default=0.05, help="share of frames lost for the concealment rows (0: none)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
     model = load_codec(args.model)
     files = [read_mono(p, RATE) for p in find_audio_files(args.speech)]
     report = {"files": len(files), "seconds": round(sum(len(x) for x in files) / RATE, 1), "rows": []}
+    names = ["streamdl", "opus"] + (["concealed", "silence"] if args.loss else [])
+    tmp = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"compare_codecs_{os.getpid()}.sdlc")
     for kbps in args.kbps:
-        for name in ("streamdl", "opus"):
-            scores, times = [], []
-            for x in files:
+        for name in names:
+            scores, times, sizes = [], [], []
+            for i, x in enumerate(files):
                 if name == "opus":
                     y = opus_round_trip(x, kbps, times)
                 else:
-                    y = decode(model, *encode(model, x, kbps))
+                    codes, info = encode(model, x, kbps)
+                    sizes.append(file_kbps(codes, info, tmp))
+                    lossy, mask = lost_frames(codes, info, args.loss, seed=i) if name != "streamdl" else (codes, 1.0)
+                    y = decode(model, lossy if name == "concealed" else codes, info) * (mask if name == "silence" else 1.0)
                 scores.append(score(x, y, RATE))
             if name == "streamdl":
                 streamdl_cost(model, kbps, 500, times)
             mean = {k: round(float(np.nanmean([s[k] for s in scores])), 3) for k in ("pesq_wb", "stoi", "si_sdr")}
-            report["rows"].append({"codec": name, "kbps": kbps, **mean, "frame_cost": summary(times)})
+            extra = {"file_kbps": round(max(sizes), 3)} if sizes else {}
+            report["rows"].append({"codec": name, "kbps": kbps, **mean, **extra, "frame_cost": summary(times) if times else None})
+    if os.path.exists(tmp):
+        os.remove(tmp)
     if args.json:
         print(json.dumps(report))
         return
     print(f"{report['files']} files, {report['seconds']} s of speech, 16 kHz, one thread, cost per 20 ms frame (encode + decode)")
-    print(f"{'codec':<10}{'kbps':>6}{'PESQ-WB':>9}{'STOI':>7}{'SI-SDR':>8}{'median us':>11}{'p99 us':>9}")
+    if args.loss:
+        print(f"concealed / silence: streamdl with {args.loss:.0%} of its frames lost, concealed or played as silence")
+    print(f"{'codec':<10}{'kbps':>6}{'file kbps':>10}{'PESQ-WB':>9}{'STOI':>7}{'SI-SDR':>8}{'median us':>11}{'p99 us':>9}")
     for r in report["rows"]:
-        c = r["frame_cost"]
-        print(f"{r['codec']:<10}{r['kbps']:>6g}{r['pesq_wb']:>9.3f}{r['stoi']:>7.3f}{r['si_sdr']:>8.2f}{c['median_us']:>11.1f}{c['p99_us']:>9.1f}")
+        c = r["frame_cost"] or {"median_us": float("nan"), "p99_us": float("nan")}
+        size = f"{r['file_kbps']:.3f}" if "file_kbps" in r else ""
+        print(f"{r['codec']:<10}{r['kbps']:>6g}{size:>10}{r['pesq_wb']:>9.3f}{r['stoi']:>7.3f}{r['si_sdr']:>8.2f}{c['median_us']:>11.1f}{c['p99_us']:>9.1f}")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ other rates are resampled. The names below are what a user needs; they are impor
 use, so ``import streamdl`` is cheap.
 
 - Stages: :class:`StreamingDenoiser` (20 ms algorithmic latency), :class:`StreamingTagger` (a tap:
-  label probabilities every 20 ms, timed events), :class:`StreamingCodec` (the round trip of the
-  neural speech codec, 30 ms).
+  label probabilities every 20 ms, timed events), :class:`StreamingCodec` (a signal stage: the round
+  trip of the speech codec, 25 ms algorithmic latency).
 - Chains: :class:`Chain` (one hop in, one hop out), :class:`Streamer` (blocks of any size),
   :func:`process_signal`, :func:`process_array`; :class:`ChainOptions` and :func:`build_chain` build
   the chain the command line runs.

@@ -10,7 +10,7 @@ def cmd_codec_encode(args) -> None:
     from streamdl.stages.codec import encode_file, load_codec
 
     model = load_codec(args.model)
-    info = encode_file(model, read_mono(args.input, model.config.stft.sample_rate), args.output, args.kbps)
+    info = encode_file(model, read_mono(args.input, model.config.sample_rate), args.output, args.kbps)
     size = Path(args.output).stat().st_size
     print(f"wrote {args.output}: {info.frames} frames, {info.bitrate / 1000:g} kbps of codes, {size} bytes")
 

@@ -1,4 +1,4 @@
-"""The processing chain: hop in, STFT, spectral stages in order, side taps, inverse STFT, hop out.
+"""The processing chain: hop in, STFT, spectral stages in order, side taps, inverse STFT, signal stages, hop out.
 
 The same chain object serves live devices (one hop per worker iteration) and files or arrays
 (:func:`process_signal` runs it as fast as it goes), so file output is exactly what a listener
@@ -14,6 +14,7 @@ import numpy as np
 from streamdl.dsp.stft import STFTConfig, StreamingISTFT, StreamingSTFT, warmup
 
 SpectralStage = Callable[[np.ndarray], np.ndarray]  # complex64 (n_bins,) -> complex64 (n_bins,)
+SignalStage = Callable[[np.ndarray], np.ndarray]  # float32 (hop,) -> float32 (hop,), ``delay_samples`` later (the codec)
 Tap = Callable[[np.ndarray], None]  # sees each input spectrum frame; returns nothing
 Part = Callable[[np.ndarray], np.ndarray | None]  # any of the above, or the STFT / inverse STFT
 
@@ -27,17 +28,20 @@ class Chain:
     """float32 (hop,) in -> float32 (hop,) out at ``config.sample_rate``.
 
     Output sample i is input sample i - ``delay_samples`` (for pass-through, exactly): the STFT's
-    frame less one hop, plus the hops a stage holds back (its ``delay_hops``, e.g. the codec's).
-    Algorithmic latency: ``algorithmic_latency_ms``, one STFT frame plus those hops.
+    frame less one hop, plus each signal stage's ``delay_samples`` (the codec's).
+    Algorithmic latency: ``algorithmic_latency_ms``, one STFT frame plus those delays.
+    Signal stages run whether or not the spectral stages are ``enabled``: they carry the sound (a
+    codec), and skipping them would move it in time.
     """
 
     def __init__(self, config: STFTConfig = STFTConfig(), stages: list[SpectralStage] = (), taps: list[Tap] = (),
-                 output_taps: list[Tap] = ()):  # fmt: skip
+                 output_taps: list[Tap] = (), signal_stages: list[SignalStage] = ()):  # fmt: skip
         warmup(config)
         self.config = config
         self.stages = list(stages)
         self.taps = list(taps)  # see each input frame
         self.output_taps = list(output_taps)  # see each output frame (after the stages, enabled or not)
+        self.signal_stages = list(signal_stages)
         self.stft = StreamingSTFT(config)
         self.istft = StreamingISTFT(config)
         self.enabled = True  # False: stages are skipped (instant A/B), taps still run
@@ -47,20 +51,20 @@ class Chain:
         return self.config.hop
 
     @property
-    def _stage_delay_hops(self) -> int:
-        return sum(getattr(stage, "delay_hops", 0) for stage in self.stages)
+    def _signal_delay(self) -> int:
+        return sum(stage.delay_samples for stage in self.signal_stages)
 
     @property
     def delay_samples(self) -> int:
-        return self.config.delay_samples + self._stage_delay_hops * self.hop
+        return self.config.delay_samples + self._signal_delay
 
     @property
     def algorithmic_latency_ms(self) -> float:
-        return self.config.algorithmic_latency_ms + self._stage_delay_hops * self.config.hop_ms
+        return self.config.algorithmic_latency_ms + 1000.0 * self._signal_delay / self.config.sample_rate
 
     def named(self, name: str):
         """The stage or tap called ``name`` (e.g. "tagger"), or None."""
-        return next((part for part in self.taps + self.stages + self.output_taps if part_name(part) == name), None)
+        return next((part for part in self.taps + self.stages + self.output_taps + self.signal_stages if part_name(part) == name), None)
 
     def process(self, x: np.ndarray) -> np.ndarray:
         """One hop; the returned array is reused by the next call."""
@@ -72,7 +76,10 @@ class Chain:
                 spec = stage(spec)
         for tap in self.output_taps:
             tap(spec)
-        return self.istft(spec)
+        out = self.istft(spec)
+        for stage in self.signal_stages:
+            out = stage(out)
+        return out
 
     def instrument(self, wrap: Callable[[str, Part], Part]) -> None:
         """Put every part (the STFT, each tap, each stage, each output tap, the inverse STFT) behind
@@ -84,11 +91,12 @@ class Chain:
         self.stages = [wrap(part_name(stage), stage) for stage in self.stages]
         self.output_taps = [wrap(part_name(tap), tap) for tap in self.output_taps]
         self.istft = wrap("istft", self.istft)
+        self.signal_stages = [wrap(part_name(stage), stage) for stage in self.signal_stages]
 
     def reset(self) -> None:
         self.stft.reset()
         self.istft.reset()
-        for part in self.stages + self.taps + self.output_taps:
+        for part in self.stages + self.taps + self.output_taps + self.signal_stages:
             if hasattr(part, "reset"):
                 part.reset()
 

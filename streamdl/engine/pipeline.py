@@ -37,7 +37,7 @@ def build_chain(options: ChainOptions = ChainOptions(), *, taps: list[Tap] = (),
     models = {"denoiser": options.model or None, "tagger": options.tagger_model or None, "codec": options.codec_model or None,
               **(models or {})}  # a stage given no model loads the shipped one  # fmt: skip
     where = {"device": options.device, "backend": options.backend}
-    stages, chain_taps = [], list(taps)
+    stages, chain_taps, signal_stages = [], list(taps), []
     if options.tag:
         chain_taps.append(StreamingTagger(models["tagger"], **where))
     if options.denoise:
@@ -45,9 +45,9 @@ def build_chain(options: ChainOptions = ChainOptions(), *, taps: list[Tap] = (),
     if options.codec:
         from streamdl.stages.codec import StreamingCodec
 
-        backend = "auto" if options.backend == "numba" else options.backend  # the codec has no Numba kernel: its fastest instead
-        stages.append(StreamingCodec(models["codec"], kbps=options.codec, device=options.device, backend=backend))
-    return Chain(stages=stages, taps=chain_taps, output_taps=list(output_taps))
+        backend = "auto" if options.backend in ("numba", "onnx") else options.backend  # runtimes the codec lacks: its fastest instead
+        signal_stages.append(StreamingCodec(models["codec"], kbps=options.codec, device=options.device, backend=backend))
+    return Chain(stages=stages, taps=chain_taps, output_taps=list(output_taps), signal_stages=signal_stages)
 
 
 def open_engine(chain: Chain, options: LiveOptions = LiveOptions()) -> LiveEngine:

@@ -1,247 +1,264 @@
-"""Streaming neural speech codec: STFT frames -> residual-VQ codes -> STFT frames, causal both ends.
+"""Streaming speech codec at 16 kHz: low-overlap MDCT, coded envelope and shapes, a recurrent post-filter.
 
-The codec works on the STFT the rest of streamdl uses (16 kHz, n_fft 320, hop 160); a codec
-frame is ``pool`` = 2 hops (20 ms), so there are 50 code vectors a second. Each frame is coded by
-residual vector quantization: quantizer k codes what quantizers 0..k-1 left over, each with
-``codebook_size`` = 1024 entries (10 bits). The bitrate is set by how many quantizers are sent:
-6 for 3 kbps, 12 for 6 kbps, 24 for 12 kbps; one model serves them all (trained with quantizer
-dropout). Algorithmic latency: the STFT frame plus the second hop of a pair, 30 ms.
+Each 20 ms frame (320 samples) is windowed over 400 samples (5 ms ramps) and turned into 320 MDCT
+coefficients, 25 Hz apart, which reconstruct exactly by overlap-add. What is sent per frame, as
+10-bit codes (:class:`~streamdl.models.configs.CodecConfig` ``layouts``):
 
-Why the STFT domain: the encoder and decoder run once per 20 ms on 161 bins instead of on every
-sample, so both ends together cost a few hundred microseconds per frame on one CPU thread, and
-the decoder's output goes through the same overlap-add synthesis as the denoiser's.
+- the **envelope**: log RMS in 20 bands, predicted from the last frame's decoded one, the prediction
+  error coded by residual vector quantization (RVQ);
+- the **shapes**: coefficients divided by their band's RMS, coded by RVQ in two groups (0-1.6 and
+  1.6-4 kHz); at low rates the upper group is not sent. A group may be coded as magnitudes only
+  (``magnitude_groups``), its signs left to noise.
 
-``encode_chunk`` / ``decode_chunk`` stream each end with its own state (``encoder_state``:
-conv1 and conv2 inputs; ``decoder_state``: conv inputs and GRU hidden); ``step`` runs the round
-trip with both.
+The decoder sums the chosen codebook entries, and a GRU post-filter (which sees them, the envelope
+and how many codes each part had) estimates the signed shapes and the magnitude of every
+coefficient, by regression. Each coefficient's signed estimate is topped up with noise to its
+estimated magnitude (all noise above the signed groups, e.g. above 4 kHz), and each band is scaled
+to unit energy and then to the decoded envelope, so every band keeps its energy. A lost frame
+(codes < 0) is concealed: the envelope decays from the last one, and the post-filter carries the
+shapes on from its memory.
+
+Codebooks are learned by k-means (:mod:`streamdl.training.codec`), the post-filter by regression on
+the codes they give. Algorithmic latency: one frame plus one ramp, 25 ms.
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from streamdl.models.configs import CodecConfig
-from streamdl.models.layers import CausalConv
 
 State = tuple[torch.Tensor, ...]
+LOSS_DECAY = math.log(0.8)  # a lost frame's envelope: the last one, 2 dB quieter
+FLOOR = 1e-9  # power floor of a band (silence)
+FLAT = math.log(math.e - 1.0)  # softplus(FLAT) = 1: the magnitude head's starting point
 
 
+def mdct_basis(frame: int, overlap: int) -> np.ndarray:
+    """(frame + overlap, frame) float32: windowed MDCT analysis, columns orthonormal under overlap-add.
 
-class ResidualVQ(nn.Module):
-    """Residual vector quantization: x (B, T, D) -> quantized (B, T, D), codes (B, T, n) int64.
-
-    Quantizer k codes what quantizers 0..k-1 left over. Codebooks are not trained by gradients but
-    as moving averages of the vectors assigned to each entry (decay ``decay``), started from the
-    first batch's vectors; an entry that goes unused is restarted on a vector of the batch
-    (SoundStream's recipe: it keeps every entry, so every bit, in use). The gradient passes
-    straight through to the encoder, which a commitment loss pulls towards its codes.
+    The window rises over ``overlap`` samples (a sine ramp), stays at one, and falls the same way:
+    the non-zero part of a 2 * frame MDCT window, so ``signal_window @ basis`` gives the coefficients
+    and ``coefficients @ basis.T``, overlap-added ``frame`` apart, gives the signal back.
     """
+    n, ramp = frame, overlap
+    rise = np.sin(np.pi / (2 * ramp) * (np.arange(ramp) + 0.5))
+    window = np.concatenate([rise, np.ones(n - ramp), rise[::-1]])
+    t = np.arange(n + ramp)[:, None] + (n - ramp) / 2  # position in the full 2n-sample MDCT frame
+    k = np.arange(n)[None, :]
+    return (np.cos(np.pi / n * (t + 0.5 + n / 2) * (k + 0.5)) * window[:, None] * np.sqrt(2 / n)).astype(np.float32)
 
-    def __init__(self, quantizers: int, codebook_size: int, dim: int, decay: float = 0.99, commitment: float = 0.1):
-        super().__init__()
-        self.decay, self.commitment = decay, commitment
-        self.register_buffer("codebooks", torch.randn(quantizers, codebook_size, dim) * 0.1)
-        self.register_buffer("norms", self.codebooks.pow(2).sum(-1))  # (n, K): |entry|^2 for the search
-        self.register_buffer("usage", torch.ones(quantizers, codebook_size))  # moving-average counts
-        self.register_buffer("started", torch.zeros(quantizers, dtype=torch.bool))
 
-    def _nearest(self, residual: torch.Tensor, k: int) -> torch.Tensor:
-        """Index of the entry of codebook k nearest to each vector (N, D) -> (N,)."""
-        return torch.addmm(self.norms[k], residual, self.codebooks[k].T, alpha=-2.0).argmin(-1)
+def band_matrices(edges: tuple[int, ...], bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """(bins, bands) averaging matrix and (bands, bins) 0/1 expansion matrix of the bands ``edges``."""
+    expand = np.zeros((len(edges) - 1, bins), np.float32)
+    for j, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+        expand[j, a:b] = 1.0
+    return (expand / expand.sum(1, keepdims=True)).T.copy(), expand
 
-    def _search(self, flat: torch.Tensor, n: int, learn: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """Vectors (N, D) -> codes (N, n) and what the n quantizers leave over (N, D); with ``learn``,
-        each codebook first takes a moving-average step towards the residuals it codes."""
-        residual, codes = flat, []
-        for k in range(n):
-            if learn and not torch.jit.is_scripting():  # exports never learn
-                self._update(k, residual)
-            idx = self._nearest(residual, k)
-            residual = residual - self.codebooks[k].index_select(0, idx)
-            codes.append(idx)
-        return torch.stack(codes, -1), residual
 
-    def encode(self, x: torch.Tensor, n: int) -> torch.Tensor:
-        """x (B, T, D) -> codes (B, T, n): the search alone, for streaming."""
-        return self._search(x.reshape(-1, x.shape[-1]), n, False)[0].reshape(x.shape[0], x.shape[1], n)
+def rvq_search(x: torch.Tensor, books: torch.Tensor, n: int, norms: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Residual VQ of x (M, D) with the first n codebooks (S, K, D), whose squared norms (S, K) may be
+    given -> (codes (M, n), quantized (M, D))."""
+    residual, codes = x, []
+    norms = books.pow(2).sum(-1) if norms is None else norms
+    for k in range(n):
+        book = books[k]
+        idx = torch.addmm(norms[k], residual, book.T, alpha=-2.0).argmin(-1)
+        residual = residual - book[idx]
+        codes.append(idx)
+    return torch.stack(codes, -1) if codes else x.new_zeros((len(x), 0), dtype=torch.long), x - residual
 
-    def forward(self, x: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Training pass: (quantized with straight-through gradient, codes, commitment loss
-        ``commitment`` * |x - quantized|^2 / |x|^2, which pulls the encoder towards its codes)."""
-        flat = x.detach().reshape(-1, x.shape[-1])
-        codes, residual = self._search(flat, n, self.training)
-        quantized = (flat - residual).reshape(x.shape)
-        loss = self.commitment * (x - quantized).pow(2).mean() / x.detach().pow(2).mean().clamp_min(1e-8)
-        return x + (quantized - x).detach(), codes.reshape(x.shape[0], x.shape[1], n), loss
 
-    @torch.no_grad()
-    def _update(self, k: int, vectors: torch.Tensor) -> None:
-        """One moving-average step of codebook k towards the vectors it is assigned (N, D)."""
-        size = self.codebooks.shape[1]
-        if not self.started[k]:  # start from the data: entries are random vectors of the first batch
-            self._restart(k, torch.ones(size, dtype=torch.bool, device=vectors.device), vectors)
-            self.started[k] = True
-        idx = self._nearest(vectors, k)
-        counts = torch.bincount(idx, minlength=size).to(vectors.dtype)
-        sums = self.codebooks[k] * self._smoothed(k)[:, None]  # the moving-average sum each entry stands for
-        sums.mul_(self.decay).add_(torch.zeros_like(sums).index_add_(0, idx, vectors), alpha=1 - self.decay)
-        self.usage[k].mul_(self.decay).add_(counts, alpha=1 - self.decay)
-        self.codebooks[k] = sums / self._smoothed(k)[:, None]
-        self._restart(k, self.usage[k] < 1e-3 * self.usage[k].sum() / size, vectors)  # entries nearly never chosen
+def rvq_sum(codes: torch.Tensor, books: torch.Tensor) -> torch.Tensor:
+    """codes (..., n), codebooks (S, K, D) -> the sum of the chosen entries (..., D)."""
+    out = codes.new_zeros((*codes.shape[:-1], books.shape[-1]), dtype=books.dtype)
+    for k in range(codes.shape[-1]):
+        out = out + books[k][codes[..., k].clamp_min(0)]
+    return out
 
-    def _smoothed(self, k: int) -> torch.Tensor:
-        """Usage of codebook k kept away from zero (Laplace smoothing), same total."""
-        total, size = self.usage[k].sum(), self.usage.shape[1]
-        return (self.usage[k] + 1e-5) / (total + size * 1e-5) * total
 
-    def _restart(self, k: int, dead: torch.Tensor, vectors: torch.Tensor) -> None:
-        """Put the ``dead`` entries of codebook k on random vectors of the batch, then refresh its norms."""
-        count = int(dead.sum())
-        if count:
-            pick = torch.randint(len(vectors), (count,), device=vectors.device)
-            self.codebooks[k][dead] = vectors[pick]
-            self.usage[k][dead] = 1.0
-        self.norms[k] = self.codebooks[k].pow(2).sum(-1)
-
-    def decode(self, codes: torch.Tensor) -> torch.Tensor:
-        """codes (B, T, n) -> the sum of the chosen vectors (B, T, D)."""
-        n, size = codes.shape[-1], self.codebooks.shape[1]
-        offsets = torch.arange(n, device=codes.device) * size  # entry j of codebook k is row k * size + j
-        return F.embedding(codes + offsets, self.codebooks[:n].reshape(n * size, -1)).sum(-2)
+def noise_signs(frame_index: torch.Tensor, bins: int) -> torch.Tensor:
+    """Pseudo-random +-1 (B, T, bins) for frames ``frame_index`` (B, T): the same frame, the same noise,
+    so decoding in chunks equals decoding at once."""
+    seed = frame_index.to(torch.int64)[..., None] * bins + torch.arange(bins, device=frame_index.device)
+    for _ in range(3):  # a few rounds of a 31-bit linear congruential generator mix neighbouring seeds apart
+        seed = (seed * 1103515245 + 12345) % 2147483648
+    return ((seed >> 16) % 2).to(torch.float32) * 2.0 - 1.0
 
 
 class Codec(nn.Module):
-    """Spectrum (B, T, n_bins, 2), T a multiple of ``pool`` -> codes (B, T // pool, n) -> spectrum."""
+    """Samples (B, T * frame) at 16 kHz <-> codes (B, T, n) int64, n one of the config's ``layouts``."""
 
     def __init__(self, config: CodecConfig = CodecConfig()):
         super().__init__()
-        self.config = config
-        c = config
-        self.pool, self.n_bins, self.compress, self.hidden = c.pool, c.stft.n_bins, c.compress, c.hidden
-        self.context = c.kernel - 1
-        n_in = c.pool * c.stft.n_bins * 2
-        self.enc1 = CausalConv(n_in, c.hidden, c.kernel)
-        self.enc2 = CausalConv(c.hidden, c.hidden, c.kernel)
-        self.to_latent = nn.Linear(c.hidden, c.latent)
-        self.rvq = ResidualVQ(c.quantizers, c.codebook_size, c.latent)
-        self.from_latent = nn.Linear(c.latent, c.hidden)
-        self.dec1 = CausalConv(c.hidden, c.hidden, c.kernel)
+        self.config = c = config
+        average, expand = band_matrices(c.band_edges, c.frame)
+        self.register_buffer("basis", torch.from_numpy(mdct_basis(c.frame, c.overlap)), persistent=False)
+        self.register_buffer("average", torch.from_numpy(average), persistent=False)
+        self.register_buffer("expand", torch.from_numpy(expand), persistent=False)
+        self.register_buffer("envelope_mean", torch.zeros(c.bands))
+        self.register_buffer("envelope_books", torch.zeros(c.envelope_stages, c.codebook_size, c.bands))
+        for i, ((a, b), stages) in enumerate(zip(c.shape_groups, c.group_stages)):
+            self.register_buffer(f"shape_books{i}", torch.zeros(stages, c.codebook_size, b - a))
+        for name in self._book_names():  # the codebooks' squared norms, for the search
+            self.register_buffer(f"{name}_norms", torch.zeros(getattr(self, name).shape[:2]), persistent=False)
+        self.register_load_state_dict_post_hook(lambda module, _: module.refresh_norms())
+        self.inp = nn.Linear(c.coded_bins + c.bands + 1 + len(c.shape_groups), c.hidden)
         self.gru = nn.GRU(c.hidden, c.hidden, batch_first=True)
-        self.out = nn.Linear(c.hidden, n_in)
-        self.active = c.quantizers // 2  # quantizers ``step`` sends (12 of 24: 6 kbps); see set_bitrate
+        self.out = nn.Linear(c.hidden, c.signed_bins + c.frame)
+        nn.init.zeros_(self.out.weight)  # an untrained post-filter passes the decoded shapes through, magnitudes flat
+        nn.init.constant_(self.out.bias, 0.0)
+        nn.init.constant_(self.out.bias[c.signed_bins :], FLAT)
+        self.active = c.layouts[len(c.layouts) // 2][0]  # codes ``step`` sends (the middle bitrate: 6 kbps); see set_bitrate
 
     def set_bitrate(self, kbps: float) -> None:
-        """Choose what ``step`` sends (3, 6, 12 kbps, ...); export after setting it."""
+        """Choose what ``step`` sends (3, 6 or 12 kbps)."""
         self.active = self.config.quantizers_for(kbps)
 
-    __jit_unused_properties__ = ["frame_shape"]  # Python-side only
-
     @property
-    def frame_shape(self) -> tuple[int, int, int]:
-        """Shape of one ``step`` input without the batch: ``pool`` STFT frames."""
-        return (self.pool, self.n_bins, 2)
+    def frame_shape(self) -> tuple[int]:
+        """One ``step`` input without the batch: a frame of samples."""
+        return self.config.frame_shape
+
+    def shape_books(self, group: int) -> torch.Tensor:
+        return getattr(self, f"shape_books{group}")
+
+    def _book_names(self) -> list[str]:
+        return ["envelope_books"] + [f"shape_books{i}" for i in range(len(self.config.shape_groups))]
+
+    @torch.no_grad()
+    def refresh_norms(self) -> None:
+        """Recompute the codebooks' squared norms (after loading or changing the codebooks)."""
+        for name in self._book_names():
+            getattr(self, f"{name}_norms").copy_(getattr(self, name).pow(2).sum(-1))
+
+    def _state(self, arrays) -> State:
+        return tuple(torch.from_numpy(s).to(self.basis.device) for s in arrays)
 
     def encoder_state(self, batch: int = 1) -> State:
-        """The sending end's stream state (see :meth:`CodecConfig.encoder_state`), on the model's device."""
-        return tuple(torch.from_numpy(s).to(self.out.weight.device) for s in self.config.encoder_state(batch))
+        return self._state(self.config.encoder_state(batch))
 
     def decoder_state(self, batch: int = 1) -> State:
-        """The receiving end's stream state (see :meth:`CodecConfig.decoder_state`), on the model's device."""
-        return tuple(torch.from_numpy(s).to(self.out.weight.device) for s in self.config.decoder_state(batch))
+        return self._state(self.config.decoder_state(batch))
 
     def init_state(self, batch: int = 1) -> State:
-        """The round trip's stream state: the encoder's, then the decoder's."""
         return self.encoder_state(batch) + self.decoder_state(batch)
 
-    def _squash(self, spec: torch.Tensor) -> torch.Tensor:
-        """(B, T, n_bins, 2) -> magnitude-compressed (B, T // pool, pool * n_bins * 2)."""
-        mag = spec.pow(2).sum(-1, keepdim=True).clamp_min(1e-12)
-        x = spec * mag.pow((self.compress - 1.0) / 2.0)
-        b, t = x.shape[0], x.shape[1] // self.pool
-        return x[:, : t * self.pool].reshape(b, t, -1)
+    # analysis and synthesis
 
-    def _unsquash(self, y: torch.Tensor) -> torch.Tensor:
-        """Inverse of :meth:`_squash`: (B, T, pool * n_bins * 2) -> (B, T * pool, n_bins, 2)."""
-        x = y.reshape(y.shape[0], y.shape[1] * self.pool, self.n_bins, 2)
-        mag = x.pow(2).sum(-1, keepdim=True).clamp_min(1e-12)
-        return x * mag.pow((1.0 / self.compress - 1.0) / 2.0)
+    def analyse(self, x: torch.Tensor, history: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Samples (B, T * frame) after ``history`` (B, overlap) -> (log band RMS (B, T, bands), band-
+        normalised coefficients (B, T, frame), the new history)."""
+        c = self.config
+        signal = torch.cat([history, x], -1)
+        coefficients = signal.unfold(-1, c.frame + c.overlap, c.frame) @ self.basis
+        log_rms = 0.5 * torch.log(coefficients.pow(2) @ self.average + FLOOR)
+        return log_rms, coefficients * torch.exp(-log_rms @ self.expand), signal[:, signal.shape[-1] - c.overlap :]
 
-    def _encode_latent(self, spec: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        s1, s2 = state
-        x, s1 = self.enc1(self._squash(spec).transpose(1, 2), s1)
-        x, s2 = self.enc2(F.relu(x), s2)
-        return self.to_latent(F.relu(x).transpose(1, 2)), (s1, s2)
+    def synthesise(self, coefficients: torch.Tensor, tail: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Coefficients (B, T, frame), the last frame's ramp (B, overlap) -> (samples (B, T * frame), new ramp)."""
+        c = self.config
+        b, t = coefficients.shape[:2]
+        frames = coefficients @ self.basis.T  # (B, T, frame + overlap)
+        ramps = torch.cat([frames[..., c.frame :], frames.new_zeros(b, t, c.frame - c.overlap)], -1)
+        out = torch.cat([frames[..., : c.frame].reshape(b, -1), frames.new_zeros(b, c.frame)], -1)
+        out[:, c.frame :] += ramps.reshape(b, -1)
+        out[:, : c.overlap] += tail
+        return out[:, : t * c.frame], out[:, t * c.frame : t * c.frame + c.overlap]
 
-    def encode_chunk(self, spec: torch.Tensor, state: State, n: int) -> tuple[torch.Tensor, State]:
-        """(B, pool * T, n_bins, 2), encoder state, n quantizers -> codes (B, T, n) int64, new state."""
-        z, state = self._encode_latent(spec, state)
-        return self.rvq.encode(z, n), state
+    # the two ends
+
+    def encode_chunk(self, x: torch.Tensor, state: State, n: int) -> tuple[torch.Tensor, State]:
+        """Samples (B, T * frame), encoder state, n codes a frame -> codes (B, T, n) int64, new state."""
+        c = self.config
+        history, envelope = state
+        log_rms, shapes, history = self.analyse(x, history)
+        env_n, group_n = c.layout(n)
+        env_codes = []
+        for t in range(log_rms.shape[1]):  # closed loop: predict from what the decoder will have
+            prediction = c.envelope_memory * envelope
+            codes, q = rvq_search(log_rms[:, t] - self.envelope_mean - prediction, self.envelope_books, env_n, self.envelope_books_norms)
+            envelope = prediction + q
+            env_codes.append(codes)
+        b, t = shapes.shape[:2]
+        parts = [torch.stack(env_codes, 1)]
+        for i, ((lo, hi), g) in enumerate(zip(c.shape_groups, group_n)):
+            norms, part = getattr(self, f"shape_books{i}_norms"), shapes[..., lo:hi].reshape(b * t, -1)
+            part = part.abs() if c.magnitude_groups[i] else part
+            parts.append(rvq_search(part, self.shape_books(i), g, norms)[0].reshape(b, t, g))
+        return torch.cat(parts, -1), (history, envelope)
+
+    def decode_envelope(self, codes: torch.Tensor, envelope: torch.Tensor, env_n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Envelope codes (B, T, env_n) (< 0: lost), decoded envelope so far less its mean (B, bands)
+        -> decoded log band RMS less the mean (B, T, bands), the last one."""
+        c, out = self.config, []
+        q = rvq_sum(codes[..., :env_n], self.envelope_books)
+        lost = codes[..., 0] < 0
+        for t in range(codes.shape[1]):
+            coded = c.envelope_memory * envelope + q[:, t]
+            envelope = torch.where(lost[:, t, None], envelope + LOSS_DECAY, coded)
+            out.append(envelope)
+        return torch.stack(out, 1), envelope
+
+    def decoded_shapes(self, codes: torch.Tensor, n: int) -> torch.Tensor:
+        """Codes (B, T, n) -> the sum of the shape codebook entries (B, T, coded_bins); zero where lost."""
+        c = self.config
+        env_n, group_n = c.layout(n)
+        parts, start = [], env_n
+        for i, g in enumerate(group_n):
+            lo, hi = c.shape_groups[i]
+            parts.append(rvq_sum(codes[..., start : start + g], self.shape_books(i)) if g else codes.new_zeros((*codes.shape[:2], hi - lo), dtype=torch.float32))
+            start += g
+        return torch.cat(parts, -1) * (codes[..., :1] >= 0)
+
+    def layout_features(self, codes: torch.Tensor, n: int) -> torch.Tensor:
+        """(B, T, 1 + groups): the share of each part's codebooks that was sent; zero where lost."""
+        c = self.config
+        env_n, group_n = c.layout(n)
+        share = torch.tensor([env_n / c.envelope_stages] + [g / s for g, s in zip(group_n, c.group_stages)], device=codes.device)
+        return share * (codes[..., :1] >= 0)
+
+    def postfilter(self, shapes: torch.Tensor, envelope: torch.Tensor, layout: torch.Tensor, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Decoded shapes (B, T, coded_bins), envelope less mean (B, T, bands), layout features, GRU hidden
+        -> (estimated signed shapes (B, T, signed_bins), estimated magnitudes of all coefficients
+        (B, T, frame), new hidden)."""
+        h, hidden = self.gru(torch.tanh(self.inp(torch.cat([shapes, envelope, layout], -1))), hidden)
+        out, signed = self.out(h), self.config.signed_bins
+        return shapes[..., :signed] + out[..., :signed], torch.nn.functional.softplus(out[..., signed:]), hidden
+
+    def fill(self, estimate: torch.Tensor, magnitudes: torch.Tensor, frame_index: torch.Tensor) -> torch.Tensor:
+        """Estimated signed shapes (B, T, signed_bins) and magnitudes (B, T, frame) -> unit-energy bands
+        (B, T, frame): each coefficient's signed estimate (none above the signed bins) is topped up with
+        noise to its estimated magnitude, then each band is scaled to unit energy."""
+        c = self.config
+        shapes = torch.nn.functional.pad(estimate, (0, c.frame - c.signed_bins))
+        missing = (magnitudes.pow(2) - shapes.pow(2)).clamp_min(0.0).sqrt()
+        filled = shapes + missing * noise_signs(frame_index, c.frame)
+        return filled * (torch.rsqrt(filled.pow(2) @ self.average + 1e-12) @ self.expand)
 
     def decode_chunk(self, codes: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        """codes (B, T, n), decoder state -> spectrum (B, pool * T, n_bins, 2), new state."""
-        return self._decode_latent(self.rvq.decode(codes), state)
+        """Codes (B, T, n) (a frame of codes < 0: lost), decoder state -> samples (B, T * frame), new state."""
+        envelope, hidden, tail, count = state
+        n, t = codes.shape[-1], codes.shape[1]
+        envelopes, envelope = self.decode_envelope(codes, envelope, self.config.layout(n)[0])
+        estimate, magnitudes, hidden = self.postfilter(self.decoded_shapes(codes, n), envelopes, self.layout_features(codes, n), hidden)
+        frame_index = count[:, None] + torch.arange(t, device=codes.device)
+        coefficients = self.fill(estimate, magnitudes, frame_index) * torch.exp((envelopes + self.envelope_mean) @ self.expand)
+        samples, tail = self.synthesise(coefficients, tail)
+        return samples, (envelope, hidden, tail, count + t)
 
-    def _decode_latent(self, q: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        s3, s4 = state
-        x, s3 = self.dec1(F.relu(self.from_latent(q)).transpose(1, 2), s3)
-        x, s4 = self.gru(F.relu(x).transpose(1, 2), s4)
-        return self._unsquash(self.out(x)), (s3, s4)
-
-    def forward(self, spec: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Training pass: (B, T, n_bins, 2), n quantizers -> reconstructed spectrum, VQ loss."""
-        q, _, vq_loss = self.rvq(self._encode_latent(spec, self.encoder_state(spec.shape[0]))[0], n)
-        return self._decode_latent(q, self.decoder_state(spec.shape[0]))[0], vq_loss
+    def forward(self, x: torch.Tensor, n: int) -> torch.Tensor:
+        """Whole-signal round trip: samples (B, T * frame), n codes a frame -> decoded samples, ``overlap`` later."""
+        codes, _ = self.encode_chunk(x, self.encoder_state(x.shape[0]), n)
+        return self.decode_chunk(codes, self.decoder_state(x.shape[0]))[0]
 
     def step(self, frame: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        """Round trip of one codec frame at the set bitrate: (B, pool, n_bins, 2), state -> decoded, new state."""
+        """Round trip of one frame at the set bitrate: samples (B, frame), state -> decoded (B, frame), new state."""
         codes, sent = self.encode_chunk(frame, state[:2], self.active)
         out, received = self.decode_chunk(codes, state[2:])
         return out, sent + received
-
-
-class CodecEncoder(nn.Module):
-    """The sending end as a streaming model of its own: ``step`` (B, pool, n_bins, 2) spectrum frames
-    -> codes (B, 1, active) int64 at the codec's set bitrate; state: the encoder's."""
-
-    __jit_unused_properties__ = ["frame_shape"]
-
-    def __init__(self, codec: Codec):
-        super().__init__()
-        self.codec = codec
-
-    @property
-    def frame_shape(self) -> tuple[int, int, int]:
-        return self.codec.frame_shape
-
-    def init_state(self, batch: int = 1) -> State:
-        return self.codec.encoder_state(batch)
-
-    def step(self, frame: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        return self.codec.encode_chunk(frame, state, self.codec.active)
-
-
-class CodecDecoder(nn.Module):
-    """The receiving end as a streaming model of its own: ``step`` codes (B, 1, active) int64 ->
-    (B, pool, n_bins, 2) spectrum frames; state: the decoder's."""
-
-    __jit_unused_properties__ = ["frame_shape", "frame_dtype"]
-
-    def __init__(self, codec: Codec):
-        super().__init__()
-        self.codec = codec
-
-    @property
-    def frame_shape(self) -> tuple[int, int]:
-        return (1, self.codec.active)
-
-    @property
-    def frame_dtype(self) -> torch.dtype:
-        return torch.int64
-
-    def init_state(self, batch: int = 1) -> State:
-        return self.codec.decoder_state(batch)
-
-    def step(self, codes: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        return self.codec.decode_chunk(codes, state)

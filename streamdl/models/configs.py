@@ -122,43 +122,86 @@ class TaggerConfig:
 
 @dataclass(frozen=True)
 class CodecConfig:
-    stft: STFTConfig = field(default_factory=STFTConfig)
-    pool: int = 2  # STFT hops per codec frame (20 ms)
-    hidden: int = 256
-    latent: int = 32  # dimension of the quantized vectors (24 codebooks of 1024 x 32 floats: 3 MB)
+    """The speech codec: a low-overlap MDCT at 16 kHz (20 ms frames of 320 coefficients, 25 Hz apart;
+    window ramps of ``overlap`` samples), band energies coded predictively, band-normalised
+    coefficients below 4 kHz coded by residual vector quantization, noise filled above, and a
+    recurrent post-filter in the decoder. A frame is ``quantizers`` 10-bit codes; ``layouts`` says,
+    per code count (per bitrate), how many go to the envelope and to each shape group. Algorithmic
+    latency: one frame plus one window ramp, 25 ms.
+    """
+
+    sample_rate: int = 16000
+    frame: int = 320  # samples per frame and coefficients per frame (20 ms)
+    overlap: int = 80  # samples of each window ramp (5 ms)
+    band_edges: tuple[int, ...] = (0, 8, 16, 24, 32, 40, 48, 56, 64, 76, 88, 100, 112, 128, 144, 160, 192, 224, 256, 288, 320)
+    shape_groups: tuple[tuple[int, int], ...] = ((0, 64), (64, 160))  # coefficient ranges coded as shapes (0-1.6, 1.6-4 kHz)
     codebook_size: int = 1024  # 10 bits per code
-    quantizers: int = 24  # the most that are ever sent (12 kbps)
-    compress: float = 0.3  # magnitude compression of the spectra the networks see and produce
-    kernel: int = 3
+    envelope_stages: int = 4
+    group_stages: tuple[int, ...] = (12, 8)
+    layouts: tuple[tuple[int, int, tuple[int, ...]], ...] = ((6, 2, (4, 0)), (12, 3, (9, 0)), (24, 4, (12, 8)))  # (codes, envelope, groups)
+    envelope_memory: float = 0.5  # the envelope is predicted as this much of the last frame's (about its mean)
+    hidden: int = 192  # the post-filter's GRU
+    magnitude_groups: tuple[bool, ...] = (False, False)  # groups coded as magnitudes only (their signs are noise); after the signed ones
 
     @classmethod
     def from_dict(cls, d: dict) -> CodecConfig:
-        return cls(**{**d, "stft": STFTConfig(**d["stft"])})
+        return cls(**{**d, "band_edges": tuple(d["band_edges"]), "shape_groups": tuple(tuple(g) for g in d["shape_groups"]),
+                      "group_stages": tuple(d["group_stages"]), "layouts": tuple((n, e, tuple(g)) for n, e, g in d["layouts"]),
+                      **({"magnitude_groups": tuple(d["magnitude_groups"])} if "magnitude_groups" in d else {})})  # fmt: skip
+
+    @property
+    def bands(self) -> int:
+        return len(self.band_edges) - 1
+
+    @property
+    def coded_bins(self) -> int:
+        """Coefficients the shape groups cover (0 .. coded_bins); above them, noise is filled."""
+        return self.shape_groups[-1][1]
+
+    @property
+    def signed_bins(self) -> int:
+        """Coefficients coded with their signs (0 .. signed_bins), which the post-filter estimates as they are."""
+        return max((hi for (_, hi), magnitude in zip(self.shape_groups, self.magnitude_groups) if not magnitude), default=0)
 
     @property
     def bits_per_code(self) -> int:
         return (self.codebook_size - 1).bit_length()
 
-    def quantizers_for(self, kbps: float) -> int:
-        """How many quantizers a bitrate sends (kbps * 1000 / 50 frames / 10 bits)."""
-        n = round(kbps * 1000 / FRAMES_PER_SECOND / self.bits_per_code)
-        if not 1 <= n <= self.quantizers:
-            top = self.quantizers * self.bits_per_code * FRAMES_PER_SECOND / 1000
-            raise ValueError(f"{kbps:g} kbps is outside this codec's range ({self.bits_per_code * FRAMES_PER_SECOND / 1000:g} to {top:g} kbps)")
-        return n
+    @property
+    def quantizers(self) -> int:
+        """The most codes a frame carries (the highest bitrate)."""
+        return max(n for n, _, _ in self.layouts)
 
     @property
-    def frame_shape(self) -> tuple[int, int, int]:
-        """One step's input without the batch: ``pool`` STFT frames (pool, n_bins, 2)."""
-        return (self.pool, self.stft.n_bins, 2)
+    def latency_samples(self) -> int:
+        return self.frame + self.overlap
+
+    def quantizers_for(self, kbps: float) -> int:
+        """How many codes a frame carries at ``kbps`` (kbps * 1000 / 50 frames / 10 bits): one of ``layouts``."""
+        n = round(kbps * 1000 / FRAMES_PER_SECOND / self.bits_per_code)
+        if n not in (counts := [c for c, _, _ in self.layouts]):
+            rates = ", ".join(f"{c * self.bits_per_code * FRAMES_PER_SECOND / 1000:g}" for c in counts)
+            raise ValueError(f"{kbps:g} kbps is not a bitrate of this codec ({rates} kbps)")
+        return n
+
+    def layout(self, quantizers: int) -> tuple[int, tuple[int, ...]]:
+        """(envelope codes, codes per shape group) of a frame of ``quantizers`` codes."""
+        return next((e, g) for n, e, g in self.layouts if n == quantizers)
+
+    @property
+    def frame_shape(self) -> tuple[int]:
+        """One step's input without the batch: one frame of samples."""
+        return (self.frame,)
 
     def encoder_state(self, batch: int = 1) -> tuple[np.ndarray, ...]:
-        """The sending end's stream state: (conv1 inputs, conv2 inputs)."""
-        return _zeros((batch, self.pool * self.stft.n_bins * 2, self.kernel - 1), (batch, self.hidden, self.kernel - 1))
+        """The sending end's stream state: (the last ``overlap`` input samples, the decoded envelope
+        so far less its mean)."""
+        return _zeros((batch, self.overlap), (batch, self.bands))
 
     def decoder_state(self, batch: int = 1) -> tuple[np.ndarray, ...]:
-        """The receiving end's stream state: (conv inputs, GRU hidden)."""
-        return _zeros((batch, self.hidden, self.kernel - 1), (1, batch, self.hidden))
+        """The receiving end's stream state: (decoded envelope less its mean, post-filter GRU hidden,
+        the window ramp still to overlap-add, frames decoded so far: the noise generator's seed)."""
+        return _zeros((batch, self.bands), (1, batch, self.hidden), (batch, self.overlap), (batch,))
 
     def initial_state(self, batch: int = 1) -> tuple[np.ndarray, ...]:
         """The round trip's stream state: the encoder's, then the decoder's."""

@@ -1,8 +1,9 @@
 """Using the codec: files to ``.sdlc`` and back, and a live stage that plays the decoded round trip.
 
 Files are coded with the model's chunk functions over the whole signal (equal to frame-by-frame
-streaming, see the tests); the live stage runs the two ends' exported steps once per codec frame
-(two hops) and so delays the chain by one hop more: 30 ms algorithmic in all.
+streaming, see the tests). The live stage works on the chain's output samples, one hop at a time: it
+runs the round trip once per 20 ms frame and so delays the chain by a frame less a hop plus the
+window ramp (240 samples, 15 ms, at 10 ms hops); the codec's own algorithmic latency is 25 ms.
 """
 
 from __future__ import annotations
@@ -16,51 +17,39 @@ from streamdl.assets import shipped_model_path
 from streamdl.errors import StreamdlError
 from streamdl.io.bitstream import StreamInfo, read_stream, write_stream
 from streamdl.models.checkpoint import load_model
-from streamdl.models.codec import CodecDecoder, CodecEncoder
-from streamdl.models.spectrum import Spectrum
 from streamdl.stages.base import ModelStage
-
-
-def shipped_codec_path() -> Path:
-    """The shipped codec's weights; a clear error while none ships."""
-    if not shipped_model_path("codec").is_file():
-        raise StreamdlError("this streamdl ships no trained codec yet; train one with 'streamdl train codec' and pass --model FILE")
-    return shipped_model_path("codec")
 
 
 def load_codec(path: str | Path | None = None) -> torch.nn.Module:
     """The codec in ``path`` (a weights file or checkpoint), or the shipped one."""
-    return load_model(path or shipped_codec_path(), "codec")
+    return load_model(path or shipped_model_path("codec"), "codec")
 
 
 @torch.no_grad()
 def encode(model, x: np.ndarray, kbps: float) -> tuple[np.ndarray, StreamInfo]:
-    """Mono float32 (samples,) at the model's rate -> codes (frames, quantizers), header info."""
+    """Mono float32 (samples,) at 16 kHz -> codes (frames, quantizers), header info."""
     c = model.config
     try:
         n = c.quantizers_for(kbps)
     except ValueError as e:
         raise StreamdlError(str(e)) from None
-    frame, delay = c.pool * c.stft.hop, c.stft.delay_samples
-    padded = np.pad(np.asarray(x, np.float32), (0, delay + -(len(x) + delay) % frame))  # flush the analysis delay, whole frames
-    spec = Spectrum(c.stft).stft(torch.from_numpy(padded)[None])
-    codes = model.encode_chunk(spec, model.encoder_state(1), n)[0][0].numpy()
-    bitrate = n * c.bits_per_code * c.stft.sample_rate // frame
-    return codes, StreamInfo(c.stft.sample_rate, bitrate, c.bits_per_code, n, frame, len(codes), len(x))
+    padded = np.pad(np.asarray(x, np.float32), (0, -(len(x) + c.overlap) % c.frame + c.overlap))  # flush the ramp, whole frames
+    codes = model.encode_chunk(torch.from_numpy(padded)[None], model.encoder_state(1), n)[0][0].numpy()
+    bitrate = n * c.bits_per_code * c.sample_rate // c.frame
+    return codes, StreamInfo(c.sample_rate, bitrate, c.bits_per_code, n, c.frame, len(codes), len(x))
 
 
 @torch.no_grad()
 def decode(model, codes: np.ndarray, info: StreamInfo) -> np.ndarray:
-    """Codes (frames, quantizers) -> mono float32 (info.samples,), aligned with the encoded input."""
+    """Codes (frames, quantizers) (a frame of codes < 0: lost, concealed) -> mono float32 (info.samples,),
+    aligned with the encoded input."""
     c = model.config
-    if info.sample_rate != c.stft.sample_rate or info.bits != c.bits_per_code:
+    if info.sample_rate != c.sample_rate or info.bits != c.bits_per_code or info.frame_samples != c.frame:
         raise StreamdlError(f"this file was made by another codec ({info.sample_rate} Hz, {info.bits}-bit codes); decode it with that model")
-    if info.quantizers > c.quantizers:
-        raise StreamdlError(f"this file uses {info.quantizers} quantizers; the model has {c.quantizers}")
-    spec = model.decode_chunk(torch.from_numpy(codes)[None], model.decoder_state(1))[0]
-    y = Spectrum(c.stft).istft(spec)[0].numpy()
-    delay = c.stft.delay_samples
-    return np.clip(np.pad(y[delay:], (0, max(0, info.samples - len(y) + delay)))[: info.samples], -1.0, 1.0)
+    if info.quantizers not in [n for n, _, _ in c.layouts]:
+        raise StreamdlError(f"this file has {info.quantizers} codes a frame, which this codec does not make; decode it with the model that made it")
+    y = model.decode_chunk(torch.from_numpy(codes.astype(np.int64))[None], model.decoder_state(1))[0][0].numpy()
+    return np.clip(np.pad(y[c.overlap :], (0, max(0, info.samples - len(y) + c.overlap)))[: info.samples], -1.0, 1.0)
 
 
 def encode_file(model, x: np.ndarray, path: str | Path, kbps: float) -> StreamInfo:
@@ -75,49 +64,45 @@ def decode_file(model, path: str | Path) -> tuple[np.ndarray, StreamInfo]:
 
 
 class StreamingCodec(ModelStage):
-    """Spectral stage at 16 kHz: each STFT frame in, the decoded round trip out, ``pool - 1`` hops later.
+    """Signal stage at 16 kHz: ``hop`` output samples of the chain in, their decoded round trip out,
+    ``delay_samples`` later (a codec frame less a hop, plus the window ramp).
 
-    Frames are coded in groups of ``pool`` (a 20 ms codec frame of two hops by default): the sending
-    end's step turns a group into codes at ``kbps``, the receiving end's step turns them back into
-    frames. While a group fills, the stage plays the previous group's decoded frames, so it adds
-    exactly ``pool - 1`` hops of delay (10 ms by default; 30 ms algorithmic in all).
+    The chain's hops fill a 20 ms codec frame; when it is full, the round trip runs on it (the sending
+    end's codes at ``kbps`` go straight to the receiving end), and its output is played out a hop at a time.
     """
 
     kind = "codec"
 
-    def __init__(self, model=None, *, kbps: float = 6.0, device: str = "cpu", backend: str = "auto"):
+    def __init__(self, model=None, *, kbps: float = 6.0, hop: int = 160, device: str = "cpu", backend: str = "auto"):
         self.kbps = kbps
-        super().__init__(model, device=device, backend=backend)
-        self._encode, self._decode = self._steps
-        self.pool = self.config.pool
-        self.delay_hops = self.pool - 1  # the chain's output is this much later
-        self._frames = np.zeros((1, *self.config.frame_shape), np.float32)
+        if backend in ("onnx", "numba"):
+            raise StreamdlError(f"the codec runs on eager or torchscript, not {backend}")
+        super().__init__(model, device=device, backend="torchscript" if backend == "auto" else backend)  # its fastest, measured
+        self._step = self._steps[0]
+        frame = self.config.frame
+        if frame % hop:
+            raise StreamdlError(f"the codec's {frame}-sample frames do not split into hops of {hop} samples")
+        self.hop, self.pool = hop, frame // hop  # the round trip runs once every ``pool`` hops
+        self.delay_samples = frame - hop + self.config.overlap
         self.reset()
 
-    @classmethod
-    def shipped_model(cls) -> Path:
-        return shipped_codec_path()
-
     def step_modules(self) -> list:
-        """The two ends, exported at the chosen bitrate."""
+        """The round trip at the chosen bitrate."""
         try:
             self.model.set_bitrate(self.kbps)
         except ValueError as e:
             raise StreamdlError(str(e)) from None
-        return [CodecEncoder(self.model), CodecDecoder(self.model)]
+        return [self.model]
 
     def reset(self) -> None:
         super().reset()
         self._count = 0
-        self._decoded = np.zeros((self.pool, self.config.stft.n_bins), np.complex64)
-        self._out = np.zeros(self.config.stft.n_bins, np.complex64)
+        self._in = np.zeros((1, self.config.frame), np.float32)
+        self._out = np.zeros(self.config.frame, np.float32)
 
-    def __call__(self, spec: np.ndarray) -> np.ndarray:
-        self._frames[0, self._count] = spec.view(np.float32).reshape(-1, 2)
-        self._count += 1
-        if self._count == self.pool:
-            self._count = 0
-            codes = self._encode(self._frames)
-            self._decoded = np.ascontiguousarray(self._decode(codes)[0]).view(np.complex64)[..., 0]
-        self._out[:] = self._decoded[self._count]  # the frame pool - 1 hops back
-        return self._out
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self._in[0, self._count * self.hop : (self._count + 1) * self.hop] = x
+        self._count = (self._count + 1) % self.pool
+        if self._count == 0:
+            self._out = self._step(self._in)[0]
+        return self._out[self._count * self.hop : (self._count + 1) * self.hop]

@@ -113,11 +113,20 @@ class TaggerTrainConfig(LoopConfig):
 @dataclass(frozen=True)
 class CodecTrainConfig(LoopConfig):
     out_dir: str = option("runs/codec", "folder for last.pt, best.pt and log.jsonl", flag="--out")
+    batch_size: int = option(32, "examples per step")
     weight_decay: float = 0.0
     warmup_steps: int = 200
-    val_examples: int = 32
+    val_examples: int = 256
     patience: int = 20
     seconds: float = 2.0
-    rirs: int = 16
-    adversarial_from: int = option(2000, "steps of reconstruction-only training before the discriminators join (-1: never)")
-    kbps_choices: tuple[float, ...] = (3.0, 6.0, 12.0)  # quantizer dropout draws one per batch
+    codebook_windows: int = option(8000, "speech windows the codebooks are clustered from")
+    codebook_vectors: int = 150000  # shape vectors each shape codebook stage is clustered from
+    codebook_iters: int = 12  # k-means iterations per codebook
+    windows: int = option(6000, "speech windows the post-filter learns from, coded once")
+    loss_rate: float = 0.05  # frames dropped while the post-filter learns (packet-loss concealment)
+
+    def __post_init__(self):
+        super().__post_init__()
+        for name in ("codebook_windows", "codebook_vectors", "codebook_iters", "windows"):
+            check_between(self, name, 1, 1e9, "a count")
+        check_between(self, "loss_rate", 0.0, 0.5, "a share of frames")

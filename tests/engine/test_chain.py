@@ -65,24 +65,26 @@ def test_a_hook_on_every_part_sees_each_hop_in_order_and_changes_nothing():
     assert calls[:4] == ["stft", "function", "_Gain", "istft"]
 
 
-class _HoldsBack:
-    """A stage that plays each frame one hop late, and says so."""
+class _Delay:
+    """A signal stage that plays its input ``delay_samples`` late, and says so."""
 
-    delay_hops = 1
+    delay_samples = 37
 
     def __init__(self):
-        self.last = None
+        self.reset()
 
-    def __call__(self, spec):
-        out, self.last = (self.last if self.last is not None else np.zeros_like(spec)), spec.copy()
+    def __call__(self, x):
+        self.line = np.concatenate([self.line, x])
+        out, self.line = self.line[: len(x)], self.line[len(x) :]
         return out
 
     def reset(self):
-        self.last = None
+        self.line = np.zeros(self.delay_samples, np.float32)
 
 
-def test_a_stage_that_holds_hops_back_is_compensated():
+def test_a_signal_stage_runs_after_the_inverse_stft_and_its_delay_is_compensated():
     x = (0.1 * np.random.default_rng(2).standard_normal(1600)).astype(np.float32)
-    chain = Chain(stages=[_HoldsBack()])
-    assert chain.delay_samples == 320 and chain.algorithmic_latency_ms == 30.0
+    chain = Chain(signal_stages=[_Delay()])
+    assert chain.delay_samples == 160 + 37 and chain.algorithmic_latency_ms == 20.0 + 1000 * 37 / 16000
+    chain.enabled = False  # signal stages carry the sound: they run anyway, so the delay holds
     np.testing.assert_allclose(process_signal(chain, x), x, atol=1e-6)

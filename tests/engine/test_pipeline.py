@@ -23,10 +23,10 @@ def test_the_options_pick_the_stages_in_order():
 
 def test_the_numba_backend_runs_every_model_that_has_a_kernel_and_the_codec_on_its_fastest():
     torch.manual_seed(0)
-    chain = build_chain(ChainOptions(tag=True, codec=3, backend="numba"), models={"codec": Codec(CodecConfig(hidden=32, latent=8)).eval()})
-    assert [part.backend for part in chain.taps + chain.stages][:2] == ["numba", "numba"]
-    assert chain.named("codec").backend != "numba"
-    assert chain.delay_samples == 320  # the codec holds one hop back
+    chain = build_chain(ChainOptions(tag=True, codec=3, backend="numba"), models={"codec": Codec(CodecConfig(hidden=32)).eval()})
+    assert [part.backend for part in chain.taps + chain.stages] == ["numba", "numba"]
+    assert chain.named("codec") is chain.signal_stages[0] and chain.named("codec").backend == "torchscript"
+    assert chain.delay_samples == 160 + 240  # the STFT's, then the codec's frame less a hop plus its ramp
 
 
 def test_a_file_played_as_the_microphone_runs_on_the_clock_and_is_recorded_whole(tmp_path):

@@ -11,7 +11,7 @@ from streamdl.models.tagger import Tagger
 
 
 @pytest.mark.parametrize("model", [Denoiser(DenoiserConfig(noise_floor=True, df_order=5)), Tagger(TaggerConfig()),
-                                   Tagger(TaggerConfig(arch="attention")), Codec(CodecConfig(hidden=32, latent=8))],
+                                   Tagger(TaggerConfig(arch="attention")), Codec(CodecConfig(hidden=32))],
                          ids=["denoiser", "crnn", "attention", "codec"])  # fmt: skip
 def test_the_model_state_is_the_configs(model):
     for batch in (1, 3):
