@@ -45,7 +45,7 @@ def build_chain(options: ChainOptions = ChainOptions(), *, taps: list[Tap] = (),
     if options.codec:
         from streamdl.stages.codec import StreamingCodec
 
-        backend = "auto" if options.backend in ("numba", "onnx") else options.backend  # runtimes the codec lacks: its fastest instead
+        backend = "auto" if options.backend == "onnx" else options.backend  # a runtime the codec lacks: its fastest instead
         signal_stages.append(StreamingCodec(models["codec"], kbps=options.codec, device=options.device, backend=backend))
     return Chain(stages=stages, taps=chain_taps, output_taps=list(output_taps), signal_stages=signal_stages)
 

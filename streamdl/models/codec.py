@@ -26,39 +26,16 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch import nn
 
+from streamdl.dsp.mdct import band_matrices, mdct_basis
 from streamdl.models.configs import CodecConfig
 
 State = tuple[torch.Tensor, ...]
 LOSS_DECAY = math.log(0.8)  # a lost frame's envelope: the last one, 2 dB quieter
 FLOOR = 1e-9  # power floor of a band (silence)
 FLAT = math.log(math.e - 1.0)  # softplus(FLAT) = 1: the magnitude head's starting point
-
-
-def mdct_basis(frame: int, overlap: int) -> np.ndarray:
-    """(frame + overlap, frame) float32: windowed MDCT analysis, columns orthonormal under overlap-add.
-
-    The window rises over ``overlap`` samples (a sine ramp), stays at one, and falls the same way:
-    the non-zero part of a 2 * frame MDCT window, so ``signal_window @ basis`` gives the coefficients
-    and ``coefficients @ basis.T``, overlap-added ``frame`` apart, gives the signal back.
-    """
-    n, ramp = frame, overlap
-    rise = np.sin(np.pi / (2 * ramp) * (np.arange(ramp) + 0.5))
-    window = np.concatenate([rise, np.ones(n - ramp), rise[::-1]])
-    t = np.arange(n + ramp)[:, None] + (n - ramp) / 2  # position in the full 2n-sample MDCT frame
-    k = np.arange(n)[None, :]
-    return (np.cos(np.pi / n * (t + 0.5 + n / 2) * (k + 0.5)) * window[:, None] * np.sqrt(2 / n)).astype(np.float32)
-
-
-def band_matrices(edges: tuple[int, ...], bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """(bins, bands) averaging matrix and (bands, bins) 0/1 expansion matrix of the bands ``edges``."""
-    expand = np.zeros((len(edges) - 1, bins), np.float32)
-    for j, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
-        expand[j, a:b] = 1.0
-    return (expand / expand.sum(1, keepdims=True)).T.copy(), expand
 
 
 def rvq_search(x: torch.Tensor, books: torch.Tensor, n: int, norms: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -75,11 +52,10 @@ def rvq_search(x: torch.Tensor, books: torch.Tensor, n: int, norms: torch.Tensor
 
 
 def rvq_sum(codes: torch.Tensor, books: torch.Tensor) -> torch.Tensor:
-    """codes (..., n), codebooks (S, K, D) -> the sum of the chosen entries (..., D)."""
-    out = codes.new_zeros((*codes.shape[:-1], books.shape[-1]), dtype=books.dtype)
-    for k in range(codes.shape[-1]):
-        out = out + books[k][codes[..., k].clamp_min(0)]
-    return out
+    """codes (..., n), codebooks (S, K, D) -> the sum of the chosen entries (..., D), in one gather."""
+    n, size = codes.shape[-1], books.shape[1]
+    rows = codes.clamp_min(0) + torch.arange(n, device=codes.device) * size  # entry j of codebook k: row k * size + j
+    return books[:n].reshape(n * size, -1)[rows].sum(-2)
 
 
 def noise_signs(frame_index: torch.Tensor, bins: int) -> torch.Tensor:
@@ -114,11 +90,7 @@ class Codec(nn.Module):
         nn.init.zeros_(self.out.weight)  # an untrained post-filter passes the decoded shapes through, magnitudes flat
         nn.init.constant_(self.out.bias, 0.0)
         nn.init.constant_(self.out.bias[c.signed_bins :], FLAT)
-        self.active = c.layouts[len(c.layouts) // 2][0]  # codes ``step`` sends (the middle bitrate: 6 kbps); see set_bitrate
-
-    def set_bitrate(self, kbps: float) -> None:
-        """Choose what ``step`` sends (3, 6 or 12 kbps)."""
-        self.active = self.config.quantizers_for(kbps)
+        self.active = c.layouts[len(c.layouts) // 2][0]  # codes a frame ``step`` sends: the middle bitrate (6 kbps) unless set
 
     @property
     def frame_shape(self) -> tuple[int]:

@@ -58,7 +58,7 @@ class ModelStage:
 
             arrays = numpy_arrays(self.model)
         try:
-            return [KernelStep(kernel_for(self.config)(self.config, arrays))]
+            return [KernelStep(kernel_for(self.config)(self.config, arrays, **self.kernel_options()))]
         except StreamdlError as e:  # arrays that do not fit the config: say which file
             raise StreamdlError(f"{self._origin}: {e}") from None
 
@@ -81,6 +81,10 @@ class ModelStage:
     def shipped_model(cls) -> Path:
         """The package's trained model file of this stage's kind."""
         return shipped_model_path(cls.kind)
+
+    def kernel_options(self) -> dict:
+        """What this stage's kernel is built with besides the config and the weights (the codec: its bitrate)."""
+        return {}
 
     def step_modules(self) -> list:
         """The PyTorch modules whose steps this stage runs on a backend other than a kernel (the model

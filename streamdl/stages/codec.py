@@ -2,8 +2,9 @@
 
 Files are coded with the model's chunk functions over the whole signal (equal to frame-by-frame
 streaming, see the tests). The live stage works on the chain's output samples, one hop at a time: it
-runs the round trip once per 20 ms frame and so delays the chain by a frame less a hop plus the
-window ramp (240 samples, 15 ms, at 10 ms hops); the codec's own algorithmic latency is 25 ms.
+runs the round trip once per 20 ms frame (on the CPU as one Numba kernel, without PyTorch) and so
+delays the chain by a frame less a hop plus the window ramp (240 samples, 15 ms, at 10 ms hops); the
+codec's own algorithmic latency is 25 ms.
 """
 
 from __future__ import annotations
@@ -11,21 +12,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from streamdl.assets import shipped_model_path
 from streamdl.errors import StreamdlError
 from streamdl.io.bitstream import StreamInfo, read_stream, write_stream
-from streamdl.models.checkpoint import load_model
 from streamdl.stages.base import ModelStage
 
 
-def load_codec(path: str | Path | None = None) -> torch.nn.Module:
-    """The codec in ``path`` (a weights file or checkpoint), or the shipped one."""
+def load_codec(path: str | Path | None = None):
+    """The codec in ``path`` (a weights file or checkpoint), or the shipped one, as a PyTorch model (files
+    are coded with PyTorch; the live stage needs it only off the CPU kernel)."""
+    from streamdl.models.checkpoint import load_model
+
     return load_model(path or shipped_model_path("codec"), "codec")
 
 
-@torch.no_grad()
 def encode(model, x: np.ndarray, kbps: float) -> tuple[np.ndarray, StreamInfo]:
     """Mono float32 (samples,) at 16 kHz -> codes (frames, quantizers), header info."""
     c = model.config
@@ -33,13 +34,15 @@ def encode(model, x: np.ndarray, kbps: float) -> tuple[np.ndarray, StreamInfo]:
         n = c.quantizers_for(kbps)
     except ValueError as e:
         raise StreamdlError(str(e)) from None
+    import torch
+
     padded = np.pad(np.asarray(x, np.float32), (0, -(len(x) + c.overlap) % c.frame + c.overlap))  # flush the ramp, whole frames
-    codes = model.encode_chunk(torch.from_numpy(padded)[None], model.encoder_state(1), n)[0][0].numpy()
+    with torch.no_grad():
+        codes = model.encode_chunk(torch.from_numpy(padded)[None], model.encoder_state(1), n)[0][0].numpy()
     bitrate = n * c.bits_per_code * c.sample_rate // c.frame
     return codes, StreamInfo(c.sample_rate, bitrate, c.bits_per_code, n, c.frame, len(codes), len(x))
 
 
-@torch.no_grad()
 def decode(model, codes: np.ndarray, info: StreamInfo) -> np.ndarray:
     """Codes (frames, quantizers) (a frame of codes < 0: lost, concealed) -> mono float32 (info.samples,),
     aligned with the encoded input."""
@@ -48,7 +51,10 @@ def decode(model, codes: np.ndarray, info: StreamInfo) -> np.ndarray:
         raise StreamdlError(f"this file was made by another codec ({info.sample_rate} Hz, {info.bits}-bit codes); decode it with that model")
     if info.quantizers not in [n for n, _, _ in c.layouts]:
         raise StreamdlError(f"this file has {info.quantizers} codes a frame, which this codec does not make; decode it with the model that made it")
-    y = model.decode_chunk(torch.from_numpy(codes.astype(np.int64))[None], model.decoder_state(1))[0][0].numpy()
+    import torch
+
+    with torch.no_grad():
+        y = model.decode_chunk(torch.from_numpy(codes.astype(np.int64))[None], model.decoder_state(1))[0][0].numpy()
     return np.clip(np.pad(y[c.overlap :], (0, max(0, info.samples - len(y) + c.overlap)))[: info.samples], -1.0, 1.0)
 
 
@@ -75,9 +81,9 @@ class StreamingCodec(ModelStage):
 
     def __init__(self, model=None, *, kbps: float = 6.0, hop: int = 160, device: str = "cpu", backend: str = "auto"):
         self.kbps = kbps
-        if backend in ("onnx", "numba"):
-            raise StreamdlError(f"the codec runs on eager or torchscript, not {backend}")
-        super().__init__(model, device=device, backend="torchscript" if backend == "auto" else backend)  # its fastest, measured
+        if backend == "onnx":
+            raise StreamdlError("the codec runs on numba, eager or torchscript, not onnx")
+        super().__init__(model, device=device, backend=backend)
         self._step = self._steps[0]
         frame = self.config.frame
         if frame % hop:
@@ -86,12 +92,18 @@ class StreamingCodec(ModelStage):
         self.delay_samples = frame - hop + self.config.overlap
         self.reset()
 
-    def step_modules(self) -> list:
-        """The round trip at the chosen bitrate."""
+    def kernel_options(self) -> dict:
+        return {"quantizers": self._quantizers()}
+
+    def _quantizers(self) -> int:
         try:
-            self.model.set_bitrate(self.kbps)
+            return self.config.quantizers_for(self.kbps)
         except ValueError as e:
             raise StreamdlError(str(e)) from None
+
+    def step_modules(self) -> list:
+        """The round trip at the chosen bitrate."""
+        self.model.active = self._quantizers()
         return [self.model]
 
     def reset(self) -> None:

@@ -126,3 +126,4 @@ def test_torchscript_equals_eager():
     model, x = _model(), _signal(batch=1, seed=2)
     model.active = 4
     assert_export_equals_eager(model, [x[:, 320 * t : 320 * (t + 1)] for t in range(6)], "torchscript")
+

@@ -48,7 +48,7 @@ def test_unsupported_bitrate_and_foreign_streams_are_clear_errors(model):
         decode(model, codes[:, :5], StreamInfo(**{**info.__dict__, "quantizers": 5}))
 
 
-@pytest.mark.parametrize("backend", ["eager", "torchscript"])
+@pytest.mark.parametrize("backend", ["numba", "eager", "torchscript"])
 def test_live_stage_plays_the_round_trip_and_the_chain_compensates_its_delay(model, backend):
     x = _speechlike(8000)
     chain = Chain(signal_stages=[StreamingCodec(model, kbps=2.4, backend=backend)])
@@ -59,7 +59,7 @@ def test_live_stage_plays_the_round_trip_and_the_chain_compensates_its_delay(mod
 
 
 def test_live_stage_refuses_onnx(model):
-    with pytest.raises(StreamdlError, match="eager or torchscript"):
+    with pytest.raises(StreamdlError, match="numba, eager or torchscript"):
         StreamingCodec(model, kbps=2.4, backend="onnx")
 
 

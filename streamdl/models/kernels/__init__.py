@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from streamdl.models.kernels.codec import CodecKernel
 from streamdl.models.kernels.denoiser import DenoiserKernel
 from streamdl.models.kernels.ops import StepKernel, numpy_state
 from streamdl.models.kernels.tagger import TaggerKernel
 
-KERNELS: tuple[type[StepKernel], ...] = (DenoiserKernel, TaggerKernel)
+KERNELS: tuple[type[StepKernel], ...] = (DenoiserKernel, TaggerKernel, CodecKernel)
 
 __all__ = ["KERNELS", "KernelStep", "StepKernel", "kernel_for", "numpy_state"]
 
 
 def kernel_for(config) -> type[StepKernel] | None:
-    """The kernel class that runs the step of the model ``config`` describes (denoisers, CRNN taggers), or None."""
+    """The kernel class that runs the step of the model ``config`` describes (denoisers, CRNN taggers, codecs), or None."""
     return next((kernel for kernel in KERNELS if kernel.supports(config)), None)
 
 

@@ -37,5 +37,5 @@ def test_kernel_equals_eager_on_the_shipped_weights():
 
 
 def test_the_attention_tagger_has_no_kernel():
-    with pytest.raises(StreamdlError, match="CRNN taggers only"):
+    with pytest.raises(StreamdlError, match="CRNN taggers and codecs only"):
         step_function(_model("attention"), "numba")
