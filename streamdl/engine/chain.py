@@ -82,7 +82,7 @@ class Chain:
         return out
 
     def instrument(self, wrap: Callable[[str, Part], Part]) -> None:
-        """Put every part (the STFT, each tap, each stage, each output tap, the inverse STFT) behind
+        """Put every part (the STFT, each tap, each stage, each output tap, the inverse STFT, each signal stage) behind
         ``wrap(name, part)``, which returns what :meth:`process` calls instead: a hook for timing
         (``streamdl bench``) or tracing that leaves :meth:`process` itself as it is. A wrapper should
         pass other attributes (``reset``) through to its part."""

@@ -14,7 +14,7 @@ from streamdl.models.weights import is_weights_file, read_weights
 class ModelStage:
     """Base of :class:`~streamdl.stages.denoiser.StreamingDenoiser`, :class:`~streamdl.stages.tagger.StreamingTagger`
     and :class:`~streamdl.stages.codec.StreamingCodec`: a chain calls a stage once per hop with one STFT
-    frame, complex64 (n_bins,).
+    frame, complex64 (n_bins,), or, for a signal stage (the codec), with the hop's float32 samples.
 
     Args:
         model: a PyTorch model, a model file (a weights file, ``.npz``, or a training checkpoint,
