@@ -194,13 +194,13 @@ def test_a_microphone_that_goes_away_leaves_silence_and_is_picked_up_when_it_ret
     stack = own_pipewire
     tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(120 * 48000) / 48000)).astype(np.float32)
     sf.write(tmp_path / "tone.wav", tone, 48000, subtype="FLOAT")
-    player = subprocess.Popen(["pw-play", str(tmp_path / "tone.wav")], env=stack.env)
-    stack.pactl("set-source-mute", "auto_null.monitor", "1")  # the tone plays on the dummy output too: not a microphone
+    # linked only by hand, into the microphone: unplugged, the tone reaches no source (the new default stays silent)
+    player = subprocess.Popen(["pw-play", "-P", "{ node.autoconnect = false }", str(tmp_path / "tone.wav")], env=stack.env)
     def plug_in() -> str:
         index = stack.pactl("load-module", "module-null-sink", "media.class=Audio/Source/Virtual", "sink_name=mic", "channel_map=mono").strip()
         stack.pactl("set-default-source", "mic")
         time.sleep(0.5)
-        subprocess.run(["pw-link", "pw-play:output_FL", "mic:input_MONO"], env=stack.env, capture_output=True)
+        subprocess.run(["pw-link", "pw-play:output_MONO", "mic:input_MONO"], env=stack.env, capture_output=True)
         return index
 
     proc = None
