@@ -70,13 +70,14 @@ def streamdl_cost(model, kbps: float, frames: int, times: list[float]) -> None:
         times.append(time.perf_counter() - t0)
 
 
-def lost_frames(codes: np.ndarray, info, loss: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(codes with a random ``loss`` share of frames marked lost (-1), the 0/1 mask of samples those frames decode to)."""
+def lost_frames(codes: np.ndarray, info, loss: float, seed: int, ramp: int) -> tuple[np.ndarray, np.ndarray]:
+    """(codes with a random ``loss`` share of frames marked lost (-1), the 0/1 mask of samples those frames
+    decode to: a frame's samples come out ``ramp`` samples late)."""
     lost = np.random.default_rng(seed).random(len(codes)) < loss
-    mask = np.ones(len(codes) * info.frame_samples + 80, np.float32)  # a frame's samples come out a ramp (80) late
+    mask = np.ones(len(codes) * info.frame_samples + ramp, np.float32)
     for t in np.flatnonzero(lost):
         mask[t * info.frame_samples : (t + 1) * info.frame_samples] = 0.0
-    return np.where(lost[:, None], -1, codes), mask[80 : 80 + info.samples]
+    return np.where(lost[:, None], -1, codes), mask[ramp : ramp + info.samples]
 
 
 def file_kbps(codes: np.ndarray, info, path) -> float:
@@ -112,7 +113,7 @@ def main() -> None:
                 else:
                     codes, info = encode(model, x, kbps)
                     sizes.append(file_kbps(codes, info, tmp))
-                    lossy, mask = lost_frames(codes, info, args.loss, seed=i) if name != "streamdl" else (codes, 1.0)
+                    lossy, mask = lost_frames(codes, info, args.loss, seed=i, ramp=model.config.overlap) if name != "streamdl" else (codes, 1.0)
                     y = decode(model, lossy if name == "concealed" else codes, info) * (mask if name == "silence" else 1.0)
                 scores.append(score(x, y, RATE))
             if name == "streamdl":

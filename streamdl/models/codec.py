@@ -38,14 +38,18 @@ FLOOR = 1e-9  # power floor of a band (silence)
 FLAT = math.log(math.e - 1.0)  # softplus(FLAT) = 1: the magnitude head's starting point
 
 
+def nearest(x: torch.Tensor, book: torch.Tensor, norms: torch.Tensor | None = None) -> torch.Tensor:
+    """Index of the entry of ``book`` (K, D), whose squared norms (K,) may be given, nearest to each row of x (M, D) -> (M,)."""
+    return torch.addmm(book.pow(2).sum(-1) if norms is None else norms, x, book.T, alpha=-2.0).argmin(-1)
+
+
 def rvq_search(x: torch.Tensor, books: torch.Tensor, n: int, norms: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Residual VQ of x (M, D) with the first n codebooks (S, K, D), whose squared norms (S, K) may be
     given -> (codes (M, n), quantized (M, D))."""
     residual, codes = x, []
-    norms = books.pow(2).sum(-1) if norms is None else norms
     for k in range(n):
         book = books[k]
-        idx = torch.addmm(norms[k], residual, book.T, alpha=-2.0).argmin(-1)
+        idx = nearest(residual, book, None if norms is None else norms[k])
         residual = residual - book[idx]
         codes.append(idx)
     return torch.stack(codes, -1) if codes else x.new_zeros((len(x), 0), dtype=torch.long), x - residual
@@ -90,7 +94,7 @@ class Codec(nn.Module):
         nn.init.zeros_(self.out.weight)  # an untrained post-filter passes the decoded shapes through, magnitudes flat
         nn.init.constant_(self.out.bias, 0.0)
         nn.init.constant_(self.out.bias[c.signed_bins :], FLAT)
-        self.active = c.layouts[len(c.layouts) // 2][0]  # codes a frame ``step`` sends: the middle bitrate (6 kbps) unless set
+        self.active = c.default_quantizers  # codes a frame ``step`` sends, unless set
 
     @property
     def frame_shape(self) -> tuple[int]:

@@ -173,6 +173,11 @@ class CodecConfig:
         return max(n for n, _, _ in self.layouts)
 
     @property
+    def default_quantizers(self) -> int:
+        """Codes a frame when no bitrate is asked for: the middle layout's (6 kbps)."""
+        return self.layouts[len(self.layouts) // 2][0]
+
+    @property
     def latency_samples(self) -> int:
         return self.frame + self.overlap
 

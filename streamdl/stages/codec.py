@@ -27,13 +27,18 @@ def load_codec(path: str | Path | None = None):
     return load_model(path or shipped_model_path("codec"), "codec")
 
 
+def quantizers_for(config, kbps: float) -> int:
+    """Codes a frame at ``kbps``; a one-line error for a bitrate the codec does not have."""
+    try:
+        return config.quantizers_for(kbps)
+    except ValueError as e:
+        raise StreamdlError(str(e)) from None
+
+
 def encode(model, x: np.ndarray, kbps: float) -> tuple[np.ndarray, StreamInfo]:
     """Mono float32 (samples,) at 16 kHz -> codes (frames, quantizers), header info."""
     c = model.config
-    try:
-        n = c.quantizers_for(kbps)
-    except ValueError as e:
-        raise StreamdlError(str(e)) from None
+    n = quantizers_for(c, kbps)
     import torch
 
     padded = np.pad(np.asarray(x, np.float32), (0, -(len(x) + c.overlap) % c.frame + c.overlap))  # flush the ramp, whole frames
@@ -93,17 +98,11 @@ class StreamingCodec(ModelStage):
         self.reset()
 
     def kernel_options(self) -> dict:
-        return {"quantizers": self._quantizers()}
-
-    def _quantizers(self) -> int:
-        try:
-            return self.config.quantizers_for(self.kbps)
-        except ValueError as e:
-            raise StreamdlError(str(e)) from None
+        return {"quantizers": quantizers_for(self.config, self.kbps)}
 
     def step_modules(self) -> list:
         """The round trip at the chosen bitrate."""
-        self.model.active = self._quantizers()
+        self.model.active = quantizers_for(self.config, self.kbps)
         return [self.model]
 
     def reset(self) -> None:

@@ -20,7 +20,7 @@ import torch
 
 from streamdl.data.mixing import Pool
 from streamdl.models.checkpoint import read_model_file
-from streamdl.models.codec import Codec
+from streamdl.models.codec import Codec, nearest
 from streamdl.models.configs import CodecConfig
 from streamdl.training.configs import CodecTrainConfig
 from streamdl.training.loop import device_of, fit, starting_model
@@ -32,7 +32,7 @@ def kmeans(x: torch.Tensor, size: int, iters: int, gen: torch.Generator) -> torc
     """``size`` centroids (size, D) of x (M, D): Lloyd's iterations from random rows; an empty cluster restarts on a random row."""
     centroids = x[torch.randperm(len(x), generator=gen)[:size]].clone()
     for _ in range(iters):
-        idx = torch.addmm(centroids.pow(2).sum(1), x, centroids.T, alpha=-2.0).argmin(1)
+        idx = nearest(x, centroids)
         sums = torch.zeros_like(centroids).index_add_(0, idx, x)
         counts = torch.bincount(idx, minlength=size).to(x.dtype)[:, None]
         restart = x[torch.randint(len(x), (size,), generator=gen)]
@@ -45,7 +45,7 @@ def residual_kmeans(x: torch.Tensor, stages: int, size: int, iters: int, gen: to
     books, residual = [], x.clone()
     for _ in range(stages):
         book = kmeans(residual, size, iters, gen)
-        residual -= book[torch.addmm(book.pow(2).sum(1), residual, book.T, alpha=-2.0).argmin(1)]
+        residual -= book[nearest(residual, book)]
         books.append(book)
     return torch.stack(books)
 

@@ -28,7 +28,7 @@ class CodecKernel(StepKernel):
 
     def __init__(self, config: CodecConfig, arrays: dict[str, np.ndarray], quantizers: int | None = None):
         c = config
-        n = quantizers or c.layouts[len(c.layouts) // 2][0]  # the model's own default: the middle bitrate
+        n = quantizers or c.default_quantizers
         env_n, group_n = c.layout(n)
         get = lambda name, *shape: array(arrays, name, shape)  # noqa: E731
         average, expand = band_matrices(c.band_edges, c.frame)
