@@ -1,4 +1,4 @@
-"""``streamdl denoise``, ``streamdl tag`` and ``streamdl warmup``: the shipped models on recordings."""
+"""``streamdl denoise``, ``streamdl restore``, ``streamdl tag`` and ``streamdl warmup``: the shipped models on recordings."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from streamdl.engine.options import ChainOptions
 from streamdl.errors import StreamdlError
 
 DENOISER_OPTIONS = ("model", "attenuation_limit", "mix", "device", "backend")
+RESTORER_OPTIONS = ("restorer_model", "device", "backend")
 TAGGER_OPTIONS = ("tagger_model", "device", "backend")
 
 
@@ -20,17 +21,26 @@ def print_event(event: dict, as_json: bool, prefix: str = "") -> None:
     print(json.dumps(event) if as_json else prefix + describe(event), flush=True)
 
 
-def cmd_denoise(args) -> None:
+def _process(args, command: str, options: ChainOptions) -> None:
+    """``streamdl denoise`` / ``restore``: the chain of ``options`` over a file or a folder, each output named after its input."""
     from streamdl.assets import sample_path
     from streamdl.engine.files import process_files
     from streamdl.engine.pipeline import build_chain
 
     inputs = Path(args.input) if args.input else sample_path()
-    output = Path(args.output) if args.output else Path(f"{inputs.stem}_denoised.wav")
+    output = Path(args.output) if args.output else Path(f"{inputs.stem}_{command}d.wav")
     if inputs.is_dir() and not args.output:
-        raise StreamdlError("a folder of inputs needs an output folder: streamdl denoise IN_DIR OUT_DIR")
-    for path in process_files(build_chain(settings_from(ChainOptions, args)), inputs, output, quiet=args.quiet):
+        raise StreamdlError(f"a folder of inputs needs an output folder: streamdl {command} IN_DIR OUT_DIR")
+    for path in process_files(build_chain(options), inputs, output, quiet=args.quiet):
         print(f"wrote {path}")
+
+
+def cmd_denoise(args) -> None:
+    _process(args, "denoise", settings_from(ChainOptions, args))
+
+
+def cmd_restore(args) -> None:
+    _process(args, "restore", settings_from(ChainOptions, args, denoise=False, restore=True))
 
 
 def cmd_tag(args) -> None:
@@ -74,6 +84,13 @@ def add_commands(sub) -> None:
     add_options(p, ChainOptions, DENOISER_OPTIONS)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_denoise)
+
+    p = sub.add_parser("restore", help="restore damaged speech files: rebuild the high band of band-limited speech (telephone, voice messages)")
+    p.add_argument("input", help="audio file or folder")
+    p.add_argument("output", nargs="?", help="output file or folder (default: INPUT_restored.wav here)")
+    add_options(p, ChainOptions, RESTORER_OPTIONS)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("tag", help="tag sounds in audio files: clip scores and timed events")
     p.add_argument("input", nargs="?", help="audio file or folder (default: the bundled sample)")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamdl.cli.options import add_options, settings_from
 from streamdl.errors import StreamdlError
-from streamdl.training.configs import CodecTrainConfig, DenoiserTrainConfig, TaggerTrainConfig
+from streamdl.training.configs import CodecTrainConfig, DenoiserTrainConfig, RestorerTrainConfig, TaggerTrainConfig
 
 
 def _finish_training(path: Path) -> None:
@@ -25,9 +25,10 @@ def _finish_training(path: Path) -> None:
 
 
 def cmd_train(args) -> None:
-    from streamdl.training import codec, denoiser, tagger
+    from streamdl.training import codec, denoiser, restorer, tagger
 
-    train = {"denoiser": denoiser.train_denoiser, "tagger": tagger.train_tagger, "codec": codec.train_codec}[args.model]
+    train = {"denoiser": denoiser.train_denoiser, "tagger": tagger.train_tagger, "codec": codec.train_codec,
+             "restorer": restorer.train_restorer}[args.model]  # fmt: skip
     _finish_training(train(settings_from(args.settings, args), resume=args.resume))
 
 
@@ -64,7 +65,8 @@ def add_commands(sub) -> None:
 
     train = sub.add_parser("train", help="train a model").add_subparsers(dest="model", required=True)
     for kind, settings, what in (("denoiser", DenoiserTrainConfig, "the causal denoiser"), ("tagger", TaggerTrainConfig, "the streaming sound tagger"),
-                                 ("codec", CodecTrainConfig, "the streaming speech codec (reconstruction, then adversarial)")):  # fmt: skip
+                                 ("codec", CodecTrainConfig, "the streaming speech codec (reconstruction, then adversarial)"),
+                                 ("restorer", RestorerTrainConfig, "the speech restorer (band-limited speech; spectral, then adversarial)")):  # fmt: skip
         p = train.add_parser(kind, help=f"train {what} on a corpus")
         add_options(p, settings)
         p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")

@@ -34,3 +34,13 @@ class SceneConfig:
     p_lowpass: float = 0.15
     p_synthetic: float = 0.25  # synthetic wind, alarms, babble, water and traffic instead of recorded clips
     speed: tuple[float, float] = (0.85, 1.18)  # range of the factor that resamples half the layers, pitch and pace together
+
+
+@dataclass(frozen=True)
+class DamageConfig:
+    sample_rate: int = 16000
+    seconds: float = 3.0  # length of each pair
+    level_db: tuple[float, float] = (-38.0, -14.0)  # RMS of the clean speech, dBFS
+    p_clean: float = 0.15  # pairs left undamaged (teach the model to leave whole speech alone)
+    p_telephone: float = 0.3  # of the damaged: a telephone channel (300-3400 Hz, G.711 mu-law at 8 kHz)
+    cutoff_hz: tuple[float, float] = (3400.0, 7000.0)  # the others: low-passed by a resampler at a cutoff in this range

@@ -23,25 +23,28 @@ from streamdl.engine.live import LiveEngine
 from streamdl.engine.options import ChainOptions, LiveOptions
 from streamdl.errors import StreamdlError
 from streamdl.stages.denoiser import StreamingDenoiser
+from streamdl.stages.restorer import StreamingRestorer
 from streamdl.stages.tagger import StreamingTagger
 
 
 def build_chain(options: ChainOptions = ChainOptions(), *, taps: list[Tap] = (), output_taps: list[Tap] = (),
                 models: dict | None = None) -> Chain:  # fmt: skip
-    """The chain ``options`` describe: the tagger (a tap on the input), then the denoiser, then the codec.
+    """The chain ``options`` describe: the tagger (a tap on the input), then the denoiser, the restorer, the codec.
 
     ``taps`` and ``output_taps`` join the chain's own (spectrum monitors, say); ``models`` gives a
-    stage kind ("denoiser", "tagger", "codec") a PyTorch model instead of the options' file or the shipped one.
+    stage kind ("denoiser", "restorer", "tagger", "codec") a PyTorch model instead of the options' file or the shipped one.
     Stages are named by their kind: ``chain.named("tagger")``.
     """
-    models = {"denoiser": options.model or None, "tagger": options.tagger_model or None, "codec": options.codec_model or None,
-              **(models or {})}  # a stage given no model loads the shipped one  # fmt: skip
+    models = {"denoiser": options.model or None, "restorer": options.restorer_model or None, "tagger": options.tagger_model or None,
+              "codec": options.codec_model or None, **(models or {})}  # a stage given no model loads the shipped one  # fmt: skip
     where = {"device": options.device, "backend": options.backend}
     stages, chain_taps, signal_stages = [], list(taps), []
     if options.tag:
         chain_taps.append(StreamingTagger(models["tagger"], **where))
     if options.denoise:
         stages.append(StreamingDenoiser(models["denoiser"], **where, attenuation_limit_db=options.attenuation_limit, mix=options.mix))
+    if options.restore:
+        stages.append(StreamingRestorer(models["restorer"], **where))
     if options.codec:
         from streamdl.stages.codec import StreamingCodec
 

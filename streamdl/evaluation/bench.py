@@ -112,7 +112,7 @@ def run_bench(chain: Chain, seconds: float = 10.0, seed: int = 0) -> dict:
         "stft_istft_vs_numpy": round(
             (summary["stft"]["median_us"] + summary["istft"]["median_us"]) / (numpy_ref["stft"]["median_us"] + numpy_ref["istft"]["median_us"]), 3
         ),
-        **{f"{name}_vs_denoiser": ratio(name, "denoiser") for name in summary if "denoiser" in summary and name in ("tagger", "codec")},
+        **{f"{name}_vs_denoiser": ratio(name, "denoiser") for name in summary if "denoiser" in summary and name in ("tagger", "codec", "restorer")},
         "hops": hops,
         "threads": sys.modules["torch"].get_num_threads() if "torch" in sys.modules else 1,
     }

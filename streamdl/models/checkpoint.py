@@ -17,13 +17,15 @@ import torch
 
 from streamdl.errors import StreamdlError
 from streamdl.models.codec import Codec
-from streamdl.models.configs import CodecConfig, DenoiserConfig, TaggerConfig
+from streamdl.models.configs import CodecConfig, DenoiserConfig, RestorerConfig, TaggerConfig
 from streamdl.models.denoiser import Denoiser, grown_alike
+from streamdl.models.restorer import Restorer
 from streamdl.models.tagger import Tagger
 from streamdl.models.weights import is_weights_file, read_weights, save_weights
 
 FORMAT = "streamdl-model-1"
-KINDS = {"denoiser": (Denoiser, DenoiserConfig), "tagger": (Tagger, TaggerConfig), "codec": (Codec, CodecConfig)}
+KINDS = {"denoiser": (Denoiser, DenoiserConfig), "tagger": (Tagger, TaggerConfig), "codec": (Codec, CodecConfig),
+         "restorer": (Restorer, RestorerConfig)}
 
 
 def model_dict(model: torch.nn.Module, kind: str) -> dict:

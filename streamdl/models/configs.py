@@ -39,6 +39,8 @@ class DenoiserConfig:
     compress: float = 0.3  # magnitude compression of the deep-filter input features
     output_gate: bool = False  # a last gain per ERB band on the whole output, gains and deep filter together
     noise_floor: bool = False  # each ERB band's tracked noise floor among the inputs (see Denoiser.track_floor)
+    extra_inputs: int = 0  # inputs per frame given beside the spectrum's own features (the restorer's: which bands it filled)
+    max_gain: float = 1.0  # the largest band gain: 1 only attenuates (denoising); above 1 it can also restore a band's level
 
     def __post_init__(self):
         if self.noise_floor and self.conv_kernel < 2:
@@ -54,8 +56,13 @@ class DenoiserConfig:
         return self.erb_bands + 2 * self.df_bins
 
     @property
-    def n_feat(self) -> int:
+    def extra_at(self) -> int:
+        """Where conv1's ``extra_inputs`` start: after the band levels, the low bins and the floors."""
         return self.floor_at + (self.erb_bands if self.noise_floor else 0)
+
+    @property
+    def n_feat(self) -> int:
+        return self.extra_at + self.extra_inputs
 
     @property
     def floor_rates(self) -> tuple[float, float]:
@@ -70,12 +77,59 @@ class DenoiserConfig:
 
     def initial_state(self, batch: int = 1) -> tuple[np.ndarray, ...]:
         """(conv1 inputs, conv2 inputs, GRU hidden, past low-bin frames), all zero but the noise floors
-        among conv1's inputs (rows ``floor_at`` on), at ``FLOOR_START``."""
+        among conv1's inputs (rows ``floor_at`` to ``extra_at``), at ``FLOOR_START``."""
         context = self.conv_kernel - 1
         state = _zeros((batch, self.n_feat, context), (batch, self.conv_channels, context), (self.gru_layers, batch, self.gru_hidden),
                        (batch, self.df_order - 1, self.df_bins, 2))  # fmt: skip
-        state[0][:, self.floor_at :] = FLOOR_START
+        state[0][:, self.floor_at : self.extra_at] = FLOOR_START
         return state
+
+
+@dataclass(frozen=True)
+class RestorerConfig:
+    """The speech restorer (:mod:`streamdl.models.restorer`): a cutoff finder, a spectral fill above the
+    cutoff, and a denoiser-shaped network that sets every band's level. 16 kHz, 10 ms hop, 20 ms latency."""
+
+    network: DenoiserConfig = field(default_factory=lambda: DenoiserConfig(
+        df_bins=32, df_order=2, conv_channels=96, gru_hidden=128, extra_inputs=32, max_gain=6.0))  # fmt: skip
+    memory_s: float = 4.0  # the long-term spectrum's time constant (its plain mean until then)
+    stopband_db: float = 50.0  # bins this far below the speech band's peak, from there up to the top, are missing
+    cutoff_hz: tuple[float, float] = (3000.0, 7400.0)  # the cutoffs looked for (a full-band file at 16 kHz stops near 7.7 kHz)
+    reference_hz: tuple[float, float] = (300.0, 3000.0)  # where the speech band's peak is taken
+
+    def __post_init__(self):
+        if self.network.extra_inputs != self.network.erb_bands:
+            raise StreamdlError("the restorer tells its network each band's filled share: extra_inputs must equal erb_bands")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RestorerConfig:
+        return cls(**{**d, "network": DenoiserConfig.from_dict(d["network"]), "cutoff_hz": tuple(d["cutoff_hz"]),
+                      "reference_hz": tuple(d["reference_hz"])})  # fmt: skip
+
+    def _bin(self, hz: float) -> int:
+        return round(hz * self.network.stft.n_fft / self.network.stft.sample_rate)
+
+    @property
+    def memory_rate(self) -> float:
+        """How far the long-term spectrum moves towards each frame, once older than ``memory_s``."""
+        return 1.0 - math.exp(-self.network.stft.hop / self.network.stft.sample_rate / self.memory_s)
+
+    @property
+    def cutoff_bins(self) -> tuple[int, int]:
+        return self._bin(self.cutoff_hz[0]), self._bin(self.cutoff_hz[1])
+
+    @property
+    def reference_bins(self) -> tuple[int, int]:
+        return self._bin(self.reference_hz[0]), self._bin(self.reference_hz[1])
+
+    @property
+    def frame_shape(self) -> tuple[int, int]:
+        """One step's input without the batch: one STFT frame (n_bins, 2)."""
+        return self.network.frame_shape
+
+    def initial_state(self, batch: int = 1) -> tuple[np.ndarray, ...]:
+        """(long-term power spectrum (B, n_bins), frames seen (B, 1)), then the network's state."""
+        return _zeros((batch, self.network.stft.n_bins), (batch, 1)) + self.network.initial_state(batch)
 
 
 @dataclass(frozen=True)
@@ -213,4 +267,4 @@ class CodecConfig:
         return self.encoder_state(batch) + self.decoder_state(batch)
 
 
-CONFIGS = {"denoiser": DenoiserConfig, "tagger": TaggerConfig, "codec": CodecConfig}  # by model kind
+CONFIGS = {"denoiser": DenoiserConfig, "tagger": TaggerConfig, "codec": CodecConfig, "restorer": RestorerConfig}  # by model kind

@@ -13,6 +13,7 @@ voiced speech and hum overlap.
 from __future__ import annotations
 
 import dataclasses
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -61,7 +62,8 @@ class Denoiser(nn.Module):
         self.conv_channels, self.context = c.conv_channels, c.conv_kernel - 1
         self.gru_hidden, self.gru_layers = c.gru_hidden, c.gru_layers
         self.noise_floor = c.noise_floor
-        self.floor_at, self.n_feat = c.floor_at, c.n_feat  # conv1's inputs: band levels, low bins, then (noise_floor) the floors
+        self.floor_at, self.extra_at, self.n_feat = c.floor_at, c.extra_at, c.n_feat  # conv1's inputs: band levels, low bins, (noise_floor) floors, extras
+        self.max_gain = c.max_gain
         self.gate_scale = GATE_SCALE
         self.floor_rise, self.floor_fall = c.floor_rates
         fb = erb_filterbank(c.stft.n_bins, c.stft.sample_rate, c.erb_bands)
@@ -85,9 +87,10 @@ class Denoiser(nn.Module):
         """Stream state before any input (see :meth:`DenoiserConfig.initial_state`), on the model's device."""
         return tuple(torch.from_numpy(s).to(self.erb.device) for s in self.config.initial_state(batch))
 
-    def _features(self, spec: torch.Tensor, conv1_buf: torch.Tensor) -> torch.Tensor:
-        """(B, T, n_bins, 2) -> (B, T, n_feat): band levels ((dB + 60) / 30), compressed low bins, and
-        with ``noise_floor`` the bands' floors, tracked on from the last frame in ``conv1_buf``."""
+    def _features(self, spec: torch.Tensor, conv1_buf: torch.Tensor, extra: Optional[torch.Tensor]) -> torch.Tensor:
+        """(B, T, n_bins, 2) -> (B, T, n_feat): band levels ((dB + 60) / 30), compressed low bins, with
+        ``noise_floor`` the bands' floors, tracked on from the last frame in ``conv1_buf``, then ``extra``
+        (B, T, extra_inputs) when the config has extra inputs."""
         power = spec.pow(2).sum(-1)  # (B, T, n_bins)
         level = (10.0 * torch.log10(power @ self.erb + 1e-10) + 60.0) / 30.0  # (B, T, bands)
         low = spec[:, :, : self.df_bins]  # (B, T, df_bins, 2)
@@ -95,7 +98,9 @@ class Denoiser(nn.Module):
         low = low * mag.pow((self.compress - 1.0) / 2.0)
         parts = [level, 3.0 * low.flatten(2)]
         if self.noise_floor:
-            parts.append(self.track_floor(level, conv1_buf[:, self.floor_at :, -1]))
+            parts.append(self.track_floor(level, conv1_buf[:, self.floor_at : self.extra_at, -1]))
+        if extra is not None:
+            parts.append(extra)
         return torch.cat(parts, dim=2)
 
     def track_floor(self, level: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
@@ -111,28 +116,29 @@ class Denoiser(nn.Module):
         return torch.stack(floors, dim=1)
 
     def forward_chunk(
-        self, spec: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+        self, spec: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], extra: Optional[torch.Tensor] = None
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
-        """Any number of frames from a state: (B, T, n_bins, 2), state -> enhanced, new state."""
+        """Any number of frames from a state: (B, T, n_bins, 2), state, the extra inputs (B, T, extra_inputs)
+        if the config has any -> enhanced, new state."""
         conv1_buf, conv2_buf, h, past = state
-        gains, coefs, (conv1_buf, conv2_buf, h) = self.filters(spec, (conv1_buf, conv2_buf, h))
+        gains, coefs, (conv1_buf, conv2_buf, h) = self.filters(spec, (conv1_buf, conv2_buf, h), extra)
         out, past = self.apply_filters(spec, gains, coefs, past)
         return out, (conv1_buf, conv2_buf, h, past)
 
     def filters(
-        self, spec: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+        self, spec: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor, torch.Tensor], extra: Optional[torch.Tensor] = None
     ) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        """What the network decides from its input: (B, T, n_bins, 2), (conv1, conv2, GRU) state ->
-        bin gains (B, T, n_bins), deep-filter taps (B, T, df_order, df_bins, 2), new state."""
+        """What the network decides from its input: (B, T, n_bins, 2), (conv1, conv2, GRU) state, extra
+        inputs -> bin gains (B, T, n_bins, at most ``max_gain``), deep-filter taps (B, T, df_order, df_bins, 2), new state."""
         conv1_buf, conv2_buf, h = state
-        feat = self._features(spec, conv1_buf).transpose(1, 2)  # (B, n_feat, T)
+        feat = self._features(spec, conv1_buf, extra).transpose(1, 2)  # (B, n_feat, T)
         e1, conv1_buf = self.conv1(feat, conv1_buf)
         e1 = F.relu(e1)
         e2, conv2_buf = self.conv2(e1, conv2_buf)
         e2 = F.relu(e2).transpose(1, 2)  # (B, T, C)
         g, h = self.gru(e2, h)
         z = torch.cat([g, e2], dim=2)  # (B, T, hidden + C)
-        gains = torch.sigmoid(self.gain_head(z)) @ self.erb_inv  # (B, T, n_bins)
+        gains = self.max_gain * torch.sigmoid(self.gain_head(z)) @ self.erb_inv  # (B, T, n_bins)
         coefs = torch.tanh(self.df_head(z)).view(z.shape[0], z.shape[1], self.df_order, self.df_bins, 2)
         if self.gate_head is not None:  # gate * (gains * X + filter(X)), folded into both
             gate = torch.clamp(2.0 * torch.sigmoid(self.gate_scale * self.gate_head(z)), max=1.0) @ self.erb_inv  # (B, T, n_bins)
@@ -172,7 +178,8 @@ class Denoiser(nn.Module):
         new.conv1.conv.weight.zero_()  # inputs: band levels, then the low bins (newly filtered bins after these), then floors
         new.conv1.conv.weight[:, : self.floor_at] = self.conv1.conv.weight[:, : self.floor_at]
         if self.noise_floor:
-            new.conv1.conv.weight[:, new.floor_at :] = self.conv1.conv.weight[:, self.floor_at :]
+            new.conv1.conv.weight[:, new.floor_at : new.extra_at] = self.conv1.conv.weight[:, self.floor_at : self.extra_at]
+        new.conv1.conv.weight[:, new.extra_at :] = self.conv1.conv.weight[:, self.extra_at :]
         new.conv1.conv.bias.copy_(self.conv1.conv.bias)
         new.conv2.load_state_dict(self.conv2.state_dict())
         for name, w in self.gru.named_parameters():  # rows: reset, update and new gates of h units each

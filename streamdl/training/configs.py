@@ -76,6 +76,13 @@ class DenoiserTrainConfig(LoopConfig):
 
 
 @dataclass(frozen=True)
+class RestorerTrainConfig(LoopConfig):
+    out_dir: str = option("runs/restorer", "folder for last.pt, best.pt and log.jsonl", flag="--out")
+    max_steps: int = option(6000, "length of the learning-rate schedule", flag="--steps")
+    adversarial_from: int = option(-1, "add STFT discriminators from this step on (-1: never)")
+
+
+@dataclass(frozen=True)
 class TaggerTrainConfig(LoopConfig):
     out_dir: str = option("runs/tagger", "folder for last.pt, best.pt and log.jsonl", flag="--out")
     arch: str = option("crnn", "GRU (crnn) or bounded causal self-attention (attention)", choices=("crnn", "attention"))

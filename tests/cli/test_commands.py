@@ -38,17 +38,41 @@ def test_denoise_a_folder_keeps_rates_and_lengths(tmp_path):
     assert (b.samplerate, b.frames, b.channels) == (8000, 12345, 1)
 
 
-@pytest.mark.parametrize("command", ["denoise", "tag"])
+def test_restore_rebuilds_the_high_band_and_leaves_whole_speech_alone(tmp_path):
+    from pesq import pesq
+
+    from streamdl.data.damage import band_limited
+
+    clean, rate = sf.read(shipped_model_path("denoiser").parent / "sample_clean.flac", dtype="float32")
+    sf.write(tmp_path / "narrow.wav", band_limited(clean, rate, 4000), rate)
+    sf.write(tmp_path / "whole.wav", clean, rate)
+    for name in ("narrow", "whole"):
+        result = streamdl("restore", "-q", str(tmp_path / f"{name}.wav"), str(tmp_path / f"{name}_out.wav"))
+        assert result.returncode == 0, result.stderr
+
+    def high_band_db(x):  # 4.5-7 kHz over 0.3-3 kHz, long-term
+        power, freqs = np.abs(np.fft.rfft(x)) ** 2, np.fft.rfftfreq(len(x), 1 / rate)
+        return 10 * np.log10(power[(freqs > 4500) & (freqs < 7000)].mean() / power[(freqs > 300) & (freqs < 3000)].mean())
+
+    narrow, restored = sf.read(tmp_path / "narrow.wav")[0], sf.read(tmp_path / "narrow_out.wav")[0]
+    assert len(restored) == len(clean)
+    assert high_band_db(narrow) < high_band_db(clean) - 40  # the damage took the band away ...
+    assert abs(high_band_db(restored) - high_band_db(clean)) < 8  # ... and the restorer brought it back near its level
+    whole = sf.read(tmp_path / "whole_out.wav")[0]
+    assert pesq(rate, clean, whole, "wb") > 4.5  # whole speech is left nearly as it is
+
+
+@pytest.mark.parametrize("command", ["denoise", "restore", "tag"])
 def test_a_bad_file_in_a_folder_is_skipped_and_the_rest_done(tmp_path, command):
     (tmp_path / "in").mkdir()
     sf.write(tmp_path / "in" / "a.wav", 0.1 * np.random.default_rng(0).standard_normal(16000), 16000)
     (tmp_path / "in" / "b.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
     sf.write(tmp_path / "in" / "c.flac", 0.1 * np.random.default_rng(1).standard_normal(16000), 16000)
-    result = streamdl(command, "-q", str(tmp_path / "in"), str(tmp_path / "out")) if command == "denoise" else streamdl(command, "--json", str(tmp_path / "in"))
+    result = streamdl(command, "--json", str(tmp_path / "in")) if command == "tag" else streamdl(command, "-q", str(tmp_path / "in"), str(tmp_path / "out"))
     assert result.returncode == 2
     assert "skipped: " in result.stderr and "b.wav: not a readable audio file" in result.stderr
     assert "1 of 3 files failed" in result.stderr.strip().splitlines()[-1]
-    if command == "denoise":
+    if command != "tag":
         assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.wav", "c.flac"]
     else:
         assert [Path(json.loads(line)["file"]).name for line in result.stdout.splitlines()] == ["a.wav", "c.flac"]
@@ -66,6 +90,8 @@ def test_a_bad_file_in_a_folder_is_skipped_and_the_rest_done(tmp_path, command):
         (["denoise", "ok.wav", "ok.wav/out.wav"], "cannot write there"),
         (["denoise", "--device", "cuda", "ok.wav", "out.wav"], "CUDA"),
         (["tag", "bad.wav"], "not a readable audio file"),
+        (["restore", "ok.wav", "out.wav", "--restorer-model", str(shipped_model_path("denoiser"))], "this is a denoiser model, not a restorer"),
+        (["restore", "missing.wav", "out.wav"], "missing.wav: no such file or folder"),
         (["tag", "--tagger-model", "ok.wav", "ok.wav"], "not a streamdl model file"),
         (["tag", "--tagger-model", str(shipped_model_path("denoiser")), "ok.wav"], "this is a denoiser model, not a tagger"),
         (["eval-tagger", "--clips", "ok.wav"], "not a folder"),
@@ -278,7 +304,8 @@ def test_export_writes_a_weights_file_that_every_command_takes(tmp_path):
     assert streamdl("export", str(tmp_path / "m.pt"), str(tmp_path / "m.bin")).returncode == 2
 
 
-@pytest.mark.parametrize("argv", [["denoise", "-q"], ["tag"], ["run", "--input-file", "SAMPLE", "--no-play", "--tag", "--seconds", "0.5"]])
+@pytest.mark.parametrize("argv", [["denoise", "-q"], ["tag"], ["restore", "-q", "SAMPLE", "out.wav"],
+                                  ["run", "--input-file", "SAMPLE", "--no-play", "--tag", "--restore", "--seconds", "0.5"]])
 def test_running_the_shipped_models_on_the_cpu_imports_no_torch(tmp_path, argv):
     from streamdl.assets import sample_path
 

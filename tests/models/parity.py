@@ -21,3 +21,20 @@ def assert_export_equals_eager(model, frames: list[torch.Tensor], backend: str, 
     assert len(state) == len(eager_state)
     for s, e in zip(state, eager_state):  # the states agree too, not only the outputs
         np.testing.assert_allclose(np.asarray(s), e.numpy(), atol=atol, rtol=1e-4)
+
+
+@torch.no_grad()
+def assert_chunked_equals_whole(model, spec: torch.Tensor, chunk: int) -> None:
+    """``model.forward_chunk`` over ``spec`` (B, T, ...) in chunks of ``chunk`` frames, then frame by frame
+    through ``model.step``, each equals ``model(spec)``."""
+    whole = model(spec)
+    state, parts = model.init_state(spec.shape[0]), []
+    for start in range(0, spec.shape[1], chunk):
+        out, state = model.forward_chunk(spec[:, start : start + chunk], state)
+        parts.append(out)
+    torch.testing.assert_close(torch.cat(parts, 1), whole, atol=1e-5, rtol=1e-4)
+    state, steps = model.init_state(spec.shape[0]), []
+    for t in range(spec.shape[1]):
+        out, state = model.step(spec[:, t], state)
+        steps.append(out)
+    torch.testing.assert_close(torch.stack(steps, 1), whole, atol=1e-5, rtol=1e-4)

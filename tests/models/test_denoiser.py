@@ -9,7 +9,7 @@ from streamdl.models.checkpoint import load_model
 from streamdl.models.configs import FLOOR_START, DenoiserConfig
 from streamdl.models.denoiser import Denoiser
 from streamdl.models.export import BACKENDS, step_function
-from tests.models.parity import assert_export_equals_eager
+from tests.models.parity import assert_chunked_equals_whole, assert_export_equals_eager
 
 SMALL = DenoiserConfig(erb_bands=16, df_bins=24, conv_channels=32, gru_hidden=24)
 
@@ -35,25 +35,8 @@ def spec():
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 37])
-@torch.no_grad()
-def test_chunked_equals_whole(model, spec, chunk):
-    whole = model(spec)
-    state = model.init_state(2)
-    parts = []
-    for start in range(0, spec.shape[1], chunk):
-        out, state = model.forward_chunk(spec[:, start : start + chunk], state)
-        parts.append(out)
-    torch.testing.assert_close(torch.cat(parts, 1), whole, atol=1e-5, rtol=1e-4)
-
-
-@torch.no_grad()
-def test_step_equals_whole(model, spec):
-    state = model.init_state(2)
-    outs = []
-    for t in range(spec.shape[1]):
-        out, state = model.step(spec[:, t], state)
-        outs.append(out)
-    torch.testing.assert_close(torch.stack(outs, 1), model(spec), atol=1e-5, rtol=1e-4)
+def test_chunked_and_stepped_equal_whole(model, spec, chunk):
+    assert_chunked_equals_whole(model, spec, chunk)
 
 
 @torch.no_grad()

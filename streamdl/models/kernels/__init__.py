@@ -13,15 +13,16 @@ import numpy as np
 from streamdl.models.kernels.codec import CodecKernel
 from streamdl.models.kernels.denoiser import DenoiserKernel
 from streamdl.models.kernels.ops import StepKernel, numpy_state
+from streamdl.models.kernels.restorer import RestorerKernel
 from streamdl.models.kernels.tagger import TaggerKernel
 
-KERNELS: tuple[type[StepKernel], ...] = (DenoiserKernel, TaggerKernel, CodecKernel)
+KERNELS: tuple[type[StepKernel], ...] = (DenoiserKernel, TaggerKernel, CodecKernel, RestorerKernel)
 
 __all__ = ["KERNELS", "KernelStep", "StepKernel", "kernel_for", "numpy_state"]
 
 
 def kernel_for(config) -> type[StepKernel] | None:
-    """The kernel class that runs the step of the model ``config`` describes (denoisers, CRNN taggers, codecs), or None."""
+    """The kernel class that runs the step of the model ``config`` describes (denoisers, CRNN taggers, codecs, restorers), or None."""
     return next((kernel for kernel in KERNELS if kernel.supports(config)), None)
 
 

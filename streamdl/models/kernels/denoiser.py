@@ -30,31 +30,35 @@ class DenoiserKernel(StepKernel):
         return isinstance(config, DenoiserConfig)
 
     def __init__(self, config: DenoiserConfig, arrays: dict[str, np.ndarray]):
-        c = config
-        hid, chans, width = c.gru_hidden, c.conv_channels, c.gru_hidden + c.conv_channels
-        get = lambda name, *shape: array(arrays, name, shape)  # noqa: E731
-        gru_ih = [get(f"gru.weight_ih_l{i}", 3 * hid, chans if i == 0 else hid) for i in range(c.gru_layers)]
-        gru_args = (  # the first layer's input weights apart: its input is the conv features, not the GRU width
-            gru_ih[0], np.stack(gru_ih[1:] or [np.zeros((3 * hid, hid), np.float32)]),
-            np.stack([get(f"gru.weight_hh_l{i}", 3 * hid, hid) for i in range(c.gru_layers)]),
-            np.stack([get(f"gru.bias_ih_l{i}", 3 * hid) for i in range(c.gru_layers)]),
-            np.stack([get(f"gru.bias_hh_l{i}", 3 * hid) for i in range(c.gru_layers)]),
-        )  # fmt: skip
-        empty = (np.zeros((0, 0), np.float32), np.zeros(0, np.float32))
-        gate = (get("gate_head.weight", c.erb_bands, width), get("gate_head.bias", c.erb_bands)) if c.output_gate else empty
-        rise, fall = c.floor_rates
-        weights = (
-            np.ascontiguousarray(get("erb", c.stft.n_bins, c.erb_bands).T),  # (bands, n_bins): every product a matrix times a vector
-            np.ascontiguousarray(get("erb_inv", c.erb_bands, c.stft.n_bins).T),  # (n_bins, bands)
-            get("conv1.conv.weight", chans, c.n_feat, c.conv_kernel).reshape(chans, -1), get("conv1.conv.bias", chans),
-            get("conv2.conv.weight", chans, chans, c.conv_kernel).reshape(chans, -1), get("conv2.conv.bias", chans),
-            *gru_args,
-            get("gain_head.weight", c.erb_bands, width), get("gain_head.bias", c.erb_bands),
-            get("df_head.weight", 2 * c.df_order * c.df_bins, width), get("df_head.bias", 2 * c.df_order * c.df_bins), *gate,
-            c.df_bins, c.df_order, np.float32((c.compress - 1.0) / 2.0), c.floor_at if c.noise_floor else -1,
-            np.float32(fall), np.float32(rise), np.float32(GATE_SCALE),
-        )  # fmt: skip
-        super().__init__(config, _step, weights)
+        super().__init__(config, _step, (network_weights(config, arrays),))
+
+
+def network_weights(c: DenoiserConfig, arrays: dict[str, np.ndarray], prefix: str = "") -> tuple:
+    """What :func:`network_step` reads besides the frame and the state: the weights named ``prefix`` +
+    their state-dict name in ``arrays``, and the config's numbers, as one tuple."""
+    hid, chans, width = c.gru_hidden, c.conv_channels, c.gru_hidden + c.conv_channels
+    get = lambda name, *shape: array(arrays, prefix + name, shape)  # noqa: E731
+    gru_ih = [get(f"gru.weight_ih_l{i}", 3 * hid, chans if i == 0 else hid) for i in range(c.gru_layers)]
+    gru_args = (  # the first layer's input weights apart: its input is the conv features, not the GRU width
+        gru_ih[0], np.stack(gru_ih[1:] or [np.zeros((3 * hid, hid), np.float32)]),
+        np.stack([get(f"gru.weight_hh_l{i}", 3 * hid, hid) for i in range(c.gru_layers)]),
+        np.stack([get(f"gru.bias_ih_l{i}", 3 * hid) for i in range(c.gru_layers)]),
+        np.stack([get(f"gru.bias_hh_l{i}", 3 * hid) for i in range(c.gru_layers)]),
+    )  # fmt: skip
+    empty = (np.zeros((0, 0), np.float32), np.zeros(0, np.float32))
+    gate = (get("gate_head.weight", c.erb_bands, width), get("gate_head.bias", c.erb_bands)) if c.output_gate else empty
+    rise, fall = c.floor_rates
+    return (
+        np.ascontiguousarray(get("erb", c.stft.n_bins, c.erb_bands).T),  # (bands, n_bins): every product a matrix times a vector
+        np.ascontiguousarray(get("erb_inv", c.erb_bands, c.stft.n_bins).T),  # (n_bins, bands)
+        get("conv1.conv.weight", chans, c.n_feat, c.conv_kernel).reshape(chans, -1), get("conv1.conv.bias", chans),
+        get("conv2.conv.weight", chans, chans, c.conv_kernel).reshape(chans, -1), get("conv2.conv.bias", chans),
+        *gru_args,
+        get("gain_head.weight", c.erb_bands, width), get("gain_head.bias", c.erb_bands),
+        get("df_head.weight", 2 * c.df_order * c.df_bins, width), get("df_head.bias", 2 * c.df_order * c.df_bins), *gate,
+        c.df_bins, c.df_order, np.float32((c.compress - 1.0) / 2.0), c.floor_at if c.noise_floor else -1, c.extra_at,
+        np.float32(fall), np.float32(rise), np.float32(GATE_SCALE), np.float32(c.max_gain),
+    )  # fmt: skip
 
 
 @numba.njit(cache=True, nogil=True)
@@ -72,13 +76,24 @@ def _conv(buf: np.ndarray, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple
     return y, window[:, 1:].copy()
 
 
+_NO_EXTRA = np.zeros(0, np.float32)
+
+
 @numba.njit(cache=True, nogil=True)
-def _step(frame, conv1_state, conv2_state, h, past_state, erb, erb_inv, w1, b1, w2, b2, w_ih0, w_ih, w_hh, b_ih, b_hh, gain_w, gain_b, df_w, df_b,
-          gate_w, gate_b, df_bins, df_order, compress_exp, floor_at, floor_fall, floor_rise, gate_scale):  # fmt: skip
+def _step(frame, conv1_state, conv2_state, h, past_state, network):
     """One hop for batch 1: frame (1, n_bins, 2), state as ``DenoiserConfig.initial_state(1)`` -> out (1, n_bins, 2), new state."""
-    spec, conv1, conv2, past = frame[0], conv1_state[0], conv2_state[0], past_state[0]  # views without the batch
+    return network_step(frame[0], _NO_EXTRA, conv1_state, conv2_state, h, past_state, network)
+
+
+@numba.njit(cache=True, nogil=True)
+def network_step(spec, extra, conv1_state, conv2_state, h, past_state, network):
+    """The network's hop: spectrum (n_bins, 2), extra inputs (extra_inputs,), the state of
+    ``DenoiserConfig.initial_state(1)``, :func:`network_weights` -> out (1, n_bins, 2), new state."""
+    (erb, erb_inv, w1, b1, w2, b2, w_ih0, w_ih, w_hh, b_ih, b_hh, gain_w, gain_b, df_w, df_b, gate_w, gate_b,
+     df_bins, df_order, compress_exp, floor_at, extra_at, floor_fall, floor_rise, gate_scale, max_gain) = network  # fmt: skip
+    conv1, conv2, past = conv1_state[0], conv2_state[0], past_state[0]  # views without the batch
     n_bins, bands, layers, hid = spec.shape[0], erb.shape[0], h.shape[0], h.shape[2]
-    # features: band levels ((dB + 60) / 30), compressed low bins, (noise_floor) the tracked floors
+    # features: band levels ((dB + 60) / 30), compressed low bins, (noise_floor) the tracked floors, the extra inputs
     power = np.empty(n_bins, dtype=np.float32)
     for k in range(n_bins):
         power[k] = spec[k, 0] * spec[k, 0] + spec[k, 1] * spec[k, 1]
@@ -96,6 +111,8 @@ def _step(frame, conv1_state, conv2_state, h, past_state, erb, erb_inv, w1, b1, 
             floor = conv1[floor_at + b, conv1.shape[1] - 1]
             rate = floor_fall if level[b] < floor else floor_rise
             feat[floor_at + b] = floor + rate * (level[b] - floor)
+    for j in range(extra.shape[0]):
+        feat[extra_at + j] = extra[j]
     e1, new_conv1 = _conv(conv1, feat, w1, b1)
     e2, new_conv2 = _conv(conv2, e1, w2, b2)
     # GRU layers
@@ -109,7 +126,7 @@ def _step(frame, conv1_state, conv2_state, h, past_state, erb, erb_inv, w1, b1, 
     zc = np.concatenate((x, e2))
     g = affine(gain_w, zc, gain_b)
     for b in range(bands):
-        g[b] = sigmoid(g[b])
+        g[b] = max_gain * sigmoid(g[b])
     gains = np.dot(erb_inv, g)
     coefs = affine(df_w, zc, df_b).reshape(df_order, df_bins, 2)
     if gate_w.shape[0] > 0:
