@@ -81,3 +81,21 @@ class Damager:
             damaged = band_limited(clean, c.sample_rate, rng.uniform(*c.cutoff_hz))
         gain = min(1.0, 0.99 / max(float(np.abs(damaged).max()), float(np.abs(clean).max()), 1e-6))
         return (damaged * gain).astype(np.float32), (clean * gain).astype(np.float32)
+
+
+def clipped(x: np.ndarray, level: float, soft: bool = False) -> np.ndarray:
+    """``x`` clipped at ``level`` (absolute): hard, as an ADC or a file's full scale does, or ``soft``, a tanh
+    saturation that reaches ``level`` asymptotically, as an overdriven preamp does."""
+    y = level * np.tanh(x / level) if soft else np.clip(x, -level, level)
+    return y.astype(np.float32)
+
+
+def with_gaps(x: np.ndarray, sr: int, rng: np.random.Generator, per_second: float = 2.0, ms: tuple[float, float] = (10.0, 60.0)) -> np.ndarray:
+    """``x`` with gaps of digital silence, ``per_second`` of them on average, each ``ms`` long (uniform), as a
+    failing link leaves them."""
+    y = x.copy()
+    for _ in range(rng.poisson(per_second * len(x) / sr)):
+        length = int(rng.uniform(*ms) * sr / 1000)
+        start = int(rng.integers(0, max(len(x) - length, 1)))
+        y[start : start + length] = 0.0
+    return y.astype(np.float32)

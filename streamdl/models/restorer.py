@@ -9,8 +9,8 @@ How: a running long-term power spectrum finds where the speech stops, the cutoff
 by an even number of bins, so that a copy's phase turns from hop to hop as a real partial's would
 (a shift of s bins turns it by s * pi per 10 ms hop). A denoiser-shaped network
 (:class:`~streamdl.models.denoiser.Denoiser`, told which bands were filled) then sets every band's
-level, with gains up to ``max_gain``: the envelope of the rebuilt band, and nothing to do where
-nothing is missing.
+level, with gains up to ``max_gain``: the envelope of the rebuilt band. While nothing is missing
+(no cutoff found), the input passes unchanged.
 """
 
 from __future__ import annotations
@@ -83,9 +83,11 @@ class Restorer(nn.Module):
         """Any number of frames from a state: (B, T, n_bins, 2), state -> restored, new state."""
         mean, count = state[0], state[1]
         means, mean, count = self.long_term(spec.pow(2).sum(-1), mean, count)
-        filled, share = self.filled(spec, self.cutoffs(means))
+        cutoff = self.cutoffs(means)
+        filled, share = self.filled(spec, cutoff)
         out, net_state = self.network.forward_chunk(filled, (state[2], state[3], state[4], state[5]), share)
-        return out, (mean, count) + net_state
+        damaged = (cutoff < self.bins.shape[0])[..., None, None]  # a frame with nothing missing passes as it came
+        return torch.where(damaged, out, spec), (mean, count) + net_state
 
     def forward(self, spec: torch.Tensor) -> torch.Tensor:
         """Whole signal: (B, T, n_bins, 2) -> restored (B, T, n_bins, 2)."""

@@ -80,6 +80,14 @@ class RestorerTrainConfig(LoopConfig):
     out_dir: str = option("runs/restorer", "folder for last.pt, best.pt and log.jsonl", flag="--out")
     max_steps: int = option(6000, "length of the learning-rate schedule", flag="--steps")
     adversarial_from: int = option(-1, "add STFT discriminators from this step on (-1: never)")
+    adversarial_weight: float = option(0.05, "weight of the adversarial term (feature matching: twice it) beside the spectral "
+                                       "losses, which are about 0.1 when trained")  # fmt: skip
+    under_weight: float = option(1.0, "extra loss weight on magnitudes below the clean ones (-0.5: those above cost twice as much)")
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_between(self, "adversarial_weight", 0.0, 100.0, "a loss weight")
+        check_between(self, "under_weight", -0.9, 10.0, "a loss weight")
 
 
 @dataclass(frozen=True)

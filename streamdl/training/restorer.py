@@ -32,8 +32,8 @@ def train_restorer(tc: RestorerTrainConfig, mc: RestorerConfig = RestorerConfig(
     defaults = DamageConfig(seconds=tc.seconds, sample_rate=model.config.network.stft.sample_rate)  # validation's, in every run
     train_data = lambda seed: RandomExamples(Damager, (corpus, "train", defaults), {}, "pair", seed)  # noqa: E731
     val_data = lambda: fixed_examples(Damager(corpus, "val", defaults).pair, tc.val_examples)  # noqa: E731
-    adversary = Adversary(device) if tc.adversarial_from >= 0 else None
-    loss_fn = lambda m, damaged, clean: denoiser_loss(m, spectrum, damaged, clean, waves=adversary is not None)  # noqa: E731
+    adversary = Adversary(device, weight=tc.adversarial_weight, feature_weight=2 * tc.adversarial_weight) if tc.adversarial_from >= 0 else None
+    loss_fn = lambda m, damaged, clean: denoiser_loss(m, spectrum, damaged, clean, tc.under_weight, waves=adversary is not None)  # noqa: E731
     validate_fn = lambda m, damaged, clean: validate(m, spectrum, damaged, clean, tc.batch_size)  # noqa: E731
     return fit(tc, model, "restorer", train_data, val_data, loss_fn, validate_fn, resume=resume, adversary=adversary,
                adversary_from=max(tc.adversarial_from, 0))  # fmt: skip

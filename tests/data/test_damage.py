@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from streamdl.data.configs import DamageConfig
-from streamdl.data.damage import Damager, band_limited, is_wideband, telephone, wideband
+from streamdl.data.damage import Damager, band_limited, clipped, is_wideband, telephone, wideband, with_gaps
 from streamdl.data.mixing import Pool
 from streamdl.errors import StreamdlError
 
@@ -57,3 +57,16 @@ def test_damager_pairs_are_damaged_copies_of_clean_speech(tmp_path, noise):
     for d, c in pairs:  # a damaged one lost a band somewhere between the lowest and the highest cutoff
         loss = min(band_power_db(d, f, f + 200) - band_power_db(c, f, f + 200) for f in range(3400, 7200, 200))
         assert np.array_equal(d, c) or loss < -20
+
+
+def test_clipping_hard_and_soft(noise):
+    hard, soft = clipped(noise, 0.05), clipped(noise, 0.05, soft=True)
+    assert np.abs(hard).max() == pytest.approx(0.05) and (np.abs(hard) == np.float32(0.05)).mean() > 0.1
+    assert np.abs(soft).max() < 0.05 and np.all(np.sign(soft) == np.sign(noise))
+
+
+def test_gaps_are_digital_silence_of_the_asked_length(noise):
+    y = with_gaps(np.ones(RATE * 10, np.float32), RATE, np.random.default_rng(0), per_second=2.0, ms=(20.0, 20.0))
+    edges = np.flatnonzero(np.diff((y == 0).astype(int)))
+    runs = edges[1::2] - edges[::2]
+    assert 10 <= len(runs) <= 30 and np.all(runs % 320 == 0)  # whole 20 ms gaps (some may touch)
