@@ -18,7 +18,7 @@ from streamdl.data.mixing import Pool, rms
 from streamdl.errors import StreamdlError
 
 TOP_BAND_HZ = (6000.0, 7600.0)  # a wideband clip has speech here ...
-TOP_BAND_DB = -60.0  # ... no further than this below its 300-3000 Hz band, per Hz
+TOP_BAND_DB = -40.0  # ... no further than this below its 300-3000 Hz band, per Hz (8 kHz recordings: -45 and lower)
 
 
 def _fitted(x: np.ndarray, n: int) -> np.ndarray:

@@ -94,7 +94,7 @@ class RestorerConfig:
         df_bins=32, df_order=2, conv_channels=96, gru_hidden=128, extra_inputs=32, max_gain=6.0))  # fmt: skip
     memory_s: float = 4.0  # the long-term spectrum's time constant (its plain mean until then)
     stopband_db: float = 50.0  # bins this far below the speech band's peak, from there up to the top, are missing
-    cutoff_hz: tuple[float, float] = (3000.0, 7400.0)  # the cutoffs looked for (a full-band file at 16 kHz stops near 7.7 kHz)
+    cutoff_hz: tuple[float, float] = (3000.0, 7000.0)  # the cutoffs looked for (a full-band file at 16 kHz stops near 7.7 kHz)
     reference_hz: tuple[float, float] = (300.0, 3000.0)  # where the speech band's peak is taken
 
     def __post_init__(self):
