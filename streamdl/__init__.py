@@ -4,7 +4,8 @@ Everything runs at 16 kHz in 10 ms hops (160 samples) on mono float32 audio; fil
 other rates are resampled. The names below are what a user needs; they are imported on first
 use, so ``import streamdl`` is cheap.
 
-- Stages: :class:`StreamingDenoiser` (20 ms algorithmic latency), :class:`StreamingTagger` (a tap:
+- Stages: :class:`StreamingDenoiser` (20 ms algorithmic latency), :class:`StreamingRestorer` (a missing
+  high band rebuilt, no latency beyond the same frame), :class:`StreamingTagger` (a tap:
   label probabilities every 20 ms, timed events), :class:`StreamingCodec` (a signal stage: the round
   trip of the speech codec, 25 ms algorithmic latency).
 - Chains: :class:`Chain` (one hop in, one hop out), :class:`Streamer` (blocks of any size),
@@ -23,6 +24,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "StreamingDenoiser": "streamdl.stages.denoiser",
+    "StreamingRestorer": "streamdl.stages.restorer",
     "StreamingTagger": "streamdl.stages.tagger",
     "tag_signal": "streamdl.stages.tagger",
     "StreamingCodec": "streamdl.stages.codec",

@@ -13,7 +13,7 @@ DEVICES = ("cpu", "cuda")
 
 def pick_backend(device: str, config) -> str:
     """The fastest measured runtime for the model ``config`` describes on ``device``: on the CPU its Numba
-    kernel if it has one (denoisers, CRNN taggers), else ONNX Runtime when installed; TorchScript
+    kernel if it has one (denoisers, restorers, CRNN taggers, codecs), else ONNX Runtime when installed; TorchScript
     otherwise and on CUDA."""
     from streamdl.models.kernels import kernel_for  # Numba, only once a model is to run
 

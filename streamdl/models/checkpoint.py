@@ -60,7 +60,7 @@ def load_model(path: str | Path, kind: str) -> torch.nn.Module:
 
 
 def model_kind(path: str | Path) -> str:
-    """The kind of model ("denoiser", "tagger", "codec") a weights file or checkpoint holds."""
+    """The kind of model ("denoiser", "restorer", "tagger", "codec") a weights file or checkpoint holds."""
     return read_weights(path)[0] if is_weights_file(path) else read_model_file(path)["kind"]
 
 

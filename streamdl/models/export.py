@@ -104,7 +104,7 @@ def kernel_of(model: torch.nn.Module):
     """``model``'s step as a Numba kernel (step signature on numpy arrays); a one-line error for a model without one."""
     kernel = kernel_for(model.config)
     if kernel is None:
-        raise StreamdlError(f"the numba backend runs denoisers, CRNN taggers and codecs only, not this {type(model).__name__}; use onnx or torchscript")
+        raise StreamdlError(f"the numba backend runs denoisers, restorers, CRNN taggers and codecs only, not this {type(model).__name__}; use onnx or torchscript")
     return kernel(model.config, numpy_arrays(model), **({"quantizers": model.active} if hasattr(model, "active") else {}))  # a codec: its set bitrate
 
 

@@ -1,7 +1,7 @@
 """Weights files: a model's config and its arrays in one ``.npz``, read without PyTorch and without
 running any code (``numpy.load(allow_pickle=False)`` accepts only plain arrays).
 
-Entries: ``__format__`` ("streamdl-weights-1"), ``__kind__`` ("denoiser", "tagger", "codec"),
+Entries: ``__format__`` ("streamdl-weights-1"), ``__kind__`` ("denoiser", "restorer", "tagger", "codec"),
 ``__config__`` (the config as JSON), then one float32 array per entry of the PyTorch model's state
 dict, under the same name. ``streamdl export`` writes one from a training checkpoint.
 """

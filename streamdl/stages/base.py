@@ -12,8 +12,8 @@ from streamdl.models.weights import is_weights_file, read_weights
 
 
 class ModelStage:
-    """Base of :class:`~streamdl.stages.denoiser.StreamingDenoiser`, :class:`~streamdl.stages.tagger.StreamingTagger`
-    and :class:`~streamdl.stages.codec.StreamingCodec`: a chain calls a stage once per hop with one STFT
+    """Base of :class:`~streamdl.stages.denoiser.StreamingDenoiser`, :class:`~streamdl.stages.restorer.StreamingRestorer`,
+    :class:`~streamdl.stages.tagger.StreamingTagger` and :class:`~streamdl.stages.codec.StreamingCodec`: a chain calls a stage once per hop with one STFT
     frame, complex64 (n_bins,), or, for a signal stage (the codec), with the hop's float32 samples.
 
     Args:
@@ -23,7 +23,7 @@ class ModelStage:
         backend: "eager", "torchscript", "onnx", "numba", or "auto": the fastest the model has on the
             device (:func:`~streamdl.models.backends.pick_backend`).
 
-    A weights file run by its Numba kernel (the CPU default for denoisers and taggers) never loads
+    A weights file run by its Numba kernel (the CPU default for denoisers, restorers and taggers) never loads
     PyTorch. ``config`` is the model's config; ``model`` the PyTorch model, when one was loaded. The
     stream state lives in the steps (``self._steps``, one per module of :meth:`step_modules`), which
     :meth:`reset` starts afresh.
