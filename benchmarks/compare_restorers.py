@@ -34,6 +34,7 @@ from streamdl.engine.options import ChainOptions  # noqa: E402
 from streamdl.engine.pipeline import build_chain  # noqa: E402
 from streamdl.evaluation.speech import score  # noqa: E402
 from streamdl.io.audiofile import find_audio_files  # noqa: E402
+from streamdl.models.configs import RestorerConfig  # noqa: E402
 
 RATE = 16000
 CLIP_LEVEL = 0.25  # of the file's peak
@@ -62,15 +63,14 @@ def lsd_high(reference: np.ndarray, estimate: np.ndarray, n_fft: int = 512) -> f
 
 
 def folded(x: np.ndarray, cutoff_hz: float) -> np.ndarray:
-    """Classical bandwidth extension, frame by frame: bins above the cutoff copied from an even number of bins
-    below it (so the copies' phases run on), at 6 dB below the source at the cutoff and falling 6 dB per octave."""
+    """Classical bandwidth extension, frame by frame: bins above the cutoff copied from below it as the restorer
+    fills them (``RestorerConfig.fill_sources``), at 6 dB below the source at the cutoff and falling 6 dB per octave."""
     config = STFTConfig()
     if cutoff_hz >= config.sample_rate / 2:
         return x
     cutoff = int(np.ceil(cutoff_hz * config.n_fft / config.sample_rate))
-    width = max(2 * (cutoff // 4), 2)
     bins = np.arange(config.n_bins)
-    source = np.where(bins >= cutoff, bins - ((bins - cutoff) // width + 1) * width, bins)
+    source = RestorerConfig().fill_sources()[cutoff]
     gain = np.where(bins >= cutoff, 0.5 * cutoff / np.maximum(bins, 1), 1.0).astype(np.float32)
     out = istft(stft(np.pad(x, (0, config.delay_samples)), config)[:, source] * gain, config)
     return out[config.delay_samples : config.delay_samples + len(x)]
@@ -118,7 +118,7 @@ def main() -> None:
     args = p.parse_args()
 
     clean = [x for x in (read_mono(f, RATE) for f in find_audio_files(args.speech)) if is_wideband(x, RATE)]
-    chains = {os.path.basename(m) or m: build_chain(ChainOptions(denoise=False, restore=True, restorer_model=m)) for m in args.model or [""]}
+    chains = {os.path.basename(m) or "shipped": build_chain(ChainOptions(denoise=False, restore=True, restorer_model=m)) for m in args.model or [""]}
     rows: dict[str, dict[str, list[dict]]] = {}
     rng = np.random.default_rng(0)
     for x in clean:

@@ -15,20 +15,16 @@ import soxr
 
 from streamdl.data.configs import DamageConfig
 from streamdl.data.mixing import Pool, rms
+from streamdl.dsp.resample import fitted
 from streamdl.errors import StreamdlError
 
 TOP_BAND_HZ = (6000.0, 7600.0)  # a wideband clip has speech here ...
 TOP_BAND_DB = -40.0  # ... no further than this below its 300-3000 Hz band, per Hz (8 kHz recordings: -45 and lower)
 
 
-def _fitted(x: np.ndarray, n: int) -> np.ndarray:
-    """``x`` cut or zero-padded to ``n`` samples, float32 (a resampler's output is a sample or two off)."""
-    return np.pad(x[:n], (0, max(0, n - len(x)))).astype(np.float32)
-
-
 def band_limited(x: np.ndarray, sr: int, cutoff: float) -> np.ndarray:
     """``x`` with nothing above ``cutoff`` Hz: down to twice the cutoff and back up, as a low-rate file is made."""
-    return _fitted(soxr.resample(soxr.resample(x, sr, 2 * cutoff, quality="HQ"), 2 * cutoff, sr, quality="HQ"), len(x))
+    return fitted(soxr.resample(soxr.resample(x, sr, 2 * cutoff, quality="HQ"), 2 * cutoff, sr, quality="HQ"), len(x)).astype(np.float32)
 
 
 def telephone(x: np.ndarray, sr: int) -> np.ndarray:
@@ -38,7 +34,7 @@ def telephone(x: np.ndarray, sr: int) -> np.ndarray:
     mu = np.sign(narrow) * np.log1p(255 * np.abs(narrow / peak)) / np.log1p(255)
     coded = np.round(mu * 127) / 127
     narrow = np.sign(coded) * np.expm1(np.abs(coded) * np.log1p(255)) / 255 * peak
-    return _fitted(soxr.resample(narrow, 8000, sr, quality="HQ"), len(x))
+    return fitted(soxr.resample(narrow, 8000, sr, quality="HQ"), len(x)).astype(np.float32)
 
 
 def is_wideband(clip: np.ndarray, sr: int) -> bool:

@@ -12,6 +12,11 @@ from streamdl.errors import StreamdlError
 from streamdl.jit import compile_notice
 
 
+def fitted(x: np.ndarray, n: int) -> np.ndarray:
+    """``x`` cut or zero-padded to ``n`` samples (a resampler's output is a sample or two off)."""
+    return np.pad(x[:n], (0, max(0, n - len(x))))
+
+
 def _check_rates(*rates: int) -> None:
     for rate in rates:
         if not 1000 <= rate <= 768000:

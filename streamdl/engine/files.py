@@ -17,7 +17,7 @@ from typing import TypeVar
 import numpy as np
 from tqdm import tqdm
 
-from streamdl.dsp.resample import resample
+from streamdl.dsp.resample import fitted, resample
 from streamdl.engine.chain import Chain, Streamer
 from streamdl.engine.fullband import TopBandGain, gain_ramp
 from streamdl.errors import StreamdlError
@@ -100,15 +100,12 @@ def _back_to_rate(x: np.ndarray, y: np.ndarray, gain: np.ndarray, original: np.n
     ``offset`` on, as many as ``original`` (the input there), plus its highs above the chain's band,
     scaled by ``gain`` (the chain's top-band gain, per sample of ``y``)."""
     n = len(original)
-    out = _fitted(resample(y, m, rate)[offset:], n)
+    out = fitted(resample(y, m, rate)[offset:], n)
     if rate > m and len(x) > 1:
-        highs = original - _fitted(resample(x, m, rate)[offset:], n)
+        highs = original - fitted(resample(x, m, rate)[offset:], n)
         out = out + highs * np.interp((offset + np.arange(n)) * m / rate, np.arange(len(gain)), gain).astype(np.float32)
     return out
 
-
-def _fitted(x: np.ndarray, n: int) -> np.ndarray:
-    return np.pad(x[:n], (0, max(0, n - len(x))))
 
 
 def process_array(chain: Chain, audio: np.ndarray, rate: int) -> np.ndarray:

@@ -127,6 +127,14 @@ class RestorerConfig:
         """One step's input without the batch: one STFT frame (n_bins, 2)."""
         return self.network.frame_shape
 
+    def fill_sources(self) -> np.ndarray:
+        """Where each bin's fill comes from, for every cutoff: int64 (n_bins + 1, n_bins), row c for a cutoff at
+        bin c (row n_bins: nothing missing, each bin its own). A bin from c up copies the one a whole number of
+        even widths (about c / 2) below it, so the copy's phase runs on from hop to hop at hop = n_fft / 2."""
+        bins, cutoff = np.arange(self.network.stft.n_bins), np.arange(self.network.stft.n_bins + 1)[:, None]
+        width = np.maximum(2 * (cutoff // 4), 2)
+        return np.where(bins >= cutoff, bins - ((bins - cutoff) // width + 1) * width, bins)
+
     def initial_state(self, batch: int = 1) -> tuple[np.ndarray, ...]:
         """(long-term power spectrum (B, n_bins), frames seen (B, 1)), then the network's state."""
         return _zeros((batch, self.network.stft.n_bins), (batch, 1)) + self.network.initial_state(batch)

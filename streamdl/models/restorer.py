@@ -38,6 +38,7 @@ class Restorer(nn.Module):
         self.memory_rate, self.stopband_db = c.memory_rate, c.stopband_db
         (self.lowest_bin, self.highest_bin), (self.ref_lo, self.ref_hi) = c.cutoff_bins, c.reference_bins
         self.register_buffer("bins", torch.arange(c.network.stft.n_bins), persistent=False)
+        self.register_buffer("sources", torch.from_numpy(c.fill_sources()), persistent=False)  # (n_bins + 1, n_bins)
 
     @property
     def frame_shape(self) -> tuple[int, int]:
@@ -69,14 +70,10 @@ class Restorer(nn.Module):
         return torch.where(cutoff <= self.highest_bin, cutoff, self.bins.shape[0])
 
     def filled(self, spec: torch.Tensor, cutoff: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The spectrum (B, T, n_bins, 2) with every bin from ``cutoff`` (B, T) up a copy of one below it,
-        and the share of each ERB band so filled (B, T, bands). A copy comes from a whole number of
-        shifts of an even width of about half the cutoff."""
-        width = torch.clamp(2 * torch.div(cutoff, 4, rounding_mode="floor"), min=2)[..., None]  # (B, T, 1)
+        """The spectrum (B, T, n_bins, 2) with every bin from ``cutoff`` (B, T) up a copy of one below it
+        (:meth:`RestorerConfig.fill_sources`), and the share of each ERB band so filled (B, T, bands)."""
         above = self.bins >= cutoff[..., None]  # (B, T, n_bins)
-        shifts = torch.div(self.bins - cutoff[..., None], width, rounding_mode="floor") + 1
-        source = torch.where(above, self.bins - shifts * width, self.bins)
-        out = torch.gather(spec, 2, source[..., None].expand(-1, -1, -1, 2))
+        out = torch.gather(spec, 2, self.sources[cutoff][..., None].expand(-1, -1, -1, 2))
         return out, above.to(spec.dtype) @ self.network.erb
 
     def forward_chunk(self, spec: torch.Tensor, state: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
@@ -85,7 +82,7 @@ class Restorer(nn.Module):
         means, mean, count = self.long_term(spec.pow(2).sum(-1), mean, count)
         cutoff = self.cutoffs(means)
         filled, share = self.filled(spec, cutoff)
-        out, net_state = self.network.forward_chunk(filled, (state[2], state[3], state[4], state[5]), share)
+        out, net_state = self.network.forward_chunk(filled, state[2:], share)
         damaged = (cutoff < self.bins.shape[0])[..., None, None]  # a frame with nothing missing passes as it came
         return torch.where(damaged, out, spec), (mean, count) + net_state
 

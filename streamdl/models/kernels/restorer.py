@@ -25,14 +25,14 @@ class RestorerKernel(StepKernel):
     def __init__(self, config: RestorerConfig, arrays: dict[str, np.ndarray]):
         c, n = config, config.network
         erb = np.ascontiguousarray(array(arrays, "network.erb", (n.stft.n_bins, n.erb_bands)).T)  # (bands, n_bins)
-        finder = (np.float32(c.memory_rate), np.float32(c.stopband_db), *c.cutoff_bins, *c.reference_bins, erb)
+        finder = (np.float32(c.memory_rate), np.float32(c.stopband_db), *c.cutoff_bins, *c.reference_bins, erb, c.fill_sources())
         super().__init__(config, _step, (finder, network_weights(n, arrays, "network.")))
 
 
 @numba.njit(cache=True, nogil=True)
 def _step(frame, mean, count, conv1_state, conv2_state, h, past_state, finder, network):
     """One hop: frame (1, n_bins, 2), state as ``RestorerConfig.initial_state(1)`` -> out (1, n_bins, 2), new state."""
-    memory_rate, stopband_db, lowest, highest, ref_lo, ref_hi, erb = finder
+    memory_rate, stopband_db, lowest, highest, ref_lo, ref_hi, erb, sources = finder
     spec = frame[0]
     n_bins = spec.shape[0]
     # the long-term spectrum: a plain mean of the frames so far, then an exponential one
@@ -58,15 +58,12 @@ def _step(frame, mean, count, conv1_state, conv2_state, h, past_state, finder, n
         cutoff = k
     if cutoff > highest:
         cutoff = n_bins
-    # the fill: bins from the cutoff up copy one a whole number of even widths below
-    width = max(2 * (cutoff // 4), 2)
+    # the fill: bins from the cutoff up copy the one RestorerConfig.fill_sources names
     filled = np.empty((n_bins, 2), dtype=np.float32)
     above = np.zeros(n_bins, dtype=np.float32)
     for k in range(n_bins):
-        source = k
-        if k >= cutoff:
-            source = k - ((k - cutoff) // width + 1) * width
-            above[k] = 1.0
+        source = sources[cutoff, k]
+        above[k] = 1.0 if k >= cutoff else 0.0
         filled[k, 0] = spec[source, 0]
         filled[k, 1] = spec[source, 1]
     share = np.dot(erb, above)
