@@ -7,14 +7,15 @@ Every wideband file of the folder (narrowband ones are skipped) is damaged in si
 resampler (an 8 kHz recording played at 16 kHz), a telephone channel (300-3400 Hz, G.711 mu-law), low-passed at 6 kHz,
 hard-clipped at a quarter of its peak, given gaps of digital silence (10-60 ms, 2 a second), and not at all. Rows:
 the damaged input, the classical restoration of that damage, and each model (default: the shipped one), run through
-the chain as ``streamdl restore`` runs it. The classical restorations, each told what the damage was:
+the chain as ``streamdl restore`` runs it (its repair of clipping and gaps, then the restorer). The classical
+restorations, offline and each told what the damage was:
 - band limits: spectral folding with an envelope (the band below the cutoff copied above it, 6 dB down at the
   cutoff and falling 6 dB per octave);
 - clipping: consistent iterative hard thresholding (STFT coefficients under a threshold falling from 0 to -60 dB
   are dropped, then the unclipped samples are put back and the clipped ones kept beyond the clip level; offline);
 - gaps: the last pitch period before each gap repeated across it.
 Scores against the clean file: the log-spectral distance over 4-8 kHz (dB, lower is better, over frames within 40 dB
-of the loudest), PESQ-WB, STOI and SI-SDR.
+of the loudest), PESQ-WB, STOI and SI-SDR. Also the chain's repair stage's time per hop (median, p99) on each damage.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from streamdl.dsp.stft import STFTConfig, istft, stft  # noqa: E402
 from streamdl.engine.files import process_array, read_mono  # noqa: E402
 from streamdl.engine.options import ChainOptions  # noqa: E402
 from streamdl.engine.pipeline import build_chain  # noqa: E402
+from streamdl.evaluation.bench import Timed  # noqa: E402
 from streamdl.evaluation.speech import score  # noqa: E402
 from streamdl.io.audiofile import find_audio_files  # noqa: E402
 from streamdl.models.configs import RestorerConfig  # noqa: E402
@@ -119,24 +121,31 @@ def main() -> None:
 
     clean = [x for x in (read_mono(f, RATE) for f in find_audio_files(args.speech)) if is_wideband(x, RATE)]
     chains = {os.path.basename(m) or "shipped": build_chain(ChainOptions(denoise=False, restore=True, restorer_model=m)) for m in args.model or [""]}
+    repair_us: list[float] = []
+    next(iter(chains.values())).instrument(lambda name, part: Timed(part, repair_us) if name == "repair" else part)
     rows: dict[str, dict[str, list[dict]]] = {}
+    times: dict[str, list[float]] = {}
     rng = np.random.default_rng(0)
     for x in clean:
         for damage, (make, classical) in DAMAGES.items():
             damaged = make(x, rng)
             systems = {"damaged input": damaged, "classical": classical(damaged)}
+            del repair_us[:]
             systems.update({f"streamdl {name}": process_array(chain, damaged[:, None], RATE)[:, 0] for name, chain in chains.items()})
+            times.setdefault(damage, []).extend(repair_us)
             for system, y in systems.items():
                 rows.setdefault(system, {}).setdefault(damage, []).append({**score(x, y, RATE), "lsd_4_8k": lsd_high(x, y)})
     table = {system: {damage: {k: round(float(np.nanmean([s[k] for s in scores])), 3) for k in ("lsd_4_8k", "pesq_wb", "stoi", "si_sdr")}
                       for damage, scores in by_damage.items()} for system, by_damage in rows.items()}  # fmt: skip
+    repair = {damage: {"median_us": round(1e6 * float(np.median(t)), 1), "p99_us": round(1e6 * float(np.percentile(t, 99)), 1)} for damage, t in times.items()}
     if args.json:
-        print(json.dumps({"files": len(clean), "scores": table}, indent=1))
+        print(json.dumps({"files": len(clean), "scores": table, "repair_per_hop": repair}, indent=1))
         return
     print(f"{len(clean)} wideband files; LSD 4-8 kHz (dB) / PESQ-WB / STOI / SI-SDR (dB)")
     print("| system | " + " | ".join(DAMAGES) + " |\n|---|" + "---|" * len(DAMAGES))
     for system, by_damage in table.items():
         print(f"| {system} | " + " | ".join(f"{s['lsd_4_8k']:.1f} / {s['pesq_wb']:.2f} / {s['stoi']:.3f} / {s['si_sdr']:.1f}" for s in by_damage.values()) + " |")
+    print("repair stage per hop (median / p99 us): " + ", ".join(f"{d} {t['median_us']:.0f} / {t['p99_us']:.0f}" for d, t in repair.items()))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ other rates are resampled. The names below are what a user needs; they are impor
 use, so ``import streamdl`` is cheap.
 
 - Stages: :class:`StreamingDenoiser` (20 ms algorithmic latency), :class:`StreamingRestorer` (a missing
-  high band rebuilt, no latency beyond the same frame), :class:`StreamingTagger` (a tap:
+  high band rebuilt, no latency beyond the same frame), :class:`StreamingRepair` (a signal stage before the
+  STFT: clipped samples and gaps repaired, 20 ms lookahead), :class:`StreamingTagger` (a tap:
   label probabilities every 20 ms, timed events), :class:`StreamingCodec` (a signal stage: the round
   trip of the speech codec, 25 ms algorithmic latency).
 - Chains: :class:`Chain` (one hop in, one hop out), :class:`Streamer` (blocks of any size),
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "StreamingDenoiser": "streamdl.stages.denoiser",
     "StreamingRestorer": "streamdl.stages.restorer",
+    "StreamingRepair": "streamdl.stages.repair",
     "StreamingTagger": "streamdl.stages.tagger",
     "tag_signal": "streamdl.stages.tagger",
     "StreamingCodec": "streamdl.stages.codec",

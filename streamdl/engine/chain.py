@@ -1,4 +1,4 @@
-"""The processing chain: hop in, STFT, spectral stages in order, side taps, inverse STFT, signal stages, hop out.
+"""The processing chain: hop in, input stages, STFT, spectral stages in order, side taps, inverse STFT, signal stages, hop out.
 
 The same chain object serves live devices (one hop per worker iteration) and files or arrays
 (:func:`process_signal` runs it as fast as it goes), so file output is exactly what a listener
@@ -14,7 +14,7 @@ import numpy as np
 from streamdl.dsp.stft import STFTConfig, StreamingISTFT, StreamingSTFT, warmup
 
 SpectralStage = Callable[[np.ndarray], np.ndarray]  # complex64 (n_bins,) -> complex64 (n_bins,)
-SignalStage = Callable[[np.ndarray], np.ndarray]  # float32 (hop,) -> float32 (hop,), ``delay_samples`` later (the codec)
+SignalStage = Callable[[np.ndarray], np.ndarray]  # float32 (hop,) -> float32 (hop,), ``delay_samples`` later (the repair, the codec)
 Tap = Callable[[np.ndarray], None]  # sees each input spectrum frame; returns nothing
 Part = Callable[[np.ndarray], np.ndarray | None]  # any of the above, or the STFT / inverse STFT
 
@@ -28,20 +28,22 @@ class Chain:
     """float32 (hop,) in -> float32 (hop,) out at ``config.sample_rate``.
 
     Output sample i is input sample i - ``delay_samples`` (for pass-through, exactly): the STFT's
-    frame less one hop, plus each signal stage's ``delay_samples`` (the codec's).
+    frame less one hop, plus each signal stage's ``delay_samples`` (the repair's lookahead before the
+    STFT, the codec's after the inverse STFT).
     Algorithmic latency: ``algorithmic_latency_ms``, one STFT frame plus those delays.
     Signal stages run whether or not the spectral stages are ``enabled``: they carry the sound (a
     codec), and skipping them would move it in time.
     """
 
     def __init__(self, config: STFTConfig = STFTConfig(), stages: list[SpectralStage] = (), taps: list[Tap] = (),
-                 output_taps: list[Tap] = (), signal_stages: list[SignalStage] = ()):  # fmt: skip
+                 output_taps: list[Tap] = (), signal_stages: list[SignalStage] = (), input_stages: list[SignalStage] = ()):  # fmt: skip
         warmup(config)
         self.config = config
         self.stages = list(stages)
         self.taps = list(taps)  # see each input frame
         self.output_taps = list(output_taps)  # see each output frame (after the stages, enabled or not)
-        self.signal_stages = list(signal_stages)
+        self.signal_stages = list(signal_stages)  # after the inverse STFT
+        self.input_stages = list(input_stages)  # before the STFT
         self.stft = StreamingSTFT(config)
         self.istft = StreamingISTFT(config)
         self.enabled = True  # False: stages are skipped (instant A/B), taps still run
@@ -52,7 +54,7 @@ class Chain:
 
     @property
     def _signal_delay(self) -> int:
-        return sum(stage.delay_samples for stage in self.signal_stages)
+        return sum(stage.delay_samples for stage in self.input_stages + self.signal_stages)
 
     @property
     def delay_samples(self) -> int:
@@ -64,10 +66,13 @@ class Chain:
 
     def named(self, name: str):
         """The stage or tap called ``name`` (e.g. "tagger"), or None."""
-        return next((part for part in self.taps + self.stages + self.output_taps + self.signal_stages if part_name(part) == name), None)
+        parts = self.input_stages + self.taps + self.stages + self.output_taps + self.signal_stages
+        return next((part for part in parts if part_name(part) == name), None)
 
     def process(self, x: np.ndarray) -> np.ndarray:
         """One hop; the returned array is reused by the next call."""
+        for stage in self.input_stages:
+            x = stage(x)
         spec = self.stft(x)
         for tap in self.taps:
             tap(spec)
@@ -82,11 +87,12 @@ class Chain:
         return out
 
     def instrument(self, wrap: Callable[[str, Part], Part]) -> None:
-        """Put every part (the STFT, each tap, each stage, each output tap, the inverse STFT, each signal stage) behind
+        """Put every part (each input stage, the STFT, each tap, each stage, each output tap, the inverse STFT, each signal stage) behind
         ``wrap(name, part)``, which returns what :meth:`process` calls instead: a hook for timing
         (``streamdl bench``) or tracing that leaves :meth:`process` itself as it is. A wrapper should
         pass other attributes (``reset``) through to its part."""
-        self.stft = wrap("stft", self.stft)  # in the order process() calls them
+        self.input_stages = [wrap(part_name(stage), stage) for stage in self.input_stages]  # in the order process() calls them
+        self.stft = wrap("stft", self.stft)
         self.taps = [wrap(part_name(tap), tap) for tap in self.taps]
         self.stages = [wrap(part_name(stage), stage) for stage in self.stages]
         self.output_taps = [wrap(part_name(tap), tap) for tap in self.output_taps]
@@ -96,7 +102,7 @@ class Chain:
     def reset(self) -> None:
         self.stft.reset()
         self.istft.reset()
-        for part in self.stages + self.taps + self.output_taps + self.signal_stages:
+        for part in self.input_stages + self.stages + self.taps + self.output_taps + self.signal_stages:
             if hasattr(part, "reset"):
                 part.reset()
 

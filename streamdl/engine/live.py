@@ -8,7 +8,8 @@ The callback only copies blocks in and out of the rings and counts status flags:
 model, no sample-buffer allocation. The worker pulls device hops and keeps the output ring fed.
 Latency never creeps: when the worker is late the callback plays zeros and remembers how many
 frames it owes; when those frames arrive it skips them, so every output slot keeps its fixed
-delay. A worker with a backlog drops whole hops (counted) instead of working on stale audio.
+delay. A worker with a backlog drops whole hops (counted) instead of working on stale audio, and
+plays a continuation of the audio before them in their place.
 Sources and sinks (:mod:`streamdl.engine.endpoints`) decide only what the callback copies; the
 stream is opened over whichever of them are devices, or replaced by a clock when none is.
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from streamdl.dsp.conceal import Concealer
 from streamdl.dsp.resample import StreamResampler
 from streamdl.dsp.ringbuffer import RingBuffer
 from streamdl.engine.chain import Chain, Streamer
@@ -89,6 +91,8 @@ class LiveEngine:
         self._highs = LiveHighs(chain, self.rate, self._to_model) if self.play and self.rate > self.model_rate else None
         self._top_band = TopBandGain(chain.config) if self._highs is not None else None
         self._last_gain = 1.0
+        # hops the worker drops play as a continuation of the output before them, crossfaded into the restarted chain
+        self._concealer = Concealer(self.rate, blend=2 * round(chain.delay_samples * self.rate / self.model_rate))
         self._record_path = record
         # counters: each written by one side only (callback or worker)
         self.callbacks = 0
@@ -185,14 +189,15 @@ class LiveEngine:
 
     def _pump_input(self) -> bool:
         """Process one hop of captured input; False when less than a hop is waiting. A worker that
-        fell behind drops whole hops first (keeping the newest) and queues silence in their place."""
+        fell behind drops whole hops first (keeping the newest) and queues a concealment in their place
+        (:class:`~streamdl.dsp.conceal.Concealer`: the output before them continued, or silence)."""
         backlog = self._in_ring.readable
         if backlog > self._max_backlog:
             dropped = self._in_ring.skip((backlog - self.hop_device) // self.hop_device * self.hop_device)
             self.worker_skipped += dropped
             self._streamer.reset()
             if self.play:  # behind the late output already queued, so the ring stays in input order
-                self._out_ring.write(np.zeros((dropped, self._out_ring.channels), np.float32))
+                self._out_ring.write(np.repeat(self._concealer.missing(dropped)[:, None], self._out_ring.channels, axis=1))
         if self._in_ring.readable < self.hop_device:
             return False
         self._in_ring.read(self._in_block)
@@ -221,6 +226,7 @@ class LiveEngine:
                 gain, self._last_gain = gain_ramp(self._top_band.take(), self._last_gain, self.hop_device)
                 n = min(len(z), len(highs), len(gain))
                 z[:n] = np.clip(z[:n] + gain[:n] * highs[:n], -1.0, 1.0)
+            z = self._concealer.played(z)
             self._out_ring.write(np.repeat(z[:, None], self._out_ring.channels, axis=1))
 
     # ---- control ------------------------------------------------------------------------

@@ -23,13 +23,15 @@ from streamdl.engine.live import LiveEngine
 from streamdl.engine.options import ChainOptions, LiveOptions
 from streamdl.errors import StreamdlError
 from streamdl.stages.denoiser import StreamingDenoiser
+from streamdl.stages.repair import StreamingRepair
 from streamdl.stages.restorer import StreamingRestorer
 from streamdl.stages.tagger import StreamingTagger
 
 
 def build_chain(options: ChainOptions = ChainOptions(), *, taps: list[Tap] = (), output_taps: list[Tap] = (),
                 models: dict | None = None) -> Chain:  # fmt: skip
-    """The chain ``options`` describe: the tagger (a tap on the input), then the denoiser, the restorer, the codec.
+    """The chain ``options`` describe: the repair of clipping and gaps (with the restorer, before the STFT), the tagger
+    (a tap on the input), then the denoiser, the restorer, the codec.
 
     ``taps`` and ``output_taps`` join the chain's own (spectrum monitors, say); ``models`` gives a
     stage kind ("denoiser", "restorer", "tagger", "codec") a PyTorch model instead of the options' file or the shipped one.
@@ -38,19 +40,20 @@ def build_chain(options: ChainOptions = ChainOptions(), *, taps: list[Tap] = (),
     models = {"denoiser": options.model or None, "restorer": options.restorer_model or None, "tagger": options.tagger_model or None,
               "codec": options.codec_model or None, **(models or {})}  # a stage given no model loads the shipped one  # fmt: skip
     where = {"device": options.device, "backend": options.backend}
-    stages, chain_taps, signal_stages = [], list(taps), []
+    stages, chain_taps, signal_stages, input_stages = [], list(taps), [], []
     if options.tag:
         chain_taps.append(StreamingTagger(models["tagger"], **where))
     if options.denoise:
         stages.append(StreamingDenoiser(models["denoiser"], **where, attenuation_limit_db=options.attenuation_limit, mix=options.mix))
     if options.restore:
+        input_stages.append(StreamingRepair())
         stages.append(StreamingRestorer(models["restorer"], **where))
     if options.codec:
         from streamdl.stages.codec import StreamingCodec
 
         backend = "auto" if options.backend == "onnx" else options.backend  # a runtime the codec lacks: its fastest instead
         signal_stages.append(StreamingCodec(models["codec"], kbps=options.codec, device=options.device, backend=backend))
-    return Chain(stages=stages, taps=chain_taps, output_taps=list(output_taps), signal_stages=signal_stages)
+    return Chain(stages=stages, taps=chain_taps, output_taps=list(output_taps), signal_stages=signal_stages, input_stages=input_stages)
 
 
 def open_engine(chain: Chain, options: LiveOptions = LiveOptions()) -> LiveEngine:

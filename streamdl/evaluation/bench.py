@@ -22,7 +22,7 @@ from streamdl.engine.options import ChainOptions
 WARMUP_HOPS = 200  # caches, allocator, branch predictors
 
 
-class _Timed:
+class Timed:
     """A chain part that appends the seconds each call takes to ``times``; other attributes pass through."""
 
     def __init__(self, part, times: list[float]):
@@ -75,7 +75,7 @@ def run_bench(chain: Chain, seconds: float = 10.0, seed: int = 0) -> dict:
 
     def timed(name: str, part):
         pools[name] = getattr(part, "pool", 1)
-        return _Timed(part, times[name])
+        return Timed(part, times[name])
 
     chain.instrument(timed)
     reference = StreamingSTFT(config, compiled=False), StreamingISTFT(config, compiled=False)
@@ -112,7 +112,7 @@ def run_bench(chain: Chain, seconds: float = 10.0, seed: int = 0) -> dict:
         "stft_istft_vs_numpy": round(
             (summary["stft"]["median_us"] + summary["istft"]["median_us"]) / (numpy_ref["stft"]["median_us"] + numpy_ref["istft"]["median_us"]), 3
         ),
-        **{f"{name}_vs_denoiser": ratio(name, "denoiser") for name in summary if "denoiser" in summary and name in ("tagger", "codec", "restorer")},
+        **{f"{name}_vs_denoiser": ratio(name, "denoiser") for name in summary if "denoiser" in summary and name in ("tagger", "codec", "restorer", "repair")},
         "hops": hops,
         "threads": sys.modules["torch"].get_num_threads() if "torch" in sys.modules else 1,
     }

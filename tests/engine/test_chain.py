@@ -88,3 +88,14 @@ def test_a_signal_stage_runs_after_the_inverse_stft_and_its_delay_is_compensated
     assert chain.delay_samples == 160 + 37 and chain.algorithmic_latency_ms == 20.0 + 1000 * 37 / 16000
     chain.enabled = False  # signal stages carry the sound: they run anyway, so the delay holds
     np.testing.assert_allclose(process_signal(chain, x), x, atol=1e-6)
+
+
+def test_an_input_stage_runs_before_the_stft_and_its_delay_is_compensated():
+    x = (0.1 * np.random.default_rng(3).standard_normal(1600)).astype(np.float32)
+    chain = Chain(input_stages=[_Delay()])
+    assert chain.delay_samples == 160 + 37 and chain.named("_Delay") is chain.input_stages[0]
+    np.testing.assert_allclose(process_signal(chain, x), x, atol=1e-6)
+    calls = []
+    chain.instrument(lambda name, part: (lambda frame: calls.append(name) or part(frame)))
+    chain.process(x[:160])
+    assert calls == ["_Delay", "stft", "istft"]

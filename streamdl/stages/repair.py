@@ -1,0 +1,147 @@
+"""Repair of clipped samples and gaps of digital silence, as a chain stage on the signal before the STFT.
+
+Both damages leave marks in the samples themselves, so they are found and repaired there, ahead of
+the spectral stages (the denoiser, the restorer), which then see whole speech:
+
+- **Clipping**: a side (positive or negative) counts as clipped once ``CLIPPED_RUNS`` runs of two or more
+  samples have sat on its peak; from then on every sample on that peak is restored by
+  :func:`~streamdl.dsp.declip.fill_clipped`. A clean signal touches its peak once, so it is never
+  changed. A signal clipped near full scale (a level above ``HEADROOM``) is turned down, over one hop
+  once the clipping is found, so that the clip level lands at ``HEADROOM`` and the peaks restored above it
+  fit under full scale.
+- **Gaps**: a run of at least ``SHORTEST_GAP`` exact zeros after sound (not at the start, not after
+  silence) is filled with the last pitch period before it repeated forward, blended into the first
+  period after it repeated backward where the lookahead shows the gap's end
+  (:mod:`streamdl.dsp.conceal`).
+
+Streaming with a lookahead: each hop out is the input ``lookahead`` samples earlier, so that a clipped
+run's far side and a gap's end can be seen. A signal with neither damage passes unchanged, bit for bit;
+digital silence that follows sound is taken for a gap, so it gets a faded tail (at most 40 ms).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from streamdl.dsp.conceal import FADE_S, FADE_START_S, HISTORY_S, PERIOD_S, extension, pitch_period
+from streamdl.dsp.declip import HISTORY, fill_clipped
+from streamdl.errors import StreamdlError
+
+CLIPPED_RUNS = 3  # runs on a side's peak before that side counts as clipped
+RAIL = 1e-4  # a sample within this fraction of the peak sits on it
+HEADROOM = 0.25  # a clip level above this is turned down to it, so that restored peaks (up to 4x) fit in full scale
+SHORTEST_GAP = 32  # zeros in a row that make a gap (2 ms at 16 kHz; real speech crosses zero one sample at a time)
+SILENT_RMS = 1e-4  # a gap needs sound before it: the last HISTORY_S above this RMS (-80 dBFS)
+
+
+@njit(cache=True)
+def _rail_runs(x: np.ndarray, before: float, peak: float, runs: int) -> tuple[float, int]:
+    """Follow one side's peak over ``x`` (float, that side positive; ``before``: the sample preceding it): the
+    new peak and the count of runs of two or more samples on it (starting afresh whenever the peak rises)."""
+    on_before, prev = False, before
+    on_prev = prev >= peak * (1.0 - RAIL) and peak > 0.0
+    for v in x:
+        if v > peak * (1.0 + RAIL):
+            peak, runs, on_before, on_prev = v, 0, False, True
+            continue
+        on = v >= peak * (1.0 - RAIL) and peak > 0.0
+        if on and on_prev and not on_before:
+            runs += 1
+        on_before, on_prev = on_prev, on
+    return peak, runs
+
+
+class StreamingRepair:
+    """Signal stage before the STFT at 16 kHz: float32 (hop,) in -> the repaired hop out,
+    ``delay_samples`` (= ``lookahead``) later.
+
+    Args:
+        hop: samples per call.
+        lookahead: samples seen past the hop being repaired, a multiple of ``hop`` (default 320, 20 ms).
+    """
+
+    name = "repair"
+
+    def __init__(self, hop: int = 160, lookahead: int = 320, sample_rate: int = 16000):
+        if lookahead < hop or lookahead % hop:
+            raise StreamdlError(f"the repair's lookahead ({lookahead} samples) must be a positive multiple of the hop ({hop})")
+        self.hop, self.delay_samples, self.sample_rate = hop, lookahead, sample_rate
+        self._shortest, self._longest = (int(round(s * sample_rate)) for s in PERIOD_S)
+        self._history = max(HISTORY, int(HISTORY_S * sample_rate), 2 * self._longest + 1)
+        self._fade = int(FADE_START_S * sample_rate), int(FADE_S * sample_rate)
+        self.reset()
+
+    def reset(self) -> None:
+        n = self._history + self.hop + self.delay_samples
+        self._raw = np.zeros(n, np.float32)  # the input as it came
+        self._x = np.zeros(n)  # the same, repaired up to the hop being repaired
+        self._peaks, self._runs = [0.0, 0.0], [0, 0]  # positive side, negative side (as magnitudes)
+        self._period: np.ndarray | None = None  # the period repeated across the gap under way
+        self._gap_done = 0  # samples of that gap filled so far
+        self.gain = 1.0  # the output's gain (below 1 once clipping near full scale is found)
+
+    @property
+    def clipping(self) -> tuple[bool, bool]:
+        """Whether the positive and the negative side count as clipped."""
+        return self._runs[0] >= CLIPPED_RUNS, self._runs[1] >= CLIPPED_RUNS
+
+    def __call__(self, hop: np.ndarray) -> np.ndarray:
+        h, start = self.hop, self._history
+        self._raw[:-h], self._x[:-h] = self._raw[h:], self._x[h:]
+        self._raw[-h:] = hop
+        self._x[-h:] = hop
+        before = float(self._raw[-h - 1])
+        for side, sign in ((0, 1.0), (1, -1.0)):
+            self._peaks[side], self._runs[side] = _rail_runs(sign * self._raw[-h:], sign * before, self._peaks[side], self._runs[side])
+        if self._period is not None or not self._raw[start : start + h].all():
+            self._fill_gaps(start, start + h)
+        pos, neg = self.clipping
+        if pos or neg:
+            level_pos = self._peaks[0] * (1.0 - RAIL) if pos else np.inf
+            level_neg = -self._peaks[1] * (1.0 - RAIL) if neg else -np.inf
+            clipped = (self._raw >= level_pos) | (self._raw <= level_neg)
+            if clipped[start : start + h].any():
+                fill_clipped(self._x, clipped, start, start + h, self._peaks[0], -self._peaks[1])
+        out = self._x[start : start + h]
+        level = max(self._peaks[0] if pos else 0.0, self._peaks[1] if neg else 0.0)
+        gain = min(self.gain, HEADROOM / level) if level > HEADROOM else self.gain
+        if gain == 1.0:
+            return out.astype(np.float32)
+        ramp = self.gain + (gain - self.gain) * np.arange(1, h + 1) / h
+        self.gain = gain
+        return (out * ramp).astype(np.float32)
+
+    def _fill_gaps(self, start: int, stop: int) -> None:
+        """Fill the gap samples of ``[start, stop)`` (buffer indices)."""
+        raw, x = self._raw, self._x
+        j = start
+        while j < stop:
+            if raw[j] != 0.0:
+                self._period = None
+                zeros = np.flatnonzero(raw[j:stop] == 0.0)
+                if len(zeros) == 0:
+                    return
+                j += zeros[0]
+            end = j
+            while end < len(raw) and raw[end] == 0.0:
+                end += 1
+            if self._period is None:  # a new run of zeros: a gap, or silence to keep
+                history = x[j - self._history : j]
+                if end - j < SHORTEST_GAP or np.sqrt(np.mean(history**2)) < SILENT_RMS:
+                    j = end
+                    continue
+                lag = pitch_period(history, self._shortest, self._longest)[0]
+                self._period, self._gap_done = history[-lag:].copy(), 0
+            upto = min(end, stop)
+            x[j:upto] = extension(self._period, self._gap_done, upto - j, *self._fade)
+            lag = len(self._period)
+            if end + lag <= len(raw):  # the gap's end and a period after it are in sight: blend into it
+                blend_from = max(end - (self.delay_samples - lag), j - self._gap_done)
+                if blend_from < upto:
+                    first = max(blend_from, j)
+                    backward = extension(x[end : end + lag][::-1].copy(), end - upto, upto - first, *self._fade)[::-1]
+                    w = (np.arange(first, upto) - blend_from + 1.0) / (end - blend_from + 1.0)
+                    x[first:upto] = (1.0 - w) * x[first:upto] + w * backward
+            self._gap_done += upto - j
+            j = upto
