@@ -6,7 +6,7 @@ use, so ``import streamdl`` is cheap.
 
 - Stages: :class:`StreamingDenoiser` (20 ms algorithmic latency), :class:`StreamingRestorer` (a missing
   high band rebuilt, no latency beyond the same frame), :class:`StreamingRepair` (a signal stage before the
-  STFT: clipped samples and gaps repaired, 20 ms lookahead), :class:`StreamingTagger` (a tap:
+  STFT: clipped samples and gaps repaired, 80 ms lookahead), :class:`StreamingTagger` (a tap:
   label probabilities every 20 ms, timed events), :class:`StreamingCodec` (a signal stage: the round
   trip of the speech codec, 25 ms algorithmic latency).
 - Chains: :class:`Chain` (one hop in, one hop out), :class:`Streamer` (blocks of any size),

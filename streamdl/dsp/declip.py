@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-ORDER = 16  # the AR model's order (16 kHz speech)
-HISTORY = 480  # samples before a run the model is fitted to (30 ms)
+ORDER = 32  # the AR model's order (16 kHz speech)
+HISTORY = 320  # samples before a run the model is fitted to (20 ms)
 AFTER = 32  # samples after a run that enter it, where ``x`` has them (2 ms)
 ACTIVE_SET_ROUNDS = 4
 CEILING = 4.0  # restored samples are held within this many times the clip level (a long run's solution can overshoot)

@@ -6,10 +6,9 @@ source (callback) ──► input ring ──► worker: mono, resample, chain, 
 
 The callback only copies blocks in and out of the rings and counts status flags: no locks, no
 model, no sample-buffer allocation. The worker pulls device hops and keeps the output ring fed.
-Latency never creeps: when the worker is late the callback plays zeros and remembers how many
-frames it owes; when those frames arrive it skips them, so every output slot keeps its fixed
-delay. A worker with a backlog drops whole hops (counted) instead of working on stale audio, and
-plays a continuation of the audio before them in their place.
+Latency never creeps: a late worker's slots get the continuation of the last output it left ready
+(:class:`~streamdl.dsp.conceal.ReadyContinuation`) and are owed; frames that arrive for them are skipped,
+so every slot keeps its fixed delay. A worker with a backlog drops whole hops (counted), not stale audio.
 Sources and sinks (:mod:`streamdl.engine.endpoints`) decide only what the callback copies; the
 stream is opened over whichever of them are devices, or replaced by a clock when none is.
 """
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from streamdl.dsp.conceal import Concealer
+from streamdl.dsp.conceal import ReadyContinuation
 from streamdl.dsp.resample import StreamResampler
 from streamdl.dsp.ringbuffer import RingBuffer
 from streamdl.engine.chain import Chain, Streamer
@@ -91,8 +90,7 @@ class LiveEngine:
         self._highs = LiveHighs(chain, self.rate, self._to_model) if self.play and self.rate > self.model_rate else None
         self._top_band = TopBandGain(chain.config) if self._highs is not None else None
         self._last_gain = 1.0
-        # hops the worker drops play as a continuation of the output before them, crossfaded into the restarted chain
-        self._concealer = Concealer(self.rate, blend=2 * round(chain.delay_samples * self.rate / self.model_rate))
+        self._ready = ReadyContinuation(self.rate, self._out_ring.channels)  # for the callback while the worker is late
         self._record_path = record
         # counters: each written by one side only (callback or worker)
         self.callbacks = 0
@@ -140,6 +138,7 @@ class LiveEngine:
         outdata[:silence] = 0.0
         got = self._out_ring.read(outdata[silence:])
         self._missing_out += frames - got
+        self._ready.play(outdata, silence, got)
 
     def _play_callback(self, indata, outdata, frames, time_info, status):
         """Playback on a clock of its own (a virtual microphone while a device captures): play what is
@@ -182,6 +181,7 @@ class LiveEngine:
                 if not self._pump_input():
                     if self.source.finished and not self.finished:
                         self._emit(self._streamer.flush())  # the chain's delay, out
+                        self._ready.clear()  # the end is followed by silence
                         self.finished = True
                     time.sleep(0.0005)
         except BaseException as e:  # reported by run(); the stream keeps playing zeros meanwhile
@@ -189,15 +189,14 @@ class LiveEngine:
 
     def _pump_input(self) -> bool:
         """Process one hop of captured input; False when less than a hop is waiting. A worker that
-        fell behind drops whole hops first (keeping the newest) and queues a concealment in their place
-        (:class:`~streamdl.dsp.conceal.Concealer`: the output before them continued, or silence)."""
+        fell behind drops whole hops first (keeping the newest) and queues silence in their place."""
         backlog = self._in_ring.readable
         if backlog > self._max_backlog:
             dropped = self._in_ring.skip((backlog - self.hop_device) // self.hop_device * self.hop_device)
             self.worker_skipped += dropped
             self._streamer.reset()
             if self.play:  # behind the late output already queued, so the ring stays in input order
-                self._out_ring.write(np.repeat(self._concealer.missing(dropped)[:, None], self._out_ring.channels, axis=1))
+                self._out_ring.write(np.zeros((dropped, self._out_ring.channels), np.float32))
         if self._in_ring.readable < self.hop_device:
             return False
         self._in_ring.read(self._in_block)
@@ -226,8 +225,8 @@ class LiveEngine:
                 gain, self._last_gain = gain_ramp(self._top_band.take(), self._last_gain, self.hop_device)
                 n = min(len(z), len(highs), len(gain))
                 z[:n] = np.clip(z[:n] + gain[:n] * highs[:n], -1.0, 1.0)
-            z = self._concealer.played(z)
             self._out_ring.write(np.repeat(z[:, None], self._out_ring.channels, axis=1))
+            self._ready.follow(z)
 
     # ---- control ------------------------------------------------------------------------
     def start(self) -> None:
@@ -374,12 +373,9 @@ class LiveEngine:
         """Counters since start. Overflows and underflows add the device's own flags (PortAudio) to
         the engine's ring events; ``xruns`` splits them, so losses streamdl caused stand apart."""
         latency = self.latency_ms()
-        xruns = {
-            "device_input": self.pa_input_overflows,
-            "device_output": self.pa_output_underflows + getattr(self.sink, "xruns", 0),  # PortAudio's flags, or the graph's
-            "engine_input": self._in_ring.overflow_events,
-            "engine_output": self._out_ring.underflow_events if self.play else 0,
-        }
+        xruns = {"device_input": self.pa_input_overflows,  # PortAudio's flags, or for the output a virtual microphone graph's
+                 "device_output": self.pa_output_underflows + getattr(self.sink, "xruns", 0),
+                 "engine_input": self._in_ring.overflow_events, "engine_output": self._out_ring.underflow_events if self.play else 0}  # fmt: skip
         return {
             "seconds": round(self.elapsed, 3),
             "callbacks": self.callbacks,

@@ -19,7 +19,7 @@ class ChainOptions:
     model: str = option("", "denoiser model file (default: the shipped weights)", metavar="FILE")
     attenuation_limit: float | None = option(None, "suppress noise by at most this many dB (default: no limit)", metavar="DB")
     mix: float = option(1.0, "1 = fully denoised, 0 = the original (default: 1)")
-    restore: bool = option(False, "also restore damaged speech: repair clipping and gaps (adds 20 ms), rebuild the high band of "
+    restore: bool = option(False, "also restore damaged speech: repair clipping and gaps (adds 80 ms), rebuild the high band of "
                            "band-limited speech (after denoising)")  # fmt: skip
     restorer_model: str = option("", "restorer model file (default: the shipped weights)", metavar="FILE")
     tag: bool = option(False, "also tag sounds and report events as they start and end")

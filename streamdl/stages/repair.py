@@ -9,14 +9,15 @@ the spectral stages (the denoiser, the restorer), which then see whole speech:
   changed. A signal clipped near full scale (a level above ``HEADROOM``) is turned down, over one hop
   once the clipping is found, so that the clip level lands at ``HEADROOM`` and the peaks restored above it
   fit under full scale.
-- **Gaps**: a run of at least ``SHORTEST_GAP`` exact zeros after sound (not at the start, not after
-  silence) is filled with the last pitch period before it repeated forward, blended into the first
-  period after it repeated backward where the lookahead shows the gap's end
-  (:mod:`streamdl.dsp.conceal`).
+- **Gaps**: a run of ``SHORTEST_GAP`` to ``longest_gap`` exact zeros after sound (not at the start, not
+  after silence) is filled with the last pitch period before it repeated forward, crossfaded across the
+  gap into the first period after it repeated backward (:mod:`streamdl.dsp.conceal`). Longer runs are
+  silence someone meant (an edit, a pause), and stay.
 
 Streaming with a lookahead: each hop out is the input ``lookahead`` samples earlier, so that a clipped
-run's far side and a gap's end can be seen. A signal with neither damage passes unchanged, bit for bit;
-digital silence that follows sound is taken for a gap, so it gets a faded tail (at most 40 ms).
+run's far side and a gap's end, with a pitch period after it, can be seen. A signal with neither damage
+passes unchanged, bit for bit (but for short runs of zeros right after sound: a dropout or not, they are
+filled).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from streamdl.errors import StreamdlError
 CLIPPED_RUNS = 3  # runs on a side's peak before that side counts as clipped
 RAIL = 1e-4  # a sample within this fraction of the peak sits on it
 HEADROOM = 0.25  # a clip level above this is turned down to it, so that restored peaks (up to 4x) fit in full scale
-SHORTEST_GAP = 32  # zeros in a row that make a gap (2 ms at 16 kHz; real speech crosses zero one sample at a time)
+SHORTEST_GAP = 32  # zeros in a row that can be a gap (2 ms at 16 kHz; real speech crosses zero one sample at a time)
 SILENT_RMS = 1e-4  # a gap needs sound before it: the last HISTORY_S above this RMS (-80 dBFS)
 
 
@@ -58,16 +59,21 @@ class StreamingRepair:
 
     Args:
         hop: samples per call.
-        lookahead: samples seen past the hop being repaired, a multiple of ``hop`` (default 320, 20 ms).
+        lookahead: samples seen past the hop being repaired, a multiple of ``hop`` (default 1280, 80 ms):
+            gaps up to ``longest_gap`` = lookahead less the longest pitch period (64 ms) are filled.
     """
 
     name = "repair"
 
-    def __init__(self, hop: int = 160, lookahead: int = 320, sample_rate: int = 16000):
+    def __init__(self, hop: int = 160, lookahead: int = 1280, sample_rate: int = 16000):
         if lookahead < hop or lookahead % hop:
             raise StreamdlError(f"the repair's lookahead ({lookahead} samples) must be a positive multiple of the hop ({hop})")
         self.hop, self.delay_samples, self.sample_rate = hop, lookahead, sample_rate
         self._shortest, self._longest = (int(round(s * sample_rate)) for s in PERIOD_S)
+        self.longest_gap = lookahead - self._longest
+        if self.longest_gap < SHORTEST_GAP:
+            raise StreamdlError(f"the repair's lookahead ({lookahead} samples) must see a gap and a pitch period after it: "
+                                f"give at least {SHORTEST_GAP + self._longest}")  # fmt: skip
         self._history = max(HISTORY, int(HISTORY_S * sample_rate), 2 * self._longest + 1)
         self._fade = int(FADE_START_S * sample_rate), int(FADE_S * sample_rate)
         self.reset()
@@ -77,8 +83,6 @@ class StreamingRepair:
         self._raw = np.zeros(n, np.float32)  # the input as it came
         self._x = np.zeros(n)  # the same, repaired up to the hop being repaired
         self._peaks, self._runs = [0.0, 0.0], [0, 0]  # positive side, negative side (as magnitudes)
-        self._period: np.ndarray | None = None  # the period repeated across the gap under way
-        self._gap_done = 0  # samples of that gap filled so far
         self.gain = 1.0  # the output's gain (below 1 once clipping near full scale is found)
 
     @property
@@ -94,7 +98,7 @@ class StreamingRepair:
         before = float(self._raw[-h - 1])
         for side, sign in ((0, 1.0), (1, -1.0)):
             self._peaks[side], self._runs[side] = _rail_runs(sign * self._raw[-h:], sign * before, self._peaks[side], self._runs[side])
-        if self._period is not None or not self._raw[start : start + h].all():
+        if not self._raw[start : start + h].all():
             self._fill_gaps(start, start + h)
         pos, neg = self.clipping
         if pos or neg:
@@ -113,35 +117,18 @@ class StreamingRepair:
         return (out * ramp).astype(np.float32)
 
     def _fill_gaps(self, start: int, stop: int) -> None:
-        """Fill the gap samples of ``[start, stop)`` (buffer indices)."""
+        """Fill the gaps that begin in ``[start, stop)`` (buffer indices), each whole: a gap is seen to its end."""
         raw, x = self._raw, self._x
-        j = start
-        while j < stop:
-            if raw[j] != 0.0:
-                self._period = None
-                zeros = np.flatnonzero(raw[j:stop] == 0.0)
-                if len(zeros) == 0:
-                    return
-                j += zeros[0]
-            end = j
-            while end < len(raw) and raw[end] == 0.0:
-                end += 1
-            if self._period is None:  # a new run of zeros: a gap, or silence to keep
-                history = x[j - self._history : j]
-                if end - j < SHORTEST_GAP or np.sqrt(np.mean(history**2)) < SILENT_RMS:
-                    j = end
-                    continue
-                lag = pitch_period(history, self._shortest, self._longest)[0]
-                self._period, self._gap_done = history[-lag:].copy(), 0
-            upto = min(end, stop)
-            x[j:upto] = extension(self._period, self._gap_done, upto - j, *self._fade)
-            lag = len(self._period)
-            if end + lag <= len(raw):  # the gap's end and a period after it are in sight: blend into it
-                blend_from = max(end - (self.delay_samples - lag), j - self._gap_done)
-                if blend_from < upto:
-                    first = max(blend_from, j)
-                    backward = extension(x[end : end + lag][::-1].copy(), end - upto, upto - first, *self._fade)[::-1]
-                    w = (np.arange(first, upto) - blend_from + 1.0) / (end - blend_from + 1.0)
-                    x[first:upto] = (1.0 - w) * x[first:upto] + w * backward
-            self._gap_done += upto - j
-            j = upto
+        for j in np.flatnonzero(raw[start:stop] == 0.0) + start:
+            if raw[j - 1] == 0.0:  # not where a run begins: judged (filled, or kept as silence) with its beginning
+                continue
+            end = j + np.argmax(raw[j:] != 0.0) if raw[j:].any() else len(raw)
+            history = x[j - self._history : j]
+            if not SHORTEST_GAP <= end - j <= self.longest_gap or np.sqrt(np.mean(history**2)) < SILENT_RMS:
+                continue
+            lag = pitch_period(history, self._shortest, self._longest)[0]
+            n = end - j
+            forward = extension(history[-lag:].copy(), 0, n, *self._fade)
+            backward = extension(x[end : end + lag][::-1].copy(), 0, n, *self._fade)[::-1]
+            w = np.arange(1, n + 1) / (n + 1.0)
+            x[j:end] = (1.0 - w) * forward + w * backward

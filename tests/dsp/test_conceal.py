@@ -1,6 +1,6 @@
 import numpy as np
 
-from streamdl.dsp.conceal import FADE_S, FADE_START_S, Concealer, extension, pitch_period
+from streamdl.dsp.conceal import FADE_S, FADE_START_S, READY_S, ReadyContinuation, extension, pitch_period
 
 RATE = 16000
 
@@ -15,14 +15,6 @@ def test_pitch_period_finds_the_period():
     assert lag == 100 and correlation > 0.99
 
 
-def test_what_is_not_periodic_is_not_repeated():
-    clicks = np.zeros(2000, np.float32)
-    clicks[::700] = 0.9
-    concealer = Concealer(RATE, blend=80)
-    concealer.played(clicks)
-    assert not concealer.missing(160).any()
-
-
 def test_extension_repeats_then_fades_to_silence():
     period = np.arange(1.0, 6.0)
     out = extension(period, 3, 12, 10, 4)
@@ -30,13 +22,42 @@ def test_extension_repeats_then_fades_to_silence():
     assert out[7] == 1.0 and out[8] == 2 * 0.75 and out[-1] == 0.0  # the fade starts at offset 10: silent from 14
 
 
-def test_a_missing_stretch_continues_the_tone_and_the_return_is_crossfaded():
-    x = _tone(4000)
-    concealer = Concealer(RATE, blend=80)
-    concealer.played(x[:1600].copy())
-    filled = concealer.missing(80)  # the continuation stays at full level until the crossfade is over
-    np.testing.assert_allclose(filled, x[1600:1680], atol=1e-5)  # a steady tone continues exactly
-    back = concealer.played(x[1680:2000].copy())
-    np.testing.assert_allclose(back, x[1680:2000], atol=1e-5)  # crossfading a tone into itself changes nothing
-    long = concealer.missing(int((FADE_START_S + FADE_S) * RATE) + 100)
-    assert np.abs(long[-100:]).max() == 0.0  # a long loss fades to silence
+def _callback_buffers(ready: ReadyContinuation, real: list[np.ndarray | None], block: int = 160) -> np.ndarray:
+    """What a callback plays, block by block: a real block, or None where the worker was late."""
+    played = []
+    for data in real:
+        out = np.zeros((block, 1), np.float32)
+        if data is not None:
+            out[:, 0] = data
+        ready.play(out, 0, block if data is not None else 0)
+        played.append(out[:, 0])
+    return np.concatenate(played)
+
+
+def test_a_late_worker_is_covered_by_the_tone_continued_then_faded():
+    x = _tone(8000)
+    ready = ReadyContinuation(RATE, 1)
+    ready.follow(x[:1600])
+    played = _callback_buffers(ready, [None] * (int(READY_S * RATE) // 160 + 2))  # later than the continuation reaches
+    np.testing.assert_allclose(played[: int(FADE_START_S * RATE)], x[1600 : 1600 + int(FADE_START_S * RATE)], atol=1e-5)
+    assert played[int(FADE_START_S * RATE) :].any() and not played[int((FADE_START_S + FADE_S) * RATE) :].any()
+
+
+def test_real_output_after_a_continuation_is_crossfaded_in_and_then_left_alone():
+    x = _tone(8000)
+    ready = ReadyContinuation(RATE, 1)
+    ready.follow(x[:1600])
+    played = _callback_buffers(ready, [None, x[1760:1920], x[1920:2080]])
+    np.testing.assert_allclose(played[:320], x[1600:1920], atol=1e-5)  # a tone crossfaded into itself stays the tone
+    np.testing.assert_array_equal(played[320:], x[1920:2080])
+
+
+def test_what_is_not_periodic_is_not_repeated_and_after_the_end_comes_silence():
+    clicks = np.zeros(2000, np.float32)
+    clicks[::700] = 0.9
+    ready = ReadyContinuation(RATE, 1)
+    ready.follow(clicks)
+    assert not _callback_buffers(ready, [None]).any()
+    ready.follow(_tone(1600))
+    ready.clear()
+    assert not _callback_buffers(ready, [None]).any()

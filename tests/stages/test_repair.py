@@ -64,6 +64,13 @@ def test_silence_at_the_start_is_not_a_gap():
     np.testing.assert_array_equal(_stage_alone(x), x)
 
 
+def test_silence_longer_than_a_gap_stays_silent(speech):
+    stage = StreamingRepair()
+    edited = speech.copy()
+    edited[16000 : 16000 + stage.longest_gap + 1] = 0.0  # a pause cut in by an editor, not a dropout
+    np.testing.assert_array_equal(_stage_alone(edited), edited)
+
+
 @pytest.mark.parametrize("block", [1, 160, 161, 997, 8193])
 def test_any_block_size_gives_the_whole_signal_result(speech, block):
     damaged = with_gaps(clipped(speech, 0.3 * np.abs(speech).max()), 16000, np.random.default_rng(1))
@@ -77,4 +84,4 @@ def test_any_block_size_gives_the_whole_signal_result(speech, block):
 
 def test_a_lookahead_that_is_not_whole_hops_is_refused():
     with pytest.raises(StreamdlError, match="multiple of the hop"):
-        StreamingRepair(lookahead=100)
+        StreamingRepair(lookahead=1000)
