@@ -3,8 +3,10 @@
 shared/DATA.md lists the packages training may use and reserves the others for independent
 evaluation. This script takes labelled recordings (labelled by their file and folder names
 and the packages' sound catalogues) from five reserved game packages and writes
-``DEST/LABEL/PACKAGE-NAME.flac``: 16 kHz mono, the middle 8 s of each recording. Score a tagger
-on it with ``streamdl eval-tagger --clips DEST``. Licences: 0ad-data, megaglest-data and
+``DEST/PART/LABEL/PACKAGE-NAME.flac``: 16 kHz mono, the middle 8 s of each recording. PART splits the
+packages: ``look`` (lincity-ng, scorched3d, supertuxkart) may be looked at while choosing between
+taggers, ``test`` (0ad, megaglest) is only scored, once per shipped tagger. Score a tagger on a part
+with ``streamdl eval-tagger --clips DEST/PART``. Licences: 0ad-data, megaglest-data and
 supertuxkart-data CC-BY-SA, lincity-ng-data and scorched3d-data GPL-2+; nothing built here ships.
 
 Usage: python scripts/make_tagger_eval.py [DEST] [--debs DIR]
@@ -29,6 +31,7 @@ from streamdl.dsp.resample import resample
 from streamdl.evaluation.tagger import middle
 
 SECONDS = 8.0
+TEST_PACKAGES = ("0ad-data", "megaglest-data")  # speech, music, water, wind, crowd, bird, dog; the rest is the "look" part
 ZAD = "usr/share/games/0ad/mods/public/public.zip"  # 0ad keeps its audio in one zip
 MG = "usr/share/games/megaglest"
 LC = "usr/share/games/lincity-ng/sounds"
@@ -123,8 +126,9 @@ def main(dest: Path, debs: Path | None) -> None:
             _unpack(next(debs.glob(f"{package}_*.deb")), package, work / package)
         counts, seen = {}, set()
         for label, entries in ENTRIES.items():
-            (dest / label).mkdir(parents=True, exist_ok=True)
             for package, pattern in entries:
+                folder = dest / ("test" if package in TEST_PACKAGES else "look") / label
+                folder.mkdir(parents=True, exist_ok=True)
                 for name, source in _members(work / package, pattern):
                     parts = [p for p in Path(name).with_suffix("").parts[-3:] if p not in ("sounds", "sfx", "misc", "wav", "data")]
                     stem = "-".join([package.removesuffix("-data"), *parts])
@@ -133,7 +137,7 @@ def main(dest: Path, debs: Path | None) -> None:
                     if key in seen:  # the same recording under two names (tilesets share sounds)
                         continue
                     seen.add(key)
-                    sf.write(dest / label / f"{stem}.flac", audio, 16000)
+                    sf.write(folder / f"{stem}.flac", audio, 16000)
                     counts[label] = counts.get(label, 0) + 1
     print("wrote", dest, ", ".join(f"{k}: {v}" for k, v in counts.items()))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ class Source:
     exclude: str = r"$^"  # regex on the relative path: files to skip
     speaker: str = ""  # regex whose first group names the speaker/voice; empty: split by file
     test_speakers: tuple[str, ...] = ()  # speakers held out for the test split
-    members: str = ""  # regex on member names: the clips an archive (.pk3, .wz: zip files) holds
+    members: str = ""  # regex on member names: the clips an archive holds (.pk3, .wz, .zip: zip files; .rcc: Qt resources)
     test_fraction: float = 0.15  # share of files held out for the test split when there are no speakers
     made_by: str = "scripts/fetch_debian_audio.sh"  # the command that puts the package folders in place
 
@@ -87,6 +88,31 @@ EXTRA_SOURCES = (
 ADMITTED_SOURCES = (
     Source("ktuberling", "speech", ("ktuberling-data",), ("usr/share/ktuberling/sounds/*/*.ogg",),  # single words, 23 locales
            exclude=r"/sr@", speaker=r"sounds/([^/]+)/", test_speakers=("gl", "uk", "fi")),  # one narrator each; sr@* copy sr
+    Source("ufoai", "noise", ("ufoai-sound",), ("usr/share/games/ufoai/base/0snd.pk3",),  # no weapons, voices, aliens; no copies
+           members=r"^sound/(ambience|footsteps|doors|impact)/(?!(fire|smallfire|firesoft|creak|droning|jingle|sparks|water"
+                   r"|radiomessage|tv_news)).*\.ogg$"),
+    Source("flare", "noise", ("flare-game",), ("usr/share/games/flare/mods/*/soundfx/**/*.ogg",), exclude=r"/npcs/"),  # no voices
+    Source("flare-music", "music", ("flare-game",), ("usr/share/games/flare/mods/*/music/*.ogg",)),
+    Source("gcompris", "noise", ("gcompris-qt-data",), ("usr/share/gcompris-qt/rcc/*.rcc",),  # no voices, music or instruments
+           members=r"^gcompris/src/(?!.*(/voices-|explore_world_music|/instruments/|/intro\.ogg)).*\.(wav|ogg)$"),
+    Source("gcompris-music", "music", ("gcompris-qt-data",), ("usr/share/gcompris-qt/rcc/*.rcc",),
+           members=r"^gcompris/src/activities/(explore_world_music/resource/music|instruments/resource)/.*\.ogg$"),
+    Source("7kaa", "noise", ("7kaa-data",), ("usr/share/games/7kaa/SOUND/*.WAV",)),
+    Source("sonic-pi", "noise", ("sonic-pi-samples",), ("usr/share/sonic-pi/samples/*.flac",)),
+    Source("colobot", "noise", ("colobot-common-sounds",), ("usr/share/games/colobot/sounds/*.wav",)),  # numbered: unlabelled
+    Source("colobot-music", "music", ("colobot-common-sounds",), ("usr/share/games/colobot/music/*.ogg",)),
+    Source("warmux", "noise", ("warmux-data",), ("usr/share/games/warmux/sound/default/*/*.ogg",), exclude=r"/voices/"),
+    Source("warmux-music", "music", ("warmux-data",), ("usr/share/games/warmux/music/*/*.ogg",)),
+    Source("freedroidrpg", "noise", ("freedroidrpg-data",), ("usr/share/freedroidrpg/data/sound/effects/**/*.ogg",),
+           exclude=r"/voice_samples/|/tux_ingame_comments/|/bot_sounds/"),  # no voices
+    Source("freedroidrpg-music", "music", ("freedroidrpg-data",), ("usr/share/freedroidrpg/data/sound/music/*.ogg",)),
+    Source("trigger-rally", "noise", ("trigger-rally-data",), ("usr/share/games/trigger-rally/data.zip",),
+           members=r"^sounds/[a-z]+\.wav$"),  # engine, wind, gravel; not the co-driver's voice
+    Source("foobillardplus", "noise", ("foobillardplus-data",), ("usr/share/games/foobillardplus/data/*.wav",)),
+    Source("soundtracks", "music", ("marsshooter-data", "pushover-data", "starfighter-data", "hyperrogue-music", "zaz-data",
+                                    "asc-music", "lordsawar-data", "xmoto-data", "freeorion-data"),
+           ("usr/share/games/**/*.ogg", "usr/share/**/music/**/*.ogg", "usr/share/**/music/**/*.mp3"),
+           exclude=r"/(sounds?|sfx|fx)/"),
 )  # fmt: skip
 
 
@@ -122,8 +148,8 @@ def decode_clips(path: Path, members: str = "") -> list[tuple[str, np.ndarray, i
     """Decode one file into (suffix, float32 mono, rate) clips; archives hold several clips.
 
     Clips from an OpenTTD catalogue are named ``#index title`` (the title stored before each
-    sound, e.g. ``#24 Helicopter``); clips from a zip archive (a Quake-style .pk3, a Warzone .wz)
-    ``#member/path``, for the members whose names match the regex ``members``.
+    sound, e.g. ``#24 Helicopter``); clips from an archive (:func:`archive_members`) ``#member/path``,
+    for the members whose names match the regex ``members``.
     """
     if path.suffix == ".cat":  # OpenTTD sound catalogue: "title". credits, then a RIFF/WAVE file, back to back
         blob = path.read_bytes()
@@ -137,12 +163,11 @@ def decode_clips(path: Path, members: str = "") -> list[tuple[str, np.ndarray, i
                 continue
             clips.append((f"#{i} {titles[0].decode() if titles else ''}".rstrip(), data.mean(axis=1), rate))
         return clips
-    if path.suffix in (".pk3", ".wz"):
+    if path.suffix in (".pk3", ".wz", ".zip", ".rcc"):
         clips = []
-        with zipfile.ZipFile(path) as archive:
-            for member in sorted(n for n in archive.namelist() if members and re.match(members, n)):
-                data, rate = sf.read(io.BytesIO(archive.read(member)), dtype="float32", always_2d=True)
-                clips.append((f"#{member}", data.mean(axis=1), rate))
+        for member, blob in archive_members(path, members):
+            data, rate = sf.read(io.BytesIO(blob), dtype="float32", always_2d=True)
+            clips.append((f"#{member}", data.mean(axis=1), rate))
         return clips
     data, rate = sf.read(path, dtype="float32", always_2d=True)
     return [("", data.mean(axis=1), rate)]
@@ -163,3 +188,49 @@ def user_sources(*, speech: list[str] = (), noise: list[str] = ()) -> tuple[Sour
     patterns = tuple(f"**/*{suffix}" for suffix in AUDIO_SUFFIXES)
     return tuple(Source(f"user-{role}-{i}", role, (str(Path(d).resolve()),), patterns)
                  for role, dirs in (("speech", speech), ("noise", noise)) for i, d in enumerate(dirs))  # fmt: skip
+
+
+def archive_members(path: Path, members: str) -> list[tuple[str, bytes]]:
+    """(name, contents) of the members of an archive whose names match the regex ``members``, sorted by name:
+    a zip file (a Quake-style .pk3, a Warzone .wz, a .zip) or a Qt resource file (.rcc)."""
+    if path.suffix == ".rcc":
+        found = qt_resources(path.read_bytes())
+    else:
+        with zipfile.ZipFile(path) as archive:
+            found = {name: archive.read(name) for name in archive.namelist() if members and re.match(members, name)}
+    return sorted((name, blob) for name, blob in found.items() if members and re.match(members, name))
+
+
+def qt_resources(blob: bytes) -> dict[str, bytes]:
+    """The files of a compiled Qt resource (``rcc``, format 1 to 3) by path: a tree of 14-byte entries (22 from
+    format 2), names stored as UTF-16, contents as a 4-byte size and the bytes, zlib-compressed (Qt's qCompress)
+    where the entry says so. Entries compressed otherwise (zstd) are left out."""
+    if blob[:4] != b"qres":
+        raise ValueError("not a Qt resource file")
+    version, tree, data, names = struct.unpack(">IIII", blob[4:20])
+    size = 14 if version == 1 else 22
+    files = {}
+
+    def name(offset: int) -> str:
+        (length,) = struct.unpack(">H", blob[names + offset : names + offset + 2])
+        return blob[names + offset + 6 : names + offset + 6 + 2 * length].decode("utf-16-be")
+
+    def walk(index: int, path: str) -> None:
+        entry = blob[tree + index * size : tree + index * size + 14]
+        name_offset, flags = struct.unpack(">IH", entry[:6])
+        here = f"{path}{name(name_offset)}" if index else ""
+        if flags & 2:  # a directory: its children follow one another
+            count, first = struct.unpack(">II", entry[6:14])
+            for child in range(first, first + count):
+                walk(child, f"{here}/" if index else "")
+            return
+        (offset,) = struct.unpack(">I", entry[10:14])
+        (length,) = struct.unpack(">I", blob[data + offset : data + offset + 4])
+        contents = blob[data + offset + 4 : data + offset + 4 + length]
+        if flags & 1:
+            files[here] = zlib.decompress(contents[4:])  # qCompress: the size, big-endian, then a zlib stream
+        elif not flags & 4:
+            files[here] = contents
+
+    walk(0, "")
+    return files

@@ -18,22 +18,32 @@ from streamdl.labels import LABELS
 LABEL_RULES = (
     (r"^bucklespring:", ("keyboard",)),
     (r"footstep|/footsteps/(boot|step|clank|mech|flesh|splash)|hedgewars-sfx:.*/steps\.ogg", ("footsteps",)),
+    (r"ufoai:.*#sound/footsteps/(?!crouch|stand|hitground)|flare:.*/steps/step_|warmux:.*/misc/step\.ogg|icy_walk", ("footsteps",)),
     (r"/footsteps/splash|water_footstep", ("water",)),
+    (r"flare:.*/(river_loop|cave_droplets_loop|rain)\.ogg|gcompris:.*/(water_fill|water|drip|bubble|harbor\d)\.wav|Rain_in_garden"
+     r"|7kaa:.*/RAIN\.WAV", ("water",)),
     (r"doors?_|/doors/|_door_", ("door",)),
-    (r"/dogs/|/dog\.ogg|wolf|coyote", ("dog",)),
-    (r"bird|/birds/|blackbird|crow\.ogg|cuckoo|duck\.ogg|owl\.ogg|rooster|seagull|tucan|quetzal|heron|penguin|vulture|gander|drake\.ogg|turkey", ("bird",)),
+    (r"/dogs/|/dog\.ogg|wolf|coyote|gcompris:.*Bark_", ("dog",)),
+    (r"bird|/birds/|blackbird|crow\.(ogg|flac)|cuckoo|duck\.ogg|owl\.ogg|owl_loop|raven_loop|chickens\.ogg|rooster|seagull|tucan|quetzal|heron"
+     r"|penguin|vulture|gander|drake\.ogg|turkey", ("bird",)),
     (r"openttd:.*#\d+ (?!.*breakdown).*(train|bus|truck|plane|jet take off|helicopter|car horn|ship horn|ferry horn|steam engine)", ("vehicle",)),
     (r"firetruck|carts_cart_moving|hedgewars-sfx:.*/plane\.ogg|warzone-sfx:.*#audio/sfx/vehicle/", ("vehicle",)),
+    (r"trigger-rally:.*/engine\.wav|gcompris:.*/(helicopter|car|train)\.wav|StartAndStopCarEngine|Train_slowing_down"
+     r"|flare:.*/minecart\.ogg|warmux:.*/aircraft_flying", ("vehicle",)),
     (r"env_sounds_water|waterfall|splash\.ogg|droplet|/drops\.wav|Bubble generated|beewater|planewater|cf_blubber", ("water",)),
     (r"redeclipse:.*/(river|creek|water|cavedrip|rain|stormrain|splash(in|out)\d?)\.ogg"
      r"|flightgear:.*/(rain|rain-windshield|wave|water-\w+)\.wav|supertux:.*/(rain|splash)\.wav", ("water",)),
     (r"wind\d*\.wav|openttd:.*#\d+ (Heavy )?[Ww]ind$|redeclipse:.*/(blow|hollow|waste|storm)?wind\d?\.ogg", ("wind",)),
+    (r"ufoai:.*/arcticwind\.ogg|flare:.*/(cave_)?wind_loop\.ogg", ("wind",)),
     (r"redeclipse:.*/distant_cars|flightgear:.*/(engine-prop|exhaust_loop|helicopter|jet|prop|R-1535Slow|p51d_rpm1"
      r"|rotor(-2blade)?|turbine_loop|turbojet_fan|turboprop1)\.wav", ("vehicle",)),
-    (r"/tavern_|/(big)?inn_|Applause|Oooh sound", ("crowd",)),
+    (r"/tavern_|/(big)?inn_|Applause|Oooh sound|foobillardplus:.*/ooh\.wav", ("crowd",)),
     (r"alarm-clock|phone-incoming|phone-outgoing-calling|Level crossing|firetruck|Factory Whistle", ("alarm",)),
     (r"Washing-machine|vacuum_cleaner|/benchsaw_|/sawmill_|mill/weaving|machinerydrone|tim_machine|tim_pump|/world/fan\d*\.wav"
      r"|oilpump|powerhum|#11 Mining machinery|#40 Sawmill|#56 Lumber mill: Chainsaw|#33 Jackhammer", ("machine",)),
+    (r"ufoai:.*/(alien)?(power)?machinery\d|ufoai:.*/(machine1|minepump03|wind_turbine|alien-generator|alien-ventilation)\.ogg"
+     r"|Factory_noise|loop_3d_printer", ("machine",)),
+    (r"sonic-pi:.*/loop_(amen|breakbeat|compus|garzul|mika|safari|tabla|perc\d|mehackit\d|electric|industrial|weirdo)", ("music",)),
 )  # fmt: skip
 
 

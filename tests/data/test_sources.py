@@ -1,10 +1,12 @@
 import io
+import struct
 import zipfile
+import zlib
 
 import numpy as np
 import soundfile as sf
 
-from streamdl.data.sources import EXTRA_SOURCES, SOURCES, debian_packages, decode_clips, split_of
+from streamdl.data.sources import EXTRA_SOURCES, SOURCES, debian_packages, decode_clips, qt_resources, split_of
 
 
 def test_splits_are_fixed_by_path_and_hold_out_speakers():
@@ -51,3 +53,40 @@ def test_archives_give_the_members_their_source_asks_for(tmp_path):
     assert decode_clips(archive) == []  # a source names the members it reads
     warzone = next(s for s in SOURCES if s.name == "warzone-sfx")
     assert [s for s, _, _ in decode_clips(archive, warzone.members)] == ["#audio/sfx/vehicle/tread.ogg"]
+
+
+def _qt_resource(files: dict[str, tuple[bytes, bool]]) -> bytes:
+    """A format-3 Qt resource (what ``rcc`` compiles) holding ``files`` ({"dir/name": (contents, compressed)}) in one folder."""
+    folder = next(iter(files)).split("/")[0]
+    names, data = b"", b""
+    offsets = {}
+    for name in [folder] + [path.split("/")[1] for path in files]:
+        offsets[name] = len(names)
+        names += struct.pack(">HI", len(name), 0) + name.encode("utf-16-be")
+    entries = [struct.pack(">IHII", 0, 2, 1, 1) + bytes(8),  # the root: one child, entry 1
+               struct.pack(">IHII", offsets[folder], 2, len(files), 2) + bytes(8)]  # the folder: its files from entry 2
+    for path, (contents, compressed) in files.items():
+        stored = struct.pack(">I", len(contents)) + zlib.compress(contents) if compressed else contents
+        entries.append(struct.pack(">IHHHI", offsets[path.split("/")[1]], int(compressed), 0, 0, len(data)) + bytes(8))
+        data += struct.pack(">I", len(stored)) + stored
+    header_size = 24
+    tree = header_size + len(data) + len(names)
+    return b"qres" + struct.pack(">IIIII", 3, tree, header_size, header_size + len(data), 0) + data + names + b"".join(entries)
+
+
+def test_qt_resources_are_read_plain_and_compressed(tmp_path):
+    buffer = io.BytesIO()
+    sf.write(buffer, 0.1 * np.ones(800), 8000, format="WAV")
+    wav = buffer.getvalue()
+    blob = _qt_resource({"res/a.wav": (wav, False), "res/b.wav": (wav, True), "res/c.qml": (b"Item {}", True)})
+    assert qt_resources(blob) == {"res/a.wav": wav, "res/b.wav": wav, "res/c.qml": b"Item {}"}
+    (tmp_path / "x.rcc").write_bytes(blob)
+    clips = decode_clips(tmp_path / "x.rcc", r".*\.wav$")
+    assert [(suffix, len(x), rate) for suffix, x, rate in clips] == [("#res/a.wav", 800, 8000), ("#res/b.wav", 800, 8000)]
+
+
+def test_admitted_sources_read_their_packages_only_when_asked():
+    admitted = set(debian_packages(admitted=True)) - set(debian_packages())
+    assert {"ufoai-sound", "flare-game", "gcompris-qt-data", "trigger-rally-data", "ktuberling-data"} <= admitted
+    independent = {"0ad-data", "lincity-ng-data", "megaglest-data", "scorched3d-data", "supertuxkart-data"}
+    assert not independent & admitted

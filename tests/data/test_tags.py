@@ -26,6 +26,15 @@ from streamdl.labels import LABELS
         ("freedesktop:usr/share/sounds/freedesktop/stereo/alarm-clock-elapsed.oga", "events", ("alarm",)),
         ("widelands:usr/share/games/widelands/data/sound/barbarians/taverns/biginn_00.ogg", "noise", ("crowd",)),
         ("tuxpaint-sounds:usr/share/tuxpaint/stamps/animals/mammals/dogs/dog.ogg", "noise", ("dog",)),
+        ("ufoai:usr/share/games/ufoai/base/0snd.pk3#sound/footsteps/gravel2.ogg", "noise", ("footsteps",)),
+        ("ufoai:usr/share/games/ufoai/base/0snd.pk3#sound/ambience/alienmachinery3.ogg", "noise", ("machine",)),
+        ("flare:usr/share/games/flare/mods/fantasycore/soundfx/environment/cave_wind_loop.ogg", "noise", ("wind",)),
+        ("trigger-rally:usr/share/games/trigger-rally/data.zip#sounds/engine.wav", "noise", ("vehicle",)),
+        ("gcompris:usr/share/gcompris-qt/rcc/memory-sound.rcc#gcompris/src/activities/memory-sound/resource/LRRain_in_garden_01_LA_cut.ogg",
+         "noise", ("water",)),
+        ("foobillardplus:usr/share/games/foobillardplus/data/applause.wav", "noise", ("crowd",)),
+        ("sonic-pi:usr/share/sonic-pi/samples/loop_amen.flac", "noise", ("music",)),
+        ("sonic-pi:usr/share/sonic-pi/samples/bd_808.flac", "noise", ()),  # one drum hit is not music
     ],
 )
 def test_labels_from_names(name, role, expected):
