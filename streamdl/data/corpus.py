@@ -85,7 +85,8 @@ def build_corpus(package_root: Path, out_dir: Path, *, sources: tuple[Source, ..
         for job, results in zip(jobs, pool.map(_decode_file, jobs, chunksize=16)):
             for name, audio in results:
                 if name is not None:
-                    pools[f"{job[0].role}_{split_of(job[0], job[1])}"].append((name, audio))
+                    split = split_of(job[0], name.split(":", 1)[1] if job[0].split_members else job[1])
+                    pools[f"{job[0].role}_{split}"].append((name, audio))
     for role in {source.role for source in sources} - {"music", "events"}:
         for split in ("train", "val"):
             if not pools[f"{role}_{split}"]:

@@ -256,13 +256,16 @@ SYNTHETIC_KINDS = ("hum", "drone", "engine", "fan", "colored", *_SOUNDSCAPES)
 
 
 def synthetic_noise(rng: np.random.Generator, n: int, sr: int, kinds: tuple[str, ...] = SYNTHETIC_KINDS) -> np.ndarray:
-    """Hum, harmonic drone, engine with a moving pitch, fan, white/pink/brown noise, water, wind, traffic
-    or a random texture (unit RMS)."""
+    """Hum, harmonic drone, engine with a moving pitch, fan, white/pink/brown noise, water, wind, traffic,
+    a random texture, or (only when asked for) a tone: a held test tone, a pair of telephone keypad tones
+    or a slow glide (unit RMS)."""
     kind = rng.choice(kinds)
     if kind in _SOUNDSCAPES:
         return _SOUNDSCAPES[kind](rng, n, sr)
     t = np.arange(n) / sr
-    if kind in ("hum", "drone", "engine"):
+    if kind == "tone":
+        x = _tone(rng, t)
+    elif kind in ("hum", "drone", "engine"):
         f0 = rng.uniform(40, 70) if kind == "hum" else rng.uniform(40, 500)
         if kind == "engine":  # pitch wanders slowly
             f0 = f0 * (1 + 0.15 * np.cumsum(rng.standard_normal(n)) / np.sqrt(sr * 20))
@@ -280,6 +283,19 @@ def synthetic_noise(rng: np.random.Generator, n: int, sr: int, kinds: tuple[str,
         x = np.fft.irfft(spec * f ** (rng.uniform(-2.0, 0.0) / 2), n)
     x = np.asarray(x, dtype=np.float32)
     return x / rms(x)
+
+
+def _tone(rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
+    """A steady electronic tone over times ``t`` (s): one to three sine partials at 100 Hz-4 kHz, held or
+    gliding once over the whole span (by up to an octave), or two keypad (DTMF) tones at once."""
+    if rng.random() < 0.25:
+        pair = rng.choice([697, 770, 852, 941]), rng.choice([1209, 1336, 1477])
+        return sum(np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi)) for f in pair)
+    f0 = np.exp(rng.uniform(np.log(100), np.log(4000)))
+    glide = 2.0 ** (rng.uniform(-1, 1) * t / t[-1]) if rng.random() < 0.4 else 1.0
+    phase = 2 * np.pi * np.cumsum(np.broadcast_to(f0 * glide, t.shape)) * (t[1] - t[0])
+    ratios = [1.0] + list(rng.uniform(1.2, 4.0, int(rng.integers(0, 3))))
+    return sum(rng.uniform(0.3, 1.0) * np.sin(r * phase + rng.uniform(0, 2 * np.pi)) for r in ratios)
 
 
 class Mixer:

@@ -1,8 +1,8 @@
 """Training scenes for the tagger: labelled sounds laid over backgrounds, with frame labels.
 
 A scene (float32 (samples,), 16 kHz) is a quiet noise floor, zero to two long background layers
-(speech, music, a crowd, wind, water, traffic, a machine, or an unlabelled sound such as fire or a
-synthetic hum) and zero to three short events at random times (a door, a dog, typing, footsteps,
+(speech, music, a crowd, wind, water, traffic, a machine, or an unlabelled sound such as fire, a
+synthetic hum or a held tone) and zero to three short events at random times (a door, a dog, typing, footsteps,
 an alarm, ...), each at a random level, with random EQ, band-limiting and room reverberation.
 Its labels (frames, len(LABELS)) are 0/1 per 20 ms tagger frame: a layer's labels are on where
 that layer is audible (within 35 dB of its own peak, above -70 dBFS and no more than 20 dB under
@@ -119,7 +119,8 @@ class SceneMaker:
             "water": (synthetic_water, 2),  # water's and vehicles' recordings are mostly short hits, not beds
             "vehicle": (synthetic_traffic, 2),
             "crowd": (self._babble, 2),
-            "": (lambda rng, n, sr: synthetic_noise(rng, n, sr, kinds=("hum", "fan", "colored", "texture")), 1),
+            # sounds of no label: teach low scores for everything (tones: electrical, test and keypad tones)
+            "": (lambda rng, n, sr: synthetic_noise(rng, n, sr, kinds=("hum", "fan", "colored", "texture", "tone", "tone")), 1),
         }
 
     def _babble(self, rng: np.random.Generator, n: int, sr: int) -> np.ndarray:

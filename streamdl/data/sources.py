@@ -29,8 +29,9 @@ class Source:
     exclude: str = r"$^"  # regex on the relative path: files to skip
     speaker: str = ""  # regex whose first group names the speaker/voice; empty: split by file
     test_speakers: tuple[str, ...] = ()  # speakers held out for the test split
-    members: str = ""  # regex on member names: the clips an archive holds (.pk3, .wz, .zip: zip files; .rcc: Qt resources)
+    members: str = ""  # regex on member names: the clips an archive holds (.pk3, .wz, .zip: zip; .rcc: Qt resources; .1c: Queen)
     test_fraction: float = 0.15  # share of files held out for the test split when there are no speakers
+    split_members: bool = False  # an archive's clips are split one by one (by member name), not with their archive
     made_by: str = "scripts/fetch_debian_audio.sh"  # the command that puts the package folders in place
 
 
@@ -83,8 +84,8 @@ EXTRA_SOURCES = (
 
 
 # Sources shared/DATA.md admitted on 2026-12-07, read when asked (`streamdl data build --admitted`) so that the
-# corpus the shipped models were trained on stays reproducible. Only sources whose files are plain audio so far;
-# the containers (queen.1c, sky.dsk, Qt rcc, 7kaa RES files, PyPI sdists) still need extractors.
+# corpus the shipped models were trained on stays reproducible. Not read yet: Beneath a Steel Sky's voices (sky.dsk,
+# RNC-compressed), the unit sounds inside 7kaa's RES files, and the PyPI sdists (AMI meetings, MFA's tests).
 ADMITTED_SOURCES = (
     Source("ktuberling", "speech", ("ktuberling-data",), ("usr/share/ktuberling/sounds/*/*.ogg",),  # single words, 23 locales
            exclude=r"/sr@", speaker=r"sounds/([^/]+)/", test_speakers=("gl", "uk", "fi")),  # one narrator each; sr@* copy sr
@@ -92,6 +93,8 @@ ADMITTED_SOURCES = (
            members=r"^sound/(ambience|footsteps|doors|impact)/(?!(fire|smallfire|firesoft|creak|droning|jingle|sparks|water"
                    r"|radiomessage|tv_news)).*\.ogg$"),
     Source("flare", "noise", ("flare-game",), ("usr/share/games/flare/mods/*/soundfx/**/*.ogg",), exclude=r"/npcs/"),  # no voices
+    Source("queen", "speech", ("flight-of-the-amazon-queen",), ("usr/share/scummvm/flight-of-the-amazon-queen/queen.1c",),
+           members=r"^(?!BLANK).*\.SB$", test_fraction=0.0, split_members=True),  # 11 kHz MP3; speakers unnamed: train and val only
     Source("flare-music", "music", ("flare-game",), ("usr/share/games/flare/mods/*/music/*.ogg",)),
     Source("gcompris", "noise", ("gcompris-qt-data",), ("usr/share/gcompris-qt/rcc/*.rcc",),  # no voices, music or instruments
            members=r"^gcompris/src/(?!.*(/voices-|explore_world_music|/instruments/|/intro\.ogg)).*\.(wav|ogg)$"),
@@ -163,7 +166,7 @@ def decode_clips(path: Path, members: str = "") -> list[tuple[str, np.ndarray, i
                 continue
             clips.append((f"#{i} {titles[0].decode() if titles else ''}".rstrip(), data.mean(axis=1), rate))
         return clips
-    if path.suffix in (".pk3", ".wz", ".zip", ".rcc"):
+    if path.suffix in (".pk3", ".wz", ".zip", ".rcc", ".1c"):
         clips = []
         for member, blob in archive_members(path, members):
             data, rate = sf.read(io.BytesIO(blob), dtype="float32", always_2d=True)
@@ -192,13 +195,31 @@ def user_sources(*, speech: list[str] = (), noise: list[str] = ()) -> tuple[Sour
 
 def archive_members(path: Path, members: str) -> list[tuple[str, bytes]]:
     """(name, contents) of the members of an archive whose names match the regex ``members``, sorted by name:
-    a zip file (a Quake-style .pk3, a Warzone .wz, a .zip) or a Qt resource file (.rcc)."""
+    a zip file (a Quake-style .pk3, a Warzone .wz, a .zip), a Qt resource file (.rcc) or a Flight of the
+    Amazon Queen resource file (.1c)."""
     if path.suffix == ".rcc":
         found = qt_resources(path.read_bytes())
+    elif path.suffix == ".1c":
+        found = queen_resources(path.read_bytes())
     else:
         with zipfile.ZipFile(path) as archive:
             found = {name: archive.read(name) for name in archive.namelist() if members and re.match(members, name)}
     return sorted((name, blob) for name, blob in found.items() if members and re.match(members, name))
+
+
+def queen_resources(blob: bytes) -> dict[str, bytes]:
+    """The files of Flight of the Amazon Queen's resource file by name: ``QTBL``, a version, at byte 12 the
+    compression (0 none, 1 MP3, 2 Ogg Vorbis, 3 FLAC), at 13 the entry count (2 bytes), then 21-byte entries
+    (a 12-byte name, a byte, offset and size, 4 bytes each; big-endian)."""
+    if blob[:4] != b"QTBL":
+        raise ValueError("not a Flight of the Amazon Queen resource file")
+    (count,) = struct.unpack(">H", blob[13:15])
+    files = {}
+    for i in range(count):
+        entry = blob[15 + 21 * i : 36 + 21 * i]
+        offset, size = struct.unpack(">II", entry[13:21])
+        files[entry[:12].rstrip(b"\0").decode("ascii", "replace")] = blob[offset : offset + size]
+    return files
 
 
 def qt_resources(blob: bytes) -> dict[str, bytes]:

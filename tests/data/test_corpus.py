@@ -42,3 +42,24 @@ def test_too_few_files_for_a_validation_split(tmp_path):
     sf.write(tmp_path / "speech" / "only.wav", 0.1 * np.ones(8000), 16000)
     with pytest.raises(StreamdlError, match="give more speech files"):
         build_corpus(tmp_path, tmp_path / "corpus", sources=(Source("s", "speech", (str(tmp_path / "speech"),), ("*.wav",)),), workers=1)
+
+
+def test_an_archive_splits_clip_by_clip_when_its_source_says_so(tmp_path):
+    import io
+    import zipfile
+
+    import soundfile as sf
+
+    from streamdl.data.corpus import build_corpus
+    from streamdl.data.sources import Source
+
+    (tmp_path / "pkg").mkdir()
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(tmp_path / "pkg" / "voices.zip", "w") as z:
+        for i in range(60):
+            buffer = io.BytesIO()
+            sf.write(buffer, 0.1 * rng.standard_normal(8000), 16000, format="WAV")
+            z.writestr(f"line{i}.wav", buffer.getvalue())
+    source = Source("v", "speech", ("pkg",), ("voices.zip",), members=r".*\.wav$", test_fraction=0.0, split_members=True)
+    summary = build_corpus(tmp_path, tmp_path / "corpus", sources=(source,), workers=1)
+    assert summary["speech_train"]["clips"] + summary["speech_val"]["clips"] == 60 and summary["speech_val"]["clips"] > 0

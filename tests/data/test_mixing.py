@@ -32,7 +32,7 @@ def test_fixed_pairs_are_reproducible(tiny_corpus):
     assert np.array_equal(a[0].numpy(), b[0].numpy()) and a[0].shape == (3, 8000)
 
 
-@pytest.mark.parametrize("kind", SYNTHETIC_KINDS)
+@pytest.mark.parametrize("kind", (*SYNTHETIC_KINDS, "tone"))
 @pytest.mark.parametrize("seed", range(2))
 def test_synthetic_noises_are_finite_unit_rms(kind, seed):
     x = synthetic_noise(np.random.default_rng(seed), 16000, 16000, kinds=(kind,))

@@ -6,7 +6,7 @@ import zlib
 import numpy as np
 import soundfile as sf
 
-from streamdl.data.sources import EXTRA_SOURCES, SOURCES, debian_packages, decode_clips, qt_resources, split_of
+from streamdl.data.sources import ADMITTED_SOURCES, EXTRA_SOURCES, SOURCES, debian_packages, decode_clips, qt_resources, split_of
 
 
 def test_splits_are_fixed_by_path_and_hold_out_speakers():
@@ -90,3 +90,20 @@ def test_admitted_sources_read_their_packages_only_when_asked():
     assert {"ufoai-sound", "flare-game", "gcompris-qt-data", "trigger-rally-data", "ktuberling-data"} <= admitted
     independent = {"0ad-data", "lincity-ng-data", "megaglest-data", "scorched3d-data", "supertuxkart-data"}
     assert not independent & admitted
+
+
+def test_queen_resources_are_read_by_name(tmp_path):
+    buffer = io.BytesIO()
+    sf.write(buffer, 0.1 * np.ones(1102), 11025, format="WAV")  # stands in for an MP3 member
+    members = [(b"020001P2.SB", buffer.getvalue()), (b"BLANK000.SB", b"\0" * 8), (b"ROOM.PCX", b"picture")]
+    offset = 15 + 21 * len(members)
+    table, data = b"", b""
+    for name, contents in members:
+        table += name.ljust(12, b"\0") + b"\1" + struct.pack(">II", offset + len(data), len(contents))
+        data += contents
+    blob = b"QTBL" + b"CEM10\0\0\0" + b"\1" + struct.pack(">H", len(members)) + table + data
+    (tmp_path / "queen.1c").write_bytes(blob)
+    queen = next(s for s in ADMITTED_SOURCES if s.name == "queen")
+    clips = decode_clips(tmp_path / "queen.1c", queen.members)
+    assert [(suffix, len(x), rate) for suffix, x, rate in clips] == [("#020001P2.SB", 1102, 11025)]
+    assert queen.split_members and queen.test_fraction == 0.0  # speakers are not named: its clips train and validate only
