@@ -79,6 +79,7 @@ class ReadyContinuation:
         self._fade_in = ((np.arange(n) + 1.0) / (n + 1.0))[:, None].astype(np.float32)  # (frames, 1)
         self._fade_out = 1.0 - self._fade_in
         self._scratch = np.zeros((n, channels), np.float32)
+        self.follow(np.zeros(1, np.float32))  # the kernels loaded (or compiled) now, not in the first live hop
 
     def follow(self, y: np.ndarray) -> None:
         """(worker) ``y`` was queued: the continuation after it becomes the ready one."""

@@ -115,10 +115,18 @@ def run_live(engine: LiveEngine, *, seconds: float = 0.0, on_event: Callable[[di
 
 def warm_up() -> float:
     """Compile (or load from Numba's cache) every kernel the default chains run: the STFT pair, the
-    shipped denoiser's and tagger's, the live resampler; returns the seconds it took."""
+    shipped denoiser's and tagger's, the live resampler and concealment, the restorer's and its repair's
+    (on a clipped tone with a gap); returns the seconds it took."""
+    from streamdl.dsp.conceal import ReadyContinuation
     from streamdl.dsp.resample import StreamResampler
 
     start = time.perf_counter()
     build_chain(ChainOptions(tag=True)).process(np.zeros(160, np.float32))
     StreamResampler(48000, 16000)
+    ReadyContinuation(48000, 2)
+    tone = np.clip(np.sin(np.arange(4800) * 0.1), -0.5, 0.5).astype(np.float32)
+    tone[2400:3000] = 0.0
+    restore = build_chain(ChainOptions(denoise=False, restore=True))
+    for hop in tone.reshape(-1, 160):
+        restore.process(hop)
     return time.perf_counter() - start
