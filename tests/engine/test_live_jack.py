@@ -149,21 +149,18 @@ class _AudioRunsDuringStall:
         return spec
 
 
-@pytest.mark.parametrize("stall_at", [40, 41, 42, 43])  # some hop whose output holds a click is late
-def test_hops_dropped_after_a_stall_keep_their_place_behind_the_late_output(portaudio_on_jack, stall_at):
-    """The late hop still queued when the worker drops the backlog is skipped, not played late."""
+def _played_by_hand(stall: _AudioRunsDuringStall, signal: np.ndarray):
+    """(engine, what its output callback played) for ``signal`` captured block by block through a fresh
+    engine around ``stall``, the callback run by hand: deterministic, no threads, no clock."""
     from types import SimpleNamespace
 
     from streamdl.engine.endpoints import DeviceInput, DeviceOutput
     from streamdl.engine.live import LiveEngine
 
-    stall = _AudioRunsDuringStall(at=stall_at, callbacks=12)
     engine = LiveEngine(Chain(stages=[stall]), DeviceInput(channel=0), DeviceOutput(), blocksize=JACK_PERIOD)
     engine._streamer.reset()
     engine._out_ring.write(np.zeros((engine.prefill, engine._out_ring.channels), np.float32))
-    clicks = np.zeros(100 * JACK_PERIOD, np.float32)
-    clicks[JACK_PERIOD // 2 :: 7 * JACK_PERIOD // 2] = 0.9  # every 3.5 blocks: some click is in every hop pattern
-    blocks = iter(clicks.reshape(-1, JACK_PERIOD, 1))
+    blocks = iter(signal.reshape(-1, JACK_PERIOD, 1))
     played, flags = [], SimpleNamespace(input_overflow=False, output_underflow=False)
 
     def callback() -> bool:
@@ -179,7 +176,15 @@ def test_hops_dropped_after_a_stall_keep_their_place_behind_the_late_output(port
     while callback():
         while engine._pump_input():
             pass
-    out = np.concatenate(played)
+    return engine, np.concatenate(played)
+
+
+@pytest.mark.parametrize("stall_at", [40, 41, 42, 43])  # some hop whose output holds a click is late
+def test_hops_dropped_after_a_stall_keep_their_place_behind_the_late_output(portaudio_on_jack, stall_at):
+    """The late hop still queued when the worker drops the backlog is skipped, not played late."""
+    clicks = np.zeros(100 * JACK_PERIOD, np.float32)
+    clicks[JACK_PERIOD // 2 :: 7 * JACK_PERIOD // 2] = 0.9  # every 3.5 blocks: some click is in every hop pattern
+    engine, out = _played_by_hand(_AudioRunsDuringStall(at=stall_at, callbacks=12), clicks)
     delay = engine.prefill + engine.chain.delay_samples
     sent, heard = np.flatnonzero(clicks), np.flatnonzero(out > 0.45)
     assert engine.worker_skipped > 0 and len(heard) < len(sent)  # the stall dropped clicks
@@ -188,38 +193,13 @@ def test_hops_dropped_after_a_stall_keep_their_place_behind_the_late_output(port
 
 def test_a_late_worker_is_covered_by_a_continuation_of_its_last_output(portaudio_on_jack):
     """While the worker stalls, the callback plays the tone on (its period repeated) instead of silence."""
-    from types import SimpleNamespace
-
     from streamdl.dsp.conceal import FADE_START_S
-    from streamdl.engine.endpoints import DeviceInput, DeviceOutput
-    from streamdl.engine.live import LiveEngine
 
-    stall = _AudioRunsDuringStall(at=60, callbacks=12)
-    engine = LiveEngine(Chain(stages=[stall]), DeviceInput(channel=0), DeviceOutput(), blocksize=JACK_PERIOD)
-    engine._streamer.reset()
-    engine._out_ring.write(np.zeros((engine.prefill, engine._out_ring.channels), np.float32))
     period = JACK_RATE // 200  # a whole number of samples: repeating one period continues the tone exactly
     tone = (0.3 * np.sin(2 * np.pi * np.arange(100 * JACK_PERIOD) / period)).astype(np.float32)
-    blocks = iter(tone.reshape(-1, JACK_PERIOD, 1))
-    played, flags = [], SimpleNamespace(input_overflow=False, output_underflow=False)
-
-    def callback() -> bool:
-        block = next(blocks, None)
-        if block is None:
-            return False
-        out = np.zeros((JACK_PERIOD, engine._out_ring.channels), np.float32)
-        engine._callback(block, out, JACK_PERIOD, None, flags)
-        played.append(out[:, 0])
-        return True
-
-    stall.run_callback = callback
-    while callback():
-        while engine._pump_input():
-            pass
-    out = np.concatenate(played)
+    engine, out = _played_by_hand(_AudioRunsDuringStall(at=60, callbacks=12), tone)
     expected = np.concatenate([np.zeros(engine.prefill + engine.chain.delay_samples * JACK_RATE // 16000, np.float32), tone])[: len(out)]
-    late = engine._missing_out
-    assert late > int(FADE_START_S * JACK_RATE)  # the stall left the callback without output for a while
+    assert engine._missing_out > int(FADE_START_S * JACK_RATE)  # the stall left the callback without output for a while
     first_late = np.flatnonzero(np.abs(out - expected) > 1e-3)[0]  # where the continuation parts from the tone
     assert first_late - np.flatnonzero(np.abs(expected) > 0)[0] > 50 * JACK_PERIOD  # not before the stall
     assert not np.any(np.all(out[first_late : first_late + int(FADE_START_S * JACK_RATE)].reshape(-1, 8) == 0, axis=1))  # no silence
