@@ -9,6 +9,8 @@ sample rate: times are in seconds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit
 
@@ -19,6 +21,22 @@ FADE_S = 0.04  # ... then fades to silence over this
 PERIODIC = 0.3  # the live continuation repeats audio whose period correlates at least this well, else is silent
 READY_S = 0.06  # the continuation kept ready for an audio callback
 CROSSFADE_S = 0.005  # after playing it, the callback crossfades the real output in over this long
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The times above in samples at one sample rate: the pitch lags looked for, the audio a period is
+    measured on (enough for the longest lag to count), and a continuation's (fade start, fade length)."""
+
+    shortest: int
+    longest: int
+    history: int
+    fade: tuple[int, int]
+
+    @classmethod
+    def at(cls, rate: int) -> Timing:
+        shortest, longest = (int(round(s * rate)) for s in PERIOD_S)
+        return cls(shortest, longest, max(int(HISTORY_S * rate), 2 * longest + 1), (int(FADE_START_S * rate), int(FADE_S * rate)))
 
 
 @njit(cache=True)
@@ -69,9 +87,8 @@ class ReadyContinuation:
     """
 
     def __init__(self, rate: int, channels: int):
-        self._shortest, self._longest = (int(round(s * rate)) for s in PERIOD_S)
-        self._fade = int(FADE_START_S * rate), int(FADE_S * rate)
-        self._history = np.zeros(max(int(HISTORY_S * rate), 2 * self._longest + 1))
+        self._timing = Timing.at(rate)
+        self._history = np.zeros(self._timing.history)
         self._spare = np.zeros((2, int(READY_S * rate), channels), np.float32)
         self._ready = 0  # the buffer the callback reads
         self._used = 0  # its frames played since real output last came (callback)
@@ -88,9 +105,9 @@ class ReadyContinuation:
             return
         self._history[:-n] = self._history[n:]
         self._history[-n:] = y[len(y) - n :]
-        lag, correlation = pitch_period(self._history, self._shortest, self._longest)
+        lag, correlation = pitch_period(self._history, self._timing.shortest, self._timing.longest)
         period = self._history[-lag:] if correlation >= PERIODIC else np.zeros(1)
-        self._spare[1 - self._ready] = extension(period, 0, self._spare.shape[1], *self._fade)[:, None]
+        self._spare[1 - self._ready] = extension(period, 0, self._spare.shape[1], *self._timing.fade)[:, None]
         self._ready = 1 - self._ready
 
     def clear(self) -> None:

@@ -25,15 +25,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from streamdl.dsp.conceal import FADE_S, FADE_START_S, HISTORY_S, PERIOD_S, extension, pitch_period
-from streamdl.dsp.declip import HISTORY, fill_clipped
+from streamdl.dsp.conceal import Timing, extension, pitch_period
+from streamdl.dsp.declip import CEILING, HISTORY, fill_clipped
 from streamdl.errors import StreamdlError
 
 CLIPPED_RUNS = 3  # runs on a side's peak before that side counts as clipped
 RAIL = 1e-4  # a sample within this fraction of the peak sits on it
-HEADROOM = 0.25  # a clip level above this is turned down to it, so that restored peaks (up to 4x) fit in full scale
+HEADROOM = 1.0 / CEILING  # a clip level above this is turned down to it, so that restored peaks fit in full scale
 SHORTEST_GAP = 32  # zeros in a row that can be a gap (2 ms at 16 kHz; real speech crosses zero one sample at a time)
-SILENT_RMS = 1e-4  # a gap needs sound before it: the last HISTORY_S above this RMS (-80 dBFS)
+SILENT_RMS = 1e-4  # a gap needs sound before it: the audio before it above this RMS (-80 dBFS)
 
 
 @njit(cache=True)
@@ -69,13 +69,12 @@ class StreamingRepair:
         if lookahead < hop or lookahead % hop:
             raise StreamdlError(f"the repair's lookahead ({lookahead} samples) must be a positive multiple of the hop ({hop})")
         self.hop, self.delay_samples, self.sample_rate = hop, lookahead, sample_rate
-        self._shortest, self._longest = (int(round(s * sample_rate)) for s in PERIOD_S)
-        self.longest_gap = lookahead - self._longest
+        self._timing = Timing.at(sample_rate)
+        self.longest_gap = lookahead - self._timing.longest
         if self.longest_gap < SHORTEST_GAP:
             raise StreamdlError(f"the repair's lookahead ({lookahead} samples) must see a gap and a pitch period after it: "
-                                f"give at least {SHORTEST_GAP + self._longest}")  # fmt: skip
-        self._history = max(HISTORY, int(HISTORY_S * sample_rate), 2 * self._longest + 1)
-        self._fade = int(FADE_START_S * sample_rate), int(FADE_S * sample_rate)
+                                f"give at least {SHORTEST_GAP + self._timing.longest}")  # fmt: skip
+        self._history = max(HISTORY, self._timing.history)
         self.reset()
 
     def reset(self) -> None:
@@ -126,9 +125,9 @@ class StreamingRepair:
             history = x[j - self._history : j]
             if not SHORTEST_GAP <= end - j <= self.longest_gap or np.sqrt(np.mean(history**2)) < SILENT_RMS:
                 continue
-            lag = pitch_period(history, self._shortest, self._longest)[0]
+            lag = pitch_period(history, self._timing.shortest, self._timing.longest)[0]
             n = end - j
-            forward = extension(history[-lag:].copy(), 0, n, *self._fade)
-            backward = extension(x[end : end + lag][::-1].copy(), 0, n, *self._fade)[::-1]
+            forward = extension(history[-lag:].copy(), 0, n, *self._timing.fade)
+            backward = extension(x[end : end + lag][::-1].copy(), 0, n, *self._timing.fade)[::-1]
             w = np.arange(1, n + 1) / (n + 1.0)
             x[j:end] = (1.0 - w) * forward + w * backward
