@@ -33,7 +33,7 @@ def cmd_data_pairs(args) -> None:
     from streamdl.data.pairs import write_evaluation_pairs
 
     seed = {} if args.seed is None else {"seed": args.seed}  # without it, the pairs' default draw
-    write_evaluation_pairs(Path(args.corpus), Path(args.out), split=args.split, count=args.count,
+    write_evaluation_pairs(Path(args.corpus), Path(args.out), split=args.split, count=args.count, snrs_db=tuple(args.snr_db),
                            noise_dir=Path(args.noise) if args.noise else None, **seed)  # fmt: skip
     print(f"wrote {args.count} pairs to {args.out}/clean and {args.out}/noisy")
 
@@ -68,6 +68,8 @@ def add_commands(sub) -> None:
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--count", type=int, default=60)
     p.add_argument("--noise", metavar="DIR", help="take the noise from these audio files instead of the corpus split")
+    p.add_argument("--snr-db", type=float, nargs="+", default=[0.0, 5.0, 10.0], metavar="DB",
+                   help="the SNRs the pairs cycle through (default 0 5 10)")
     p.add_argument("--seed", type=int, help="another seed draws another set of pairs from the same speech and noise "
                    "(default 2026: the README's pairs)")  # fmt: skip
     p.set_defaults(func=cmd_data_pairs)

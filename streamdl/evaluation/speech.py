@@ -17,6 +17,8 @@ from streamdl.io.audiofile import find_audio_files, read_audio
 METRICS = ("pesq_wb", "stoi", "si_sdr")
 SCORE_RATE = 16000  # PESQ wide-band is defined at 16 kHz
 SNR_TAG = re.compile(r"_snr(-?\d+(?:\.\d+)?)")  # the names 'streamdl data pairs' writes: pair007_snr5.wav
+NARROWBAND_EDGE_HZ = 4000.0  # telephone speech (8 kHz sampling) has nothing above this
+NARROWBAND_SHARE = 1e-3  # speech with less of its energy above the edge (-30 dB) counts as narrowband
 
 
 def si_sdr_db(est: np.ndarray, ref: np.ndarray) -> float:
@@ -65,6 +67,14 @@ def stoi_bands(clean: np.ndarray, est: np.ndarray, rate: int) -> np.ndarray:
     return (x_seg * y_seg).sum(2).mean(1)
 
 
+def speech_band(clean: np.ndarray, rate: int) -> str:
+    """"narrowband" when mono ``clean`` holds under ``NARROWBAND_SHARE`` of its energy above 4 kHz
+    (telephone speech, whatever rate it is stored at), else "wideband"."""
+    power = np.abs(np.fft.rfft(clean)) ** 2
+    above = power[np.fft.rfftfreq(len(clean), 1 / rate) > NARROWBAND_EDGE_HZ].sum()
+    return "narrowband" if above < NARROWBAND_SHARE * (power.sum() + 1e-20) else "wideband"
+
+
 def paired_files(clean_dir: Path, noisy_dir: Path) -> list[tuple[Path, Path]]:
     """(clean, noisy) pairs matched by path relative to each folder."""
     noisy = {p.relative_to(noisy_dir): p for p in find_audio_files(noisy_dir)}
@@ -83,21 +93,25 @@ def evaluate_folders(clean_dir: Path, noisy_dir: Path, systems: dict[str, Callab
     when every file name carries its SNR (``_snr5``), also "by_snr": {snr: {"pairs": n, name: {metric: mean}}};
     when the folders come from ``streamdl data pairs`` (its pairs.json beside them), also
     "by_noise" and "by_speech", the same grouped by where each pair's noise and speech came from
-    (see :func:`source_of`).
+    (see :func:`source_of`); when both narrowband and wideband speech are among the pairs,
+    "by_band" (see :func:`speech_band`).
     """
     rows: list[dict[str, dict]] = []  # {system: scores} per pair
+    bands: list[str] = []
     pairs = paired_files(clean_dir, noisy_dir)
     for clean_path, noisy_path in pairs:
         (clean, rate), (noisy, noisy_rate) = read_audio(clean_path), read_audio(noisy_path)
         if rate != noisy_rate or len(clean) != len(noisy):
             raise StreamdlError(f"{noisy_path}: differs from {clean_path} in rate or length; pairs must match")
         clean, noisy = clean.mean(axis=1), noisy.mean(axis=1)
+        bands.append(speech_band(clean, rate))
         rows.append({"noisy": score(clean, noisy, rate), **{name: score(clean, system(noisy, rate), rate) for name, system in systems.items()}})
     summary = {"pairs": len(pairs), **_means(rows)}
     summary["by_pair"] = {str(noisy_path.relative_to(noisy_dir)): row for (_, noisy_path), row in zip(pairs, rows)}
     tags = [SNR_TAG.search(noisy_path.stem) for _, noisy_path in pairs]
     if all(tags):
         summary.update(_grouped("by_snr", rows, [t.group(1) for t in tags], key=float))
+    summary.update(_grouped("by_band", rows, bands))
     made_of = pair_sources(noisy_dir)
     if made_of:
         for part in ("noise", "speech"):
@@ -141,14 +155,14 @@ def format_report(report: dict) -> str:
 
 
 def group_lines(report: dict) -> list[str]:
-    """One line a group of ``report["by_snr"]``, ``report["by_noise"]`` and ``report["by_speech"]``
-    (absent: none): PESQ-WB / STOI of every system."""
-    lines = [f"input SNR {snr} dB: " + _pesq_stoi(group) for snr, group in report.get("by_snr", {}).items()]
-    for part in ("noise", "speech"):
-        lines += [f"{part} {name}: " + _pesq_stoi(group) for name, group in report.get(f"by_{part}", {}).items()]
+    """One line a group of ``report["by_snr"]``, ``report["by_noise"]``, ``report["by_speech"]`` and
+    ``report["by_band"]`` (absent: none): PESQ-WB / STOI / SI-SDR of every system."""
+    lines = [f"input SNR {snr} dB: " + _scores(group) for snr, group in report.get("by_snr", {}).items()]
+    for part in ("noise", "speech", "band"):
+        lines += [f"{part} {name}: " + _scores(group) for name, group in report.get(f"by_{part}", {}).items()]
     return lines
 
 
-def _pesq_stoi(group: dict) -> str:
-    scores = ", ".join(f"{name} {m['pesq_wb']:.3f} / {m['stoi']:.3f}" for name, m in group.items() if name != "pairs")
-    return f"{scores} (PESQ-WB / STOI, {group['pairs']} pair{'s' * (group['pairs'] != 1)})"
+def _scores(group: dict) -> str:
+    scores = ", ".join(f"{name} {m['pesq_wb']:.3f} / {m['stoi']:.3f} / {m['si_sdr']:.1f}" for name, m in group.items() if name != "pairs")
+    return f"{scores} (PESQ-WB / STOI / SI-SDR dB, {group['pairs']} pair{'s' * (group['pairs'] != 1)})"

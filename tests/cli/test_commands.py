@@ -275,6 +275,12 @@ def test_data_pairs_draws_another_set_with_another_seed(tiny_corpus, tmp_path):
     assert sets["2026"][0] == sets["2026"][1] and sets["7"][0] != sets["2026"][0]
 
 
+def test_data_pairs_cycles_through_the_snrs_asked_for(tiny_corpus, tmp_path):
+    result = streamdl("data", "pairs", "--corpus", str(tiny_corpus[0]), "--out", str(tmp_path), "--count", "3", "--snr-db", "-5", "15")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "noisy").iterdir()) == ["pair000_snr-5.wav", "pair001_snr15.wav", "pair002_snr-5.wav"]
+
+
 def test_eval_scores_the_denoiser_against_its_input_overall_and_by_snr(tiny_corpus, tmp_path):
     from streamdl.data.pairs import write_evaluation_pairs
 

@@ -73,6 +73,23 @@ def test_pairs_are_scored_by_where_their_speech_came_from(tmp_path):
     assert report["by_speech"]["narrator"]["noisy"]["stoi"] > report["by_speech"]["game"]["noisy"]["stoi"]  # less noise
 
 
+def test_pairs_are_scored_by_speech_band_whatever_rate_it_is_stored_at(tmp_path):
+    from streamdl.dsp.resample import resample
+    from streamdl.evaluation.speech import speech_band
+
+    rng = np.random.default_rng(3)
+    wide = (0.1 * rng.standard_normal(16000)).astype(np.float32)
+    phone = resample(resample(wide, 16000, 8000), 8000, 16000)[:16000]  # telephone speech stored at 16 kHz
+    assert speech_band(wide, 16000) == "wideband" and speech_band(phone, 16000) == "narrowband"
+    assert speech_band(resample(phone, 16000, 48000), 48000) == "narrowband"
+    for i, clean in enumerate((wide, phone, phone)):
+        for sub, x in (("clean", clean), ("noisy", clean + 0.05 * rng.standard_normal(16000))):
+            (tmp_path / sub).mkdir(exist_ok=True)
+            write_audio(tmp_path / sub / f"pair{i}.wav", x.astype(np.float32), 16000)
+    report = evaluate_folders(tmp_path / "clean", tmp_path / "noisy", {})
+    assert {band: group["pairs"] for band, group in report["by_band"].items()} == {"narrowband": 2, "wideband": 1}
+
+
 def test_folders_without_namesakes_are_refused(tmp_path):
     for sub, name in (("clean", "a.wav"), ("noisy", "b.wav")):
         (tmp_path / sub).mkdir()
