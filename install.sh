@@ -12,8 +12,14 @@ if command -v apt-get >/dev/null; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     libportaudio2 libsndfile1 jackd2 gcc python3-dev espeak-ng \
-    pipewire pipewire-bin wireplumber pipewire-pulse pipewire-jack pipewire-alsa pulseaudio-utils dbus \
+    pipewire pipewire-bin wireplumber pipewire-pulse pipewire-jack pipewire-alsa pulseaudio-utils dbus libasound2-plugins \
     libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0 libxcb-cursor0 >/dev/null  # the last line: Qt for the demo
+  # a plain PulseAudio server for the virtual microphone's tests, unpacked: the package conflicts with pipewire-alsa
+  if [ ! -x /opt/streamdl-pulseaudio/usr/bin/pulseaudio ]; then
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+      $(apt-cache depends pulseaudio | awk '/Depends: lib/ {print $2}') >/dev/null
+    (cd "$(mktemp -d)" && apt-get download -qq pulseaudio && $sudo dpkg -x pulseaudio_*.deb /opt/streamdl-pulseaudio)
+  fi
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

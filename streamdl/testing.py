@@ -8,6 +8,7 @@ need ``jackd`` (Debian ``jackd2``) and the ``JACK-Client`` package.
 from __future__ import annotations
 
 import gc
+import glob
 import os
 import shutil
 import subprocess
@@ -141,53 +142,30 @@ class JackProbe:
         gc.enable()
 
 
-class PipeWireStack:
-    """A private PipeWire session (a D-Bus session bus, pipewire, wireplumber, pipewire-pulse) in its
-    own runtime folder, for tests and checks of the virtual microphone; ``env`` reaches it.
+class _SoundServer:
+    """A private sound server's processes, in their own runtime folder; ``env`` reaches them."""
 
-    Needs Debian's pipewire, pipewire-bin, wireplumber, pipewire-pulse, pipewire-jack, pulseaudio-utils
-    and dbus (and pipewire-alsa for PortAudio to reach it). :meth:`stop` ends every process it started.
-    """
-
-    def __init__(self, runtime_dir: str, timeout: float = 15.0):
-        missing = [tool for tool in ("dbus-daemon", "pipewire", "wireplumber", "pipewire-pulse", "pactl") if shutil.which(tool) is None]
-        if missing:
-            raise StreamdlError(f"{', '.join(missing)} missing: apt install dbus pipewire pipewire-bin wireplumber pipewire-pulse pulseaudio-utils")
+    def __init__(self, runtime_dir: str):
         os.makedirs(runtime_dir, mode=0o700, exist_ok=True)
         self.env = {**os.environ, "XDG_RUNTIME_DIR": runtime_dir, "PIPEWIRE_RUNTIME_DIR": runtime_dir, "PULSE_RUNTIME_PATH": f"{runtime_dir}/pulse"}
-        bus = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
-                             capture_output=True, text=True, env=self.env, timeout=timeout)  # fmt: skip
-        address, pid = bus.stdout.split()[:2]
-        self._bus_pid = int(pid)
-        self.env["DBUS_SESSION_BUS_ADDRESS"] = address
         self._log = tempfile.TemporaryFile()
         self._procs: dict[str, subprocess.Popen] = {}
-        for program in ("pipewire", "wireplumber", "pipewire-pulse"):
-            self._start(program)
-            time.sleep(0.3)
-        self._wait(timeout)
 
-    def _start(self, program: str) -> None:
-        self._procs[program] = subprocess.Popen([program], env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+    def _start(self, program: str, *args: str) -> None:
+        self._procs[program] = subprocess.Popen([program, *args], env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def _wait(self, timeout: float) -> None:
-        """Until the PulseAudio side answers."""
+        """Until the PulseAudio interface answers."""
         deadline = time.monotonic() + timeout
         while subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode != 0:
             if time.monotonic() > deadline or any(p.poll() is not None for p in self._procs.values()):
                 self.stop()
                 self._log.seek(0)
-                raise StreamdlError(f"PipeWire did not start: {self._log.read().decode(errors='replace')[-300:]}")
+                raise StreamdlError(f"{type(self).__name__} did not start: {self._log.read().decode(errors='replace')[-300:]}")
             time.sleep(0.1)
 
-    def restart(self, program: str, timeout: float = 15.0) -> None:
-        """Stop one of the session's programs and start it again (a sound-server restart)."""
-        self.end(program)
-        self._start(program)
-        self._wait(timeout)
-
     def end(self, program: str) -> None:
-        """Stop one of the session's programs ("pipewire": the sound server itself going away)."""
+        """Stop one of the server's programs ("pipewire": the sound server itself going away)."""
         proc = self._procs.pop(program)
         proc.terminate()
         try:
@@ -204,6 +182,66 @@ class PipeWireStack:
     def stop(self) -> None:
         for program in reversed(list(self._procs)):
             self.end(program)
+
+
+UNPACKED_PULSEAUDIO = "/opt/streamdl-pulseaudio"  # where install.sh unpacks Debian's pulseaudio, which conflicts with pipewire-alsa
+
+
+class PulseAudioStack(_SoundServer):
+    """A private plain PulseAudio server with one null sink as its speakers, for tests of the virtual
+    microphone there. :meth:`stop` ends it.
+
+    Runs Debian's pulseaudio as installed, or as install.sh unpacks it into ``UNPACKED_PULSEAUDIO``
+    (the package conflicts with pipewire-alsa, which the PipeWire tests need); PortAudio reaches it
+    through libasound2-plugins' ALSA ``pulse`` device.
+    """
+
+    def __init__(self, runtime_dir: str, timeout: float = 15.0):
+        daemon, options = shutil.which("pulseaudio"), []
+        super().__init__(runtime_dir)
+        if daemon is None and os.path.isfile(f"{UNPACKED_PULSEAUDIO}/usr/bin/pulseaudio"):
+            daemon = f"{UNPACKED_PULSEAUDIO}/usr/bin/pulseaudio"
+            libraries = glob.glob(f"{UNPACKED_PULSEAUDIO}/usr/lib/pulse-*/modules") + glob.glob(f"{UNPACKED_PULSEAUDIO}/usr/lib/*/pulseaudio")
+            options = [f"--dl-search-path={libraries[0]}"] if libraries else []
+            self.env["LD_LIBRARY_PATH"] = ":".join(libraries)  # libpulsecore and the modules' own libraries
+        if daemon is None or shutil.which("pactl") is None:
+            raise StreamdlError("pulseaudio or pactl missing: run install.sh (it unpacks pulseaudio), and apt install pulseaudio-utils")
+        self._start(daemon, *options, "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no", "--disallow-exit",
+                    "-L", "module-native-protocol-unix", "-L", "module-null-sink sink_name=speakers")  # fmt: skip
+        self._wait(timeout)
+
+
+class PipeWireStack(_SoundServer):
+    """A private PipeWire session (a D-Bus session bus, pipewire, wireplumber, pipewire-pulse) in its
+    own runtime folder, for tests and checks of the virtual microphone; ``env`` reaches it.
+
+    Needs Debian's pipewire, pipewire-bin, wireplumber, pipewire-pulse, pipewire-jack, pulseaudio-utils
+    and dbus (and pipewire-alsa for PortAudio to reach it). :meth:`stop` ends every process it started.
+    """
+
+    def __init__(self, runtime_dir: str, timeout: float = 15.0):
+        missing = [tool for tool in ("dbus-daemon", "pipewire", "wireplumber", "pipewire-pulse", "pactl") if shutil.which(tool) is None]
+        if missing:
+            raise StreamdlError(f"{', '.join(missing)} missing: apt install dbus pipewire pipewire-bin wireplumber pipewire-pulse pulseaudio-utils")
+        super().__init__(runtime_dir)
+        bus = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
+                             capture_output=True, text=True, env=self.env, timeout=timeout)  # fmt: skip
+        address, pid = bus.stdout.split()[:2]
+        self._bus_pid = int(pid)
+        self.env["DBUS_SESSION_BUS_ADDRESS"] = address
+        for program in ("pipewire", "wireplumber", "pipewire-pulse"):
+            self._start(program)
+            time.sleep(0.3)
+        self._wait(timeout)
+
+    def restart(self, program: str, timeout: float = 15.0) -> None:
+        """Stop one of the session's programs and start it again (a sound-server restart)."""
+        self.end(program)
+        self._start(program)
+        self._wait(timeout)
+
+    def stop(self) -> None:
+        super().stop()
         try:
             os.kill(self._bus_pid, 15)
         except ProcessLookupError:

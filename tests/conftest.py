@@ -99,6 +99,19 @@ def own_pipewire(tmp_path):
     stack.stop()
 
 
+@pytest.fixture
+def pulseaudio(tmp_path):
+    """A private plain PulseAudio server for one test; ``.env`` reaches it."""
+    from streamdl.testing import PulseAudioStack
+
+    try:
+        stack = PulseAudioStack(str(tmp_path / "pulse-runtime"))
+    except (OSError, StreamdlError) as e:
+        _unavailable(f"no PulseAudio server: {e}")
+    yield stack
+    stack.stop()
+
+
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory):
     """A corpus built from user folders of synthetic 'speech' (voiced, pitched bursts) and noise."""

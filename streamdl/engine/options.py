@@ -48,7 +48,7 @@ class LiveOptions:
     loop: bool = option(False, "with --input-file: play it in a loop")
     output: str = option("", "output device index or name substring (default: the system's default)", flag="-o --output", metavar="DEVICE")
     play: bool = option(True, "open no output device (use with --record)", flag="--no-play")
-    virtual_mic: str = option("", "play into a virtual microphone other apps can pick (PipeWire), named NAME (default streamdl_mic), "
+    virtual_mic: str = option("", "play into a virtual microphone other apps can pick (PipeWire or PulseAudio), named NAME (default streamdl_mic), "
                               "instead of an output device", metavar="NAME", const="streamdl_mic")  # fmt: skip
     channel: int | None = option(None, "use this input channel (0-based) instead of mixing all down")
     blocksize: int | None = option(None, "device frames per callback (default: one 10 ms hop)")

@@ -1,4 +1,5 @@
-"""The virtual microphone through a real, private PipeWire session: other programs record the denoised voice."""
+"""The virtual microphone through a real, private PipeWire session (and a plain PulseAudio server): other
+programs record the denoised voice."""
 
 import signal
 import subprocess
@@ -54,13 +55,23 @@ def _lag(recorded: np.ndarray, reference: np.ndarray) -> int:
 
 
 def test_a_recorder_hears_the_denoised_voice(pipewire, tmp_path):
+    _recorders_hear_the_denoised_voice(pipewire, tmp_path)
+
+
+def test_a_recorder_hears_the_denoised_voice_on_plain_pulseaudio(pulseaudio, tmp_path):
+    """A null sink and a source remapped from its monitor: the source is what apps list, and both go at the end."""
+    _recorders_hear_the_denoised_voice(pulseaudio, tmp_path)
+    assert "vm_voice_feed" not in pulseaudio.pactl("list", "short", "sinks")
+
+
+def _recorders_hear_the_denoised_voice(server, tmp_path):
     clean, _ = sf.read(asset_path("sample_clean.flac"), dtype="float32")  # held-out speech, 12 s
     noise = np.random.default_rng(0).standard_normal(len(clean)).astype(np.float32)
     noisy = clean + noise * np.sqrt(np.mean(clean**2) / np.mean(noise**2))  # 0 dB
     sf.write(tmp_path / "noisy.wav", noisy, RATE, subtype="FLOAT")
-    proc = _start(pipewire, "--virtual-mic", "vm_voice", "--input-file", str(tmp_path / "noisy.wav"), denoise=True)
-    _wait_for_node(pipewire, "vm_voice", proc)
-    recorders = [_record(pipewire, "vm_voice", 8, tmp_path / f"rec{i}.wav") for i in range(2)]  # two at once
+    proc = _start(server, "--virtual-mic", "vm_voice", "--input-file", str(tmp_path / "noisy.wav"), denoise=True)
+    _wait_for_node(server, "vm_voice", proc)
+    recorders = [_record(server, "vm_voice", 8, tmp_path / f"rec{i}.wav") for i in range(2)]  # two at once
     time.sleep(8)
     for recorder in recorders:
         recorder.send_signal(signal.SIGINT)
@@ -75,7 +86,7 @@ def test_a_recorder_hears_the_denoised_voice(pipewire, tmp_path):
         out = recorded[start + lag : stop + lag]
         out_sdr, in_sdr = si_sdr_db(out, clean[start:stop]), si_sdr_db(noisy[start:stop], clean[start:stop])
         assert stop - start > 5 * RATE and out_sdr >= in_sdr + 3.0, (out_sdr, in_sdr)
-    assert "vm_voice" not in pipewire.sources()
+    assert "vm_voice" not in server.sources()
 
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 128 + signal.SIGTERM)])
@@ -114,7 +125,7 @@ def test_no_sound_server_is_a_one_line_error(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)}
     result = subprocess.run([sys.executable, "-m", "streamdl", "run", "--virtual-mic", "--input-file", str(asset_path("sample_noisy.flac"))],
                             env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert result.returncode == 2 and "no PipeWire server reachable" in result.stderr, result.stderr
+    assert result.returncode == 2 and "no PipeWire or PulseAudio server reachable" in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -224,3 +235,17 @@ def test_a_microphone_that_goes_away_leaves_silence_and_is_picked_up_when_it_ret
         if proc is not None:
             proc.kill()
         player.kill()
+
+
+def test_plain_pulseaudio_going_away_ends_the_run_with_a_one_line_error(pulseaudio):
+    proc = _start(pulseaudio, "--virtual-mic", "vm_gone", "--input-file", str(asset_path("sample_noisy.flac")), "--loop")
+    _wait_for_node(pulseaudio, "vm_gone", proc)
+    pulseaudio.stop()
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("streamdl kept running without its sound server")
+    last = err.strip().splitlines()[-1]  # before it: the status line, and PortAudio's own report of the lost stream
+    assert proc.returncode == 2 and last.startswith("streamdl: error: the PulseAudio server went away"), err
+    assert "Traceback" not in err
