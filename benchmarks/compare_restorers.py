@@ -3,9 +3,9 @@
     streamdl data pairs --corpus data/corpus --out data/eval   # its clean/ folder: held-out speakers
     python benchmarks/compare_restorers.py --speech data/eval/clean [--model A.npz --model B.pt] [--json]
 
-Every wideband file of the folder (narrowband ones are skipped) is damaged in six ways: low-passed at 4 kHz by a
+Every wideband file of the folder (narrowband ones are skipped) is damaged in seven ways: low-passed at 4 kHz by a
 resampler (an 8 kHz recording played at 16 kHz), a telephone channel (300-3400 Hz, G.711 mu-law), low-passed at 6 kHz,
-hard-clipped at a quarter of its peak, given gaps of digital silence (10-60 ms, 2 a second), and not at all. Rows:
+hard-clipped at a quarter of its peak, saturated (tanh) at a quarter of its peak, given gaps of digital silence (10-60 ms, 2 a second), and not at all. Rows:
 the damaged input, the classical restoration of that damage, and each model (default: the shipped one), run through
 the chain as ``streamdl restore`` runs it (its repair of clipping and gaps, then the restorer). The classical
 restorations, offline and each told what the damage was:
@@ -13,6 +13,7 @@ restorations, offline and each told what the damage was:
   cutoff and falling 6 dB per octave);
 - clipping: consistent iterative hard thresholding (STFT coefficients under a threshold falling from 0 to -60 dB
   are dropped, then the unclipped samples are put back and the clipped ones kept beyond the clip level; offline);
+- saturation: the inverse of the tanh at its true level;
 - gaps: the last pitch period before each gap repeated across it.
 Scores against the clean file: the log-spectral distance over 4-8 kHz (dB, lower is better, over frames within 40 dB
 of the loudest), PESQ-WB, STOI and SI-SDR. Also the chain's repair stage's time per hop (median, p99) on each damage.
@@ -29,6 +30,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 from streamdl.data.damage import band_limited, clipped, is_wideband, telephone, with_gaps  # noqa: E402
+from streamdl.dsp.saturation import desaturated  # noqa: E402
 from streamdl.dsp.stft import STFTConfig, istft, stft  # noqa: E402
 from streamdl.engine.files import process_array, read_mono  # noqa: E402
 from streamdl.engine.options import ChainOptions  # noqa: E402
@@ -45,6 +47,8 @@ DAMAGES = {  # name -> (damage, its classical restoration)
     "telephone": (lambda x, rng: telephone(x, RATE), lambda y: folded(y, 3400)),
     "lowpass 6k": (lambda x, rng: band_limited(x, RATE, 6000), lambda y: folded(y, 6000)),
     "clipped 0.25": (lambda x, rng: clipped(x, CLIP_LEVEL * np.abs(x).max()), lambda y: declipped(y, np.abs(y).max())),
+    "saturated 0.25": (lambda x, rng: clipped(x, CLIP_LEVEL * np.abs(x).max(), soft=True),
+                       lambda y: desaturated(y, np.abs(y).max() / np.tanh(1 / CLIP_LEVEL))),
     "gaps 2/s": (lambda x, rng: with_gaps(x, RATE, rng), lambda y: gaps_repeated(y)),
     "whole": (lambda x, rng: x, lambda y: y),  # nothing to restore
 }

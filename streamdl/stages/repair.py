@@ -1,4 +1,4 @@
-"""Repair of clipped samples and gaps of digital silence, as a chain stage on the signal before the STFT.
+"""Repair of clipped samples, soft saturation and gaps of digital silence, as a chain stage on the signal before the STFT.
 
 Both damages leave marks in the samples themselves, so they are found and repaired there, ahead of
 the spectral stages (the denoiser, the restorer), which then see whole speech:
@@ -9,6 +9,9 @@ the spectral stages (the denoiser, the restorer), which then see whole speech:
   changed. A signal clipped near full scale (a level above ``HEADROOM``) is turned down, over one hop
   once the clipping is found, so that the clip level lands at ``HEADROOM`` and the peaks restored above it
   fit under full scale.
+- **Soft saturation** (a tanh-like overdrive, no samples held on the peak): found and undone by
+  :mod:`streamdl.dsp.saturation` once enough half cycles crowd below the peak (and fewer than half as many
+  runs sit on it: a saturation driven hard is held on its peak too); it takes the place of the clipping repair. The output is turned down, like the clipping's, so that the restored peaks fit in full scale.
 - **Gaps**: a run of ``SHORTEST_GAP`` to ``longest_gap`` exact zeros after sound (not at the start, not
   after silence) is filled with the last pitch period before it repeated forward, crossfaded across the
   gap into the first period after it repeated backward (:mod:`streamdl.dsp.conceal`). Longer runs are
@@ -27,11 +30,13 @@ from numba import njit
 
 from streamdl.dsp.conceal import Timing, extension, pitch_period
 from streamdl.dsp.declip import CEILING, HISTORY, fill_clipped
+from streamdl.dsp.saturation import SaturationTracker, desaturated
 from streamdl.errors import StreamdlError
 
 CLIPPED_RUNS = 3  # runs on a side's peak before that side counts as clipped
 RAIL = 1e-4  # a sample within this fraction of the peak sits on it
 HEADROOM = 1.0 / CEILING  # a clip level above this is turned down to it, so that restored peaks fit in full scale
+HARD_OVER_SOFT = 2  # runs held on the peak per half cycle crowding below it from which clipping is hard, not soft saturation
 SHORTEST_GAP = 32  # zeros in a row that can be a gap (2 ms at 16 kHz; real speech crosses zero one sample at a time)
 SILENT_RMS = 1e-4  # a gap needs sound before it: the audio before it above this RMS (-80 dBFS)
 
@@ -82,7 +87,18 @@ class StreamingRepair:
         self._raw = np.zeros(n, np.float32)  # the input as it came
         self._x = np.zeros(n)  # the same, repaired up to the hop being repaired
         self._peaks, self._runs = [0.0, 0.0], [0, 0]  # positive side, negative side (as magnitudes)
+        self._saturation = SaturationTracker(RAIL)
         self.gain = 1.0  # the output's gain (below 1 once clipping near full scale is found)
+
+    @property
+    def saturation_level(self) -> float:
+        """The soft saturation's level found (inf: none, or hard clipping)."""
+        return np.inf if self._hard_clipped else self._saturation.level
+
+    @property
+    def _hard_clipped(self) -> bool:
+        """Whether half cycles held on the peak outnumber those crowding below it ``HARD_OVER_SOFT`` times."""
+        return sum(self._runs) >= HARD_OVER_SOFT * self._saturation.near
 
     @property
     def clipping(self) -> tuple[bool, bool]:
@@ -97,18 +113,26 @@ class StreamingRepair:
         before = float(self._raw[-h - 1])
         for side, sign in ((0, 1.0), (1, -1.0)):
             self._peaks[side], self._runs[side] = _rail_runs(sign * self._raw[-h:], sign * before, self._peaks[side], self._runs[side])
+        saturation = self._saturation.update(self._raw[-h:])
+        if self._hard_clipped:
+            saturation = np.inf
         if not self._raw[start : start + h].all():
             self._fill_gaps(start, start + h)
         pos, neg = self.clipping
-        if pos or neg:
-            level_pos = self._peaks[0] * (1.0 - RAIL) if pos else np.inf
-            level_neg = -self._peaks[1] * (1.0 - RAIL) if neg else -np.inf
-            clipped = (self._raw >= level_pos) | (self._raw <= level_neg)
-            if clipped[start : start + h].any():
-                fill_clipped(self._x, clipped, start, start + h, self._peaks[0], -self._peaks[1])
-        out = self._x[start : start + h]
-        level = max(self._peaks[0] if pos else 0.0, self._peaks[1] if neg else 0.0)
-        gain = min(self.gain, HEADROOM / level) if level > HEADROOM else self.gain
+        if saturation < np.inf:
+            out = desaturated(self._x[start : start + h], saturation)
+            restored_peak = float(desaturated(np.array([self._saturation.peak]), saturation)[0])
+            gain = min(self.gain, 1.0 / restored_peak) if restored_peak > 1.0 else self.gain
+        else:
+            if pos or neg:
+                level_pos = self._peaks[0] * (1.0 - RAIL) if pos else np.inf
+                level_neg = -self._peaks[1] * (1.0 - RAIL) if neg else -np.inf
+                clipped = (self._raw >= level_pos) | (self._raw <= level_neg)
+                if clipped[start : start + h].any():
+                    fill_clipped(self._x, clipped, start, start + h, self._peaks[0], -self._peaks[1])
+            out = self._x[start : start + h]
+            level = max(self._peaks[0] if pos else 0.0, self._peaks[1] if neg else 0.0)
+            gain = min(self.gain, HEADROOM / level) if level > HEADROOM else self.gain
         if gain == 1.0:
             return out.astype(np.float32)
         ramp = self.gain + (gain - self.gain) * np.arange(1, h + 1) / h

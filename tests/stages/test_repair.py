@@ -41,6 +41,23 @@ def test_clipped_speech_comes_back_closer_to_the_original(speech):
     assert _snr(speech, out) > _snr(speech, damaged) + 3.0
 
 
+def test_saturated_speech_comes_back_closer_to_the_original_and_fits(speech):
+    loud = speech / np.abs(speech).max() * 0.9
+    damaged = clipped(loud, 0.25 * 0.9, soft=True)
+    stage = StreamingRepair()
+    out = _stage_alone(damaged)
+    assert stage.clipping == (False, False)
+    later = slice(len(speech) // 2, None)  # once the saturation is found and the gain has settled
+    assert _snr(loud[later], out[later] * (loud[later] @ out[later]) / (out[later] @ out[later])) > _snr(loud[later], damaged[later]) + 6.0
+    assert np.abs(out).max() <= 1.0
+
+
+def test_hard_clipping_is_not_taken_for_saturation(speech):
+    stage = StreamingRepair()
+    process_signal(Chain(input_stages=[stage]), clipped(speech, 0.25 * np.abs(speech).max()))
+    assert stage.clipping == (True, True) and stage.saturation_level == np.inf
+
+
 def test_speech_clipped_at_full_scale_is_turned_down_to_fit(speech):
     damaged = clipped(speech / np.abs(speech).max() * 2.0, 1.0)
     stage = StreamingRepair()
@@ -74,6 +91,15 @@ def test_silence_longer_than_a_gap_stays_silent(speech):
 @pytest.mark.parametrize("block", [1, 160, 161, 997, 8193])
 def test_any_block_size_gives_the_whole_signal_result(speech, block):
     damaged = with_gaps(clipped(speech, 0.3 * np.abs(speech).max()), 16000, np.random.default_rng(1))
+    _chunked_equals_whole(damaged, block)
+
+
+@pytest.mark.parametrize("block", [1, 161, 8193])
+def test_any_block_size_gives_the_whole_signal_result_when_saturated(speech, block):
+    _chunked_equals_whole(with_gaps(clipped(speech, 0.2 * np.abs(speech).max(), soft=True), 16000, np.random.default_rng(2)), block)
+
+
+def _chunked_equals_whole(damaged, block):
     whole = _repaired(damaged)
     chain = Chain(input_stages=[StreamingRepair()])
     streamer = Streamer(chain)
