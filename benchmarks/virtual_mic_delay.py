@@ -6,6 +6,7 @@ virtual microphone: the clicks' offset between the two recordings is streamdl's 
 recording both would see it. Needs the PipeWire packages of install.sh (pipewire-alsa included).
 
     python benchmarks/virtual_mic_delay.py [--quanta 256 512 1024] [--seconds 6] [--denoise] [--json]
+    python benchmarks/virtual_mic_delay.py --quanta 512 --seconds 600 --denoise   # ten minutes: does the delay creep?
 """
 
 from __future__ import annotations
@@ -72,8 +73,12 @@ def measure(stack: PipeWireStack, quantum: int, seconds: float, denoise: bool) -
         client.deactivate()
         client.close()
     sent, heard = _clicks(recorded["mic"]), _clicks(recorded["vm"])
-    delays = [int(h - sent[np.searchsorted(sent, h, side="right") - 1]) for h in heard if h >= sent[0]]
-    return {"quantum": quantum, "rate": rate, "clicks": len(heard), "delay_ms": round(1000 * float(np.median(delays)) / rate, 2),
+    pairs = [(h, int(h - sent[np.searchsorted(sent, h, side="right") - 1])) for h in heard if h >= sent[0]]
+    delays = [d for _, d in pairs]
+    minute = lambda first: [d for h, d in pairs if (h < 60 * rate) == first] or delays  # noqa: E731
+    return {"quantum": quantum, "rate": rate, "clicks_sent": len(sent), "clicks": len(heard), "delay_ms": round(1000 * float(np.median(delays)) / rate, 2),
+            "first_minute_ms": round(1000 * float(np.median(minute(True))) / rate, 2),
+            "after_ms": round(1000 * float(np.median(minute(False))) / rate, 2),
             "spread_samples": int(np.ptp(delays)) if delays else None}  # fmt: skip
 
 
@@ -99,7 +104,8 @@ def main() -> None:
         return
     for row in rows:
         print(f"quantum {row['quantum']:5d} at {row['rate']} Hz: {row['delay_ms']:.1f} ms from microphone to virtual microphone "
-              f"({row['clicks']} clicks, spread {row['spread_samples']} samples)")
+              f"({row['clicks']} of {row['clicks_sent']} clicks heard, spread {row['spread_samples']} samples; median in the first "
+              f"minute {row['first_minute_ms']:.1f} ms, after it {row['after_ms']:.1f} ms)")
 
 
 if __name__ == "__main__":
