@@ -45,6 +45,21 @@ def _half_cycle_peaks(x: np.ndarray, sign: float, running: float, out: np.ndarra
     return sign, running, count
 
 
+@njit(cache=True)
+def _near_peaks(x: np.ndarray, sign: float, running: float, peak: float, rail: float, out: np.ndarray) -> tuple[float, float, float, int]:
+    """:func:`_half_cycle_peaks` of ``x``, keeping in ``out`` only those within ``NEAR`` below the stream's
+    peak (raised by ``x``) and off its rail; returns (sign, running peak, stream's peak, count)."""
+    for v in x:
+        peak = max(peak, abs(v))
+    sign, running, n = _half_cycle_peaks(x, sign, running, out)
+    count = 0
+    for i in range(n):
+        if (1.0 - NEAR) * peak < out[i] < peak * (1.0 - rail):
+            out[count] = out[i]
+            count += 1
+    return sign, running, peak, count
+
+
 def level_for(peaks: np.ndarray, peak: float) -> float:
     """The saturation level that leaves ``KEEP`` of ``peaks`` (half-cycle peaks below ``peak``, largest
     first) within ``NEAR`` of the restored peak, or inf when they are not that crowded."""
@@ -71,7 +86,7 @@ class SaturationTracker:
     def __init__(self, rail: float):
         self.rail = rail  # a peak within this fraction of the stream's peak sits on it (hard clipping): not counted
         self.peak = 0.0
-        self.near = 0  # half cycles tracked that peaked within NEAR of the peak (below the rail)
+        self.near = 0  # half cycles kept that peaked within NEAR of the peak (below the rail)
         self.level = math.inf
         self._sign, self._running = 1.0, 0.0
         self._top = np.zeros(0)  # the half-cycle peaks near the stream's peak and below its rail, largest first
@@ -81,14 +96,15 @@ class SaturationTracker:
         """Take the next samples; return the level."""
         if len(x) > len(self._new):
             self._new = np.empty(len(x))
-        self._sign, self._running, n = _half_cycle_peaks(x, self._sign, self._running, self._new)
-        self.peak = max(self.peak, float(np.abs(x).max(initial=0.0)))
-        if n:
-            top = np.concatenate([self._top, self._new[:n]])
-            top = top[(top < self.peak * (1.0 - self.rail)) & (top > self.peak * (1.0 - NEAR))]
-            self._top = -np.sort(-top)[:TRACKED]
-        self.near = int(np.count_nonzero(self._top > (1.0 - NEAR) * self.peak))  # fewer than kept once the peak rose
-        self.level = level_for(self._top, self.peak) if self.near >= DETECT else math.inf
+        self._sign, self._running, peak, n = _near_peaks(x, self._sign, self._running, self.peak, self.rail, self._new)
+        if peak == self.peak and not n:
+            return self.level  # nothing near the peak changed
+        self.peak = peak
+        top = np.concatenate([self._top, self._new[:n]])
+        top = top[(top < peak * (1.0 - self.rail)) & (top > peak * (1.0 - NEAR))]
+        self._top = -np.sort(-top)[:TRACKED]
+        self.near = len(self._top)
+        self.level = level_for(self._top, peak) if self.near >= DETECT else math.inf
         return self.level
 
 
