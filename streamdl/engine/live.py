@@ -123,6 +123,8 @@ class LiveEngine:
             self.pa_input_overflows += 1
         if status.output_underflow:
             self.pa_output_underflows += 1
+        if indata is not None and self._clocked_sink and self.sink.hears_itself:
+            indata.fill(0.0)  # the capture is fed from our own virtual microphone: no loop
         self._in_ring.write(self.source.capture(indata, frames))
         self._captured_at = time.monotonic()
         if outdata is None:
@@ -141,9 +143,8 @@ class LiveEngine:
         self._ready.play(outdata, silence, got)
 
     def _play_callback(self, indata, outdata, frames, time_info, status):
-        """Playback on a clock of its own (a virtual microphone while a device captures): play what is
-        queued, zeros when it runs dry; what is queued beyond ``prefill`` and a block (the two clocks
-        drifting apart) is skipped, so the delay stays bounded."""
+        """Playback on a clock of its own (a virtual microphone while a device captures): play what is queued,
+        zeros when it runs dry; beyond ``prefill`` and a block (the clocks drifting apart) is skipped: the delay is bounded."""
         self.callbacks += 1
         excess = self._out_ring.readable - self.prefill - frames
         if excess > 0:
@@ -206,8 +207,7 @@ class LiveEngine:
         return True
 
     def _process(self, x: np.ndarray, highs: np.ndarray | None = None) -> None:
-        """Model-rate samples through the chain, to the recording and the output ring (with ``highs``,
-        the input's high band at the device rate, lined up with the chain's output)."""
+        """Model-rate samples through the chain to the recording and the output ring; ``highs``: the input's band above it."""
         start = time.perf_counter()
         y = self._streamer.feed(x)
         if len(y):

@@ -144,6 +144,7 @@ class _VirtualSource:
         self.error: StreamdlError | None = None  # set when the server went away under us
         self.xruns = 0  # the server's, reported among the engine's device xruns
         self.cycles = 0  # callbacks run: the watcher's sign of life from the server
+        self.hears_itself = False  # the engine's capture was found fed from this source: the engine mutes it meanwhile
 
     def _modules_made(self) -> list[tuple[str, str, str]]:
         """(module, its node-name argument, node name) of each module that makes the source."""
@@ -270,7 +271,9 @@ class VirtualMicrophone(_VirtualSource):
                 self._link()
             except StreamdlError:
                 continue  # the PulseAudio side is away for now
-            for link in _own_loops(self.name):  # the microphone went away and the session manager fed us our own output
+            loops = _own_loops(self.name)  # the microphone went away and the session manager fed us our own output:
+            self.hears_itself = bool(loops)  # muted until no link is found (the session manager may make it again)
+            for link in loops:
                 subprocess.run(["pw-cli", "destroy", str(link)], capture_output=True, timeout=10)
 
     def stop(self) -> None:
