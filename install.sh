@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up streamdl on Debian or Ubuntu: audio system libraries, JACK (for the device tests), PipeWire (the
-# virtual microphone; its tests start a private session),
+# virtual microphone; its tests start a private session), a PulseAudio server unpacked for its tests on PulseAudio,
 # a virtual environment in .venv with CPU PyTorch, and streamdl with its test, ONNX, training and demo extras;
 # then the Numba kernels are compiled once.
 # Override the PyTorch requirement with TORCH_SPEC (default torch==2.13.0).
