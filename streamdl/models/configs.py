@@ -96,6 +96,8 @@ class RestorerConfig:
     stopband_db: float = 50.0  # bins this far below the speech band's peak, from there up to the top, are missing
     cutoff_hz: tuple[float, float] = (3000.0, 7000.0)  # the cutoffs looked for (a full-band file at 16 kHz stops near 7.7 kHz)
     reference_hz: tuple[float, float] = (300.0, 3000.0)  # where the speech band's peak is taken
+    settle_s: float = 0.5  # for a stream's first moments (a vowel or two, whose spectrum can stop low) bins
+    settle_stopband_db: float = 70.0  # must lie this far below the peak to be missing (a band limit lies further)
 
     def __post_init__(self):
         if self.network.extra_inputs != self.network.erb_bands:
@@ -113,6 +115,11 @@ class RestorerConfig:
     def memory_rate(self) -> float:
         """How far the long-term spectrum moves towards each frame, once older than ``memory_s``."""
         return 1.0 - math.exp(-self.network.stft.hop / self.network.stft.sample_rate / self.memory_s)
+
+    @property
+    def settle_frames(self) -> int:
+        """Frames seen before the cutoff is found with ``stopband_db`` rather than ``settle_stopband_db``."""
+        return round(self.settle_s * self.network.stft.sample_rate / self.network.stft.hop)
 
     @property
     def cutoff_bins(self) -> tuple[int, int]:

@@ -59,13 +59,14 @@ class Restorer(nn.Module):
             means.append(mean)
         return torch.stack(means, dim=1), mean, count
 
-    def cutoffs(self, means: torch.Tensor) -> torch.Tensor:
+    def cutoffs(self, means: torch.Tensor, stopband_db: float | None = None) -> torch.Tensor:
         """The first missing bin of each frame's long-term spectrum (B, T, n_bins) -> (B, T) int64: the
-        lowest bin from which every bin up to the top lies ``stopband_db`` below the spectrum's peak over
-        ``reference_hz``, if it lies within ``cutoff_hz``; n_bins otherwise (nothing is missing)."""
+        lowest bin from which every bin up to the top lies ``stopband_db`` (default: the config's) below the
+        spectrum's peak over ``reference_hz``, if it lies within ``cutoff_hz``; n_bins otherwise (nothing is missing)."""
         level = 10.0 * torch.log10(means + 1e-12)
         peak = level[..., self.ref_lo : self.ref_hi].amax(-1, keepdim=True)
-        top_loud = torch.where(level >= peak - self.stopband_db, self.bins, -1).amax(-1)  # the highest bin not missing
+        stopband = self.stopband_db if stopband_db is None else stopband_db
+        top_loud = torch.where(level >= peak - stopband, self.bins, -1).amax(-1)  # the highest bin not missing
         cutoff = torch.clamp(top_loud + 1, min=self.lowest_bin)
         return torch.where(cutoff <= self.highest_bin, cutoff, self.bins.shape[0])
 
@@ -79,8 +80,10 @@ class Restorer(nn.Module):
     def forward_chunk(self, spec: torch.Tensor, state: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         """Any number of frames from a state: (B, T, n_bins, 2), state -> restored, new state."""
         mean, count = state[0], state[1]
+        seen = count + torch.arange(1, spec.shape[1] + 1, device=spec.device)  # frames seen at each frame (B, T)
         means, mean, count = self.long_term(spec.pow(2).sum(-1), mean, count)
-        cutoff = self.cutoffs(means)
+        settled = seen >= self.config.settle_frames
+        cutoff = torch.where(settled, self.cutoffs(means), self.cutoffs(means, self.config.settle_stopband_db))
         filled, share = self.filled(spec, cutoff)
         out, net_state = self.network.forward_chunk(filled, state[2:], share)
         damaged = (cutoff < self.bins.shape[0])[..., None, None]  # a frame with nothing missing passes as it came

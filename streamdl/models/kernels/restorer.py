@@ -25,14 +25,15 @@ class RestorerKernel(StepKernel):
     def __init__(self, config: RestorerConfig, arrays: dict[str, np.ndarray]):
         c, n = config, config.network
         erb = np.ascontiguousarray(array(arrays, "network.erb", (n.stft.n_bins, n.erb_bands)).T)  # (bands, n_bins)
-        finder = (np.float32(c.memory_rate), np.float32(c.stopband_db), *c.cutoff_bins, *c.reference_bins, erb, c.fill_sources())
+        finder = (np.float32(c.memory_rate), np.float32(c.stopband_db), np.float32(c.settle_stopband_db), np.float32(c.settle_frames),
+                  *c.cutoff_bins, *c.reference_bins, erb, c.fill_sources())  # fmt: skip
         super().__init__(config, _step, (finder, network_weights(n, arrays, "network.")))
 
 
 @numba.njit(cache=True, nogil=True)
 def _step(frame, mean, count, conv1_state, conv2_state, h, past_state, finder, network):
     """One hop: frame (1, n_bins, 2), state as ``RestorerConfig.initial_state(1)`` -> out (1, n_bins, 2), new state."""
-    memory_rate, stopband_db, lowest, highest, ref_lo, ref_hi, erb, sources = finder
+    memory_rate, stopband_db, settle_stopband_db, settle, lowest, highest, ref_lo, ref_hi, erb, sources = finder
     spec = frame[0]
     n_bins = spec.shape[0]
     # the long-term spectrum: a plain mean of the frames so far, then an exponential one
@@ -49,6 +50,8 @@ def _step(frame, mean, count, conv1_state, conv2_state, h, past_state, finder, n
     peak = level[ref_lo]
     for k in range(ref_lo, ref_hi):
         peak = max(peak, level[k])
+    if new_count[0, 0] < settle:  # a stream's first moments: only a deep stopband is a band limit
+        stopband_db = settle_stopband_db
     cutoff = n_bins
     top = level[n_bins - 1]
     for k in range(n_bins - 1, lowest - 1, -1):
