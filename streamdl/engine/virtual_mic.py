@@ -8,7 +8,7 @@
   clocks, and links that port to the node's input itself: WirePlumber does not route a stream into such a
   node on its own. A watcher keeps the link made and the node there (a restart of the PulseAudio side
   brings both back).
-- **PulseAudio** (:class:`PulseVirtualMicrophone`): a null sink (``NAME_feed``) with a remapped source
+- **PulseAudio** (:class:`~streamdl.engine.pulse_mic.PulseVirtualMicrophone`): a null sink (``NAME_feed``) with a remapped source
   (``NAME``) on its monitor; streamdl plays into the null sink through ALSA's ``pulse`` device (package
   ``libasound2-plugins``), clocked by the server. A watcher re-creates the source if it is removed; when
   the server itself goes away the run ends with a one-line error.
@@ -39,7 +39,7 @@ SILENT_GRAPH_S = 2.0  # no graph cycle for this long: PipeWire went away
 _PIPEWIRE_JACK = "/usr/lib/*/pipewire-0.3/jack/libjack.so.0"
 
 
-def _pactl(*args: str, check: bool = True) -> str:
+def pactl(*args: str, check: bool = True) -> str:
     """Run pactl; a one-line StreamdlError when it is missing or the server does not answer."""
     if shutil.which("pactl") is None:
         raise StreamdlError("the virtual microphone needs pactl: apt install pulseaudio-utils")
@@ -53,27 +53,31 @@ def _pactl(*args: str, check: bool = True) -> str:
 
 def _modules(kind: str = "module-null-sink") -> list[tuple[str, str]]:
     """(index, arguments) of every module of ``kind`` loaded on the server."""
-    rows = [line.split("\t") for line in _pactl("list", "short", "modules").splitlines()]
+    rows = [line.split("\t") for line in pactl("list", "short", "modules").splitlines()]
     return [(row[0], row[2] if len(row) > 2 else "") for row in rows if len(row) > 1 and row[1] == kind]
 
 
 def _on_pipewire() -> bool:
     """Whether the server ``pactl`` reaches is PipeWire's PulseAudio side (else a plain PulseAudio)."""
-    server = re.search(r"Server Name: (.*)", _pactl("info"))
+    server = re.search(r"Server Name: (.*)", pactl("info"))
     return server is not None and "pipewire" in server.group(1).lower()
 
 
 def open_virtual_microphone(name: str = DEFAULT_NAME, description: str = DESCRIPTION):
     """A virtual microphone named ``name`` on the server that runs: :class:`VirtualMicrophone` on
-    PipeWire, :class:`PulseVirtualMicrophone` on PulseAudio."""
-    return (VirtualMicrophone if _on_pipewire() else PulseVirtualMicrophone)(name, description)
+    PipeWire, :class:`~streamdl.engine.pulse_mic.PulseVirtualMicrophone` on PulseAudio."""
+    if _on_pipewire():
+        return VirtualMicrophone(name, description)
+    from streamdl.engine.pulse_mic import PulseVirtualMicrophone
+
+    return PulseVirtualMicrophone(name, description)
 
 
-def _node_names() -> set[str]:
+def node_names() -> set[str]:
     """The names of every source and sink on the server."""
     names = set()
     for kind in ("sources", "sinks"):
-        names.update(line.split("\t")[1] for line in _pactl("list", "short", kind).splitlines() if "\t" in line)
+        names.update(line.split("\t")[1] for line in pactl("list", "short", kind).splitlines() if "\t" in line)
     return names
 
 
@@ -126,7 +130,7 @@ def _load_pipewire_jack():
     return jack
 
 
-class _VirtualSource:
+class VirtualSource:
     """What both virtual microphones share: the name, and the server modules that make the source, each
     marked with this process's id so that a leftover of a killed run is known as one (see :meth:`_modules_made`)."""
 
@@ -137,7 +141,7 @@ class _VirtualSource:
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
             raise StreamdlError(f"{name!r}: a virtual microphone's name takes letters, digits, '_', '.' and '-'")
         self.name, self.description = name, description
-        _pactl("info")
+        pactl("info")
         self._loaded: list[str] = []  # module indices, unloaded by stop
         self._replace_leftover()
         self._create()
@@ -162,24 +166,24 @@ class _VirtualSource:
                 if int(owner.group(1)) != os.getpid() and _alive(int(owner.group(1))):
                     raise StreamdlError(f"{self.name}: a streamdl process (pid {owner.group(1)}) runs this virtual microphone; "
                                         "stop it, or pick another name with --virtual-mic NAME")  # fmt: skip
-                _pactl("unload-module", index, check=False)
-        taken = _node_names() & {node for _, _, node in self._modules_made()}
+                pactl("unload-module", index, check=False)
+        taken = node_names() & {node for _, _, node in self._modules_made()}
         if taken:
             raise StreamdlError(f"{self.name}: another program's audio device has the name {sorted(taken)[0]}; pick another with --virtual-mic NAME")
 
     def _load(self, *args: str) -> None:
-        self._loaded.append(_pactl("load-module", *args).strip())
+        self._loaded.append(pactl("load-module", *args).strip())
 
     def _create(self) -> None:
         raise NotImplementedError
 
     def _unload(self) -> None:
         for index in reversed(self._loaded):
-            _pactl("unload-module", index, check=False)
+            pactl("unload-module", index, check=False)
         self._loaded = []
 
 
-class VirtualMicrophone(_VirtualSource):
+class VirtualMicrophone(VirtualSource):
     """A sink that is a virtual source node named ``name`` in the PipeWire graph, mono, at the graph's rate.
 
     It runs on the graph's clock: :meth:`start` hands the engine's playback callback to a JACK port's
@@ -265,7 +269,7 @@ class VirtualMicrophone(_VirtualSource):
                                            "the sound server went away (as a service, streamdl starts again on its own)")  # fmt: skip
                 return
             try:
-                if self.name not in _node_names():
+                if self.name not in node_names():
                     self._loaded = []  # gone with the server's restart
                     self._create()
                 self._link()
@@ -290,109 +294,4 @@ class VirtualMicrophone(_VirtualSource):
             except Exception:
                 pass
             self._client = self._port = None  # they hold the engine's callback
-        self._unload()
-
-
-class PulseVirtualMicrophone(_VirtualSource):
-    """A sink that is a virtual source named ``name`` on a plain PulseAudio server, mono, at the server's
-    default rate: a null sink ``NAME_feed`` and a source remapped from its monitor.
-
-    It runs on the server's clock: :meth:`start` plays into the null sink through a PortAudio stream on
-    ALSA's ``pulse`` device, ``callback(None, outdata (frames, 1), frames, time_info, status)`` filling each block.
-    """
-
-    def __init__(self, name: str = DEFAULT_NAME, description: str = DESCRIPTION):
-        super().__init__(name, description)
-        spec = re.search(r"Default Sample Specification: \S+ \d+ch (\d+)Hz", _pactl("info"))
-        self._rate = int(spec.group(1)) if spec else 48000
-        self._stream = None
-        self._stop = threading.Event()
-        self._watcher: threading.Thread | None = None
-
-    @property
-    def _feed(self) -> str:
-        return f"{self.name}_feed"
-
-    def _modules_made(self) -> list[tuple[str, str, str]]:
-        return [("module-remap-source", "source_name", self.name), ("module-null-sink", "sink_name", self._feed)]
-
-    def _create(self) -> None:
-        owner = f"{OWNER_KEY}={os.getpid()}"
-        if self._feed not in _node_names():
-            self._load("module-null-sink", f"sink_name={self._feed}", "channels=1", "channel_map=mono",
-                       f"sink_properties='device.description=\"{self.description} (its input)\" {owner}'")  # fmt: skip
-        self._load("module-remap-source", f"source_name={self.name}", f"master={self._feed}.monitor", "channels=1",
-                   "channel_map=mono", f"source_properties='device.description=\"{self.description}\" {owner}'")  # fmt: skip
-
-    # ---- the engine's interface ----------------------------------------------------------------
-    def rate(self, preferred: int) -> int:
-        """The server's default rate: the engine runs at it."""
-        return self._rate
-
-    @property
-    def blocksize(self) -> int:
-        """Frames per callback: 10 ms."""
-        return self._rate // 100
-
-    def start(self, callback) -> None:
-        """Play ``callback``'s blocks into the null sink, and keep the source there."""
-        from streamdl.engine.devices import load_sounddevice
-
-        sd = load_sounddevice()
-        pulse = [i for i, d in enumerate(sd.query_devices()) if d["name"] == "pulse" and d["max_output_channels"] > 0]
-        if not pulse:
-            raise StreamdlError("the virtual microphone on PulseAudio needs ALSA's pulse device: apt install libasound2-plugins")
-
-        def play(outdata, frames, time_info, status) -> None:
-            self.cycles += 1
-            if status.output_underflow:
-                self.xruns += 1
-            callback(None, outdata, frames, time_info, NO_STATUS)
-
-        previous = os.environ.get("PULSE_SINK")
-        os.environ["PULSE_SINK"] = self._feed  # where ALSA's pulse device plays, read when the stream opens
-        try:
-            self._stream = sd.OutputStream(device=pulse[0], channels=1, samplerate=self._rate, blocksize=self.blocksize,
-                                           dtype="float32", latency="low", callback=play)  # fmt: skip
-            self._stream.start()
-        except sd.PortAudioError as e:
-            raise StreamdlError(f"cannot play into the virtual microphone through ALSA's pulse device ({e})") from None
-        finally:
-            os.environ.pop("PULSE_SINK") if previous is None else os.environ.__setitem__("PULSE_SINK", previous)
-        self._watcher = threading.Thread(target=self._watch, name="streamdl-virtual-mic", daemon=True)
-        self._watcher.start()
-
-    def _watch(self) -> None:
-        """Re-create a source someone removed; when the server stops taking the stream, say so in ``error``."""
-        seen, still = self.cycles, 0
-        while not self._stop.wait(WATCH_S) and self.error is None:
-            seen, still = self.cycles, (still + 1 if self.cycles == seen else 0)
-            try:
-                names = _node_names()
-            except StreamdlError:
-                names = set()
-            if still * WATCH_S >= SILENT_GRAPH_S or self._feed not in names:
-                self.error = StreamdlError("the PulseAudio server went away or removed the virtual microphone's input; streamdl "
-                                           "stopped (as a service, it starts again on its own)")  # fmt: skip
-                return
-            if self.name not in names:
-                self._loaded = self._loaded[:1]  # the null sink stays; its source is made again
-                try:
-                    self._create()
-                except StreamdlError:
-                    continue
-
-    def stop(self) -> None:
-        """Stop playing and remove the source and the null sink. Safe to call twice."""
-        if self._watcher is not None:
-            self._stop.set()
-            self._watcher.join(timeout=5)
-            self._watcher = None
-        if self._stream is not None:
-            try:
-                self._stream.abort()
-                self._stream.close()
-            except Exception:
-                pass
-            self._stream = None  # it holds the engine's callback
         self._unload()

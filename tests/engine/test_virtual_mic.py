@@ -1,5 +1,4 @@
-"""The virtual microphone through a real, private PipeWire session (and a plain PulseAudio server): other
-programs record the denoised voice."""
+"""The virtual microphone through a real, private PipeWire session: other programs record the denoised voice."""
 
 import signal
 import subprocess
@@ -55,16 +54,10 @@ def _lag(recorded: np.ndarray, reference: np.ndarray) -> int:
 
 
 def test_a_recorder_hears_the_denoised_voice(pipewire, tmp_path):
-    _recorders_hear_the_denoised_voice(pipewire, tmp_path)
+    recorders_hear_the_denoised_voice(pipewire, tmp_path)
 
 
-def test_a_recorder_hears_the_denoised_voice_on_plain_pulseaudio(pulseaudio, tmp_path):
-    """A null sink and a source remapped from its monitor: the source is what apps list, and both go at the end."""
-    _recorders_hear_the_denoised_voice(pulseaudio, tmp_path)
-    assert "vm_voice_feed" not in pulseaudio.pactl("list", "short", "sinks")
-
-
-def _recorders_hear_the_denoised_voice(server, tmp_path):
+def recorders_hear_the_denoised_voice(server, tmp_path):
     clean, _ = sf.read(asset_path("sample_clean.flac"), dtype="float32")  # held-out speech, 12 s
     noise = np.random.default_rng(0).standard_normal(len(clean)).astype(np.float32)
     noisy = clean + noise * np.sqrt(np.mean(clean**2) / np.mean(noise**2))  # 0 dB
@@ -235,17 +228,3 @@ def test_a_microphone_that_goes_away_leaves_silence_and_is_picked_up_when_it_ret
         if proc is not None:
             proc.kill()
         player.kill()
-
-
-def test_plain_pulseaudio_going_away_ends_the_run_with_a_one_line_error(pulseaudio):
-    proc = _start(pulseaudio, "--virtual-mic", "vm_gone", "--input-file", str(asset_path("sample_noisy.flac")), "--loop")
-    _wait_for_node(pulseaudio, "vm_gone", proc)
-    pulseaudio.stop()
-    try:
-        _, err = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail("streamdl kept running without its sound server")
-    last = err.strip().splitlines()[-1]  # before it: the status line, and PortAudio's own report of the lost stream
-    assert proc.returncode == 2 and last.startswith("streamdl: error: the PulseAudio server went away"), err
-    assert "Traceback" not in err
