@@ -64,9 +64,10 @@ def open_engine(chain: Chain, options: LiveOptions = LiveOptions()) -> LiveEngin
         path = options.input
     sink = None
     if options.virtual_mic:  # first: it binds PipeWire's JACK library before PortAudio loads one
-        from streamdl.engine.virtual_mic import open_virtual_microphone
+        from streamdl.engine.pulse_mic import PulseVirtualMicrophone
+        from streamdl.engine.virtual_mic import VirtualMicrophone, on_pipewire
 
-        sink = open_virtual_microphone(options.virtual_mic)
+        sink = (VirtualMicrophone if on_pipewire() else PulseVirtualMicrophone)(options.virtual_mic)
     try:
         source = FileInput(path, loop=options.loop) if path else DeviceInput(options.input or None, options.channel)
         if not options.virtual_mic and options.play:

@@ -1,6 +1,6 @@
 """A virtual microphone: a source every app lists, fed with streamdl's output, on PipeWire or PulseAudio.
 
-:func:`open_virtual_microphone` asks the server (``pactl info``) which it is.
+:func:`streamdl.engine.pipeline.open_engine` asks the server which it is (:func:`on_pipewire`).
 
 - **PipeWire** (:class:`VirtualMicrophone`): the node is a null sink of media class ``Audio/Source/Virtual``
   made through PipeWire's PulseAudio interface (``pactl load-module module-null-sink``); streamdl plays into
@@ -57,20 +57,11 @@ def _modules(kind: str = "module-null-sink") -> list[tuple[str, str]]:
     return [(row[0], row[2] if len(row) > 2 else "") for row in rows if len(row) > 1 and row[1] == kind]
 
 
-def _on_pipewire() -> bool:
+def on_pipewire() -> bool:
     """Whether the server ``pactl`` reaches is PipeWire's PulseAudio side (else a plain PulseAudio)."""
     server = re.search(r"Server Name: (.*)", pactl("info"))
     return server is not None and "pipewire" in server.group(1).lower()
 
-
-def open_virtual_microphone(name: str = DEFAULT_NAME, description: str = DESCRIPTION):
-    """A virtual microphone named ``name`` on the server that runs: :class:`VirtualMicrophone` on
-    PipeWire, :class:`~streamdl.engine.pulse_mic.PulseVirtualMicrophone` on PulseAudio."""
-    if _on_pipewire():
-        return VirtualMicrophone(name, description)
-    from streamdl.engine.pulse_mic import PulseVirtualMicrophone
-
-    return PulseVirtualMicrophone(name, description)
 
 
 def node_names() -> set[str]:
