@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 
 from streamdl.engine.endpoints import NO_STATUS
 from streamdl.engine.virtual_mic import (
@@ -18,6 +19,8 @@ from streamdl.engine.virtual_mic import (
     pactl,
 )
 from streamdl.errors import StreamdlError
+
+OPEN_ATTEMPTS = 3  # tries at opening the stream into the null sink
 
 
 def _captures_of(pid: int) -> list[tuple[str, str]]:
@@ -89,13 +92,21 @@ class PulseVirtualMicrophone(VirtualSource):
         previous = os.environ.get("PULSE_SINK")
         os.environ["PULSE_SINK"] = self._feed  # where ALSA's pulse device plays, read when the stream opens
         try:
-            self._stream = sd.OutputStream(device=pulse[0], channels=1, samplerate=self._rate, blocksize=self.blocksize,
-                                           dtype="float32", latency="low", callback=play)  # fmt: skip
-            self._stream.start()
-        except sd.PortAudioError as e:
-            raise StreamdlError(f"cannot play into the virtual microphone through ALSA's pulse device ({e})") from None
+            for attempt in range(OPEN_ATTEMPTS):  # the pulse plugin's connection can time out on a busy machine
+                try:
+                    self._stream = sd.OutputStream(device=pulse[0], channels=1, samplerate=self._rate, blocksize=self.blocksize,
+                                                   dtype="float32", latency="low", callback=play)  # fmt: skip
+                    self._stream.start()
+                    break
+                except sd.PortAudioError as e:
+                    if attempt == OPEN_ATTEMPTS - 1:
+                        raise StreamdlError(f"cannot play into the virtual microphone through ALSA's pulse device ({e})") from None
+                    time.sleep(0.5)
         finally:
-            os.environ.pop("PULSE_SINK") if previous is None else os.environ.__setitem__("PULSE_SINK", previous)
+            if previous is None:
+                del os.environ["PULSE_SINK"]
+            else:
+                os.environ["PULSE_SINK"] = previous
         self._watcher = threading.Thread(target=self._watch, name="streamdl-virtual-mic", daemon=True)
         self._watcher.start()
 

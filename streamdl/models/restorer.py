@@ -59,10 +59,11 @@ class Restorer(nn.Module):
             means.append(mean)
         return torch.stack(means, dim=1), mean, count
 
-    def cutoffs(self, means: torch.Tensor, stopband_db: float | None = None) -> torch.Tensor:
+    def cutoffs(self, means: torch.Tensor, stopband_db: torch.Tensor | float | None = None) -> torch.Tensor:
         """The first missing bin of each frame's long-term spectrum (B, T, n_bins) -> (B, T) int64: the
-        lowest bin from which every bin up to the top lies ``stopband_db`` (default: the config's) below the
-        spectrum's peak over ``reference_hz``, if it lies within ``cutoff_hz``; n_bins otherwise (nothing is missing)."""
+        lowest bin from which every bin up to the top lies ``stopband_db`` (default: the config's; or one
+        per frame, (B, T, 1)) below the spectrum's peak over ``reference_hz``, if it lies within
+        ``cutoff_hz``; n_bins otherwise (nothing is missing)."""
         level = 10.0 * torch.log10(means + 1e-12)
         peak = level[..., self.ref_lo : self.ref_hi].amax(-1, keepdim=True)
         stopband = self.stopband_db if stopband_db is None else stopband_db
@@ -82,8 +83,9 @@ class Restorer(nn.Module):
         mean, count = state[0], state[1]
         seen = count + torch.arange(1, spec.shape[1] + 1, device=spec.device)  # frames seen at each frame (B, T)
         means, mean, count = self.long_term(spec.pow(2).sum(-1), mean, count)
-        settled = seen >= self.config.settle_frames
-        cutoff = torch.where(settled, self.cutoffs(means), self.cutoffs(means, self.config.settle_stopband_db))
+        c = self.config
+        stopband = torch.where(seen >= c.settle_frames, c.stopband_db, c.settle_stopband_db)[..., None]  # (B, T, 1)
+        cutoff = self.cutoffs(means, stopband)
         filled, share = self.filled(spec, cutoff)
         out, net_state = self.network.forward_chunk(filled, state[2:], share)
         damaged = (cutoff < self.bins.shape[0])[..., None, None]  # a frame with nothing missing passes as it came

@@ -11,7 +11,8 @@ the spectral stages (the denoiser, the restorer), which then see whole speech:
   fit under full scale.
 - **Soft saturation** (a tanh-like overdrive, no samples held on the peak): found and undone by
   :mod:`streamdl.dsp.saturation` once enough half cycles crowd below the peak (and fewer than half as many
-  runs sit on it: a saturation driven hard is held on its peak too); it takes the place of the clipping repair. The output is turned down, like the clipping's, so that the restored peaks fit in full scale.
+  runs sit on it: a saturation driven hard is held on its peak too); it takes the place of the clipping
+  repair. The output is turned down, like the clipping's, so that the restored peaks fit in full scale.
 - **Gaps**: a run of ``SHORTEST_GAP`` to ``longest_gap`` exact zeros after sound (not at the start, not
   after silence) is filled with the last pitch period before it repeated forward, crossfaded across the
   gap into the first period after it repeated backward (:mod:`streamdl.dsp.conceal`). Longer runs are
@@ -24,6 +25,8 @@ filled).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
@@ -121,7 +124,7 @@ class StreamingRepair:
         pos, neg = self.clipping
         if saturation < np.inf:
             out = desaturated(self._x[start : start + h], saturation)
-            restored_peak = float(desaturated(np.array([self._saturation.peak]), saturation)[0])
+            restored_peak = saturation * math.atanh(self._saturation.peak / saturation)
             gain = min(self.gain, 1.0 / restored_peak) if restored_peak > 1.0 else self.gain
         else:
             if pos or neg:

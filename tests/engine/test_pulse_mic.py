@@ -21,7 +21,11 @@ def test_a_recorder_hears_the_denoised_voice_on_plain_pulseaudio(pulseaudio, tmp
 def test_plain_pulseaudio_going_away_ends_the_run_with_a_one_line_error(pulseaudio):
     proc = _start(pulseaudio, "--virtual-mic", "vm_gone", "--input-file", str(asset_path("sample_noisy.flac")), "--loop")
     _wait_for_node(pulseaudio, "vm_gone", proc)
-    pulseaudio.stop()
+    deadline = time.monotonic() + 30
+    while not _playing(pulseaudio, "vm_gone_feed"):
+        assert time.monotonic() < deadline, "streamdl never played into its null sink"
+        time.sleep(0.1)
+    pulseaudio.stop()  # while streamdl plays into it
     try:
         _, err = proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:
@@ -63,3 +67,9 @@ def _captures(server, pid: int) -> list[tuple[str, str]]:
     sources = {row.split("\t")[0]: row.split("\t")[1] for row in server.pactl("list", "short", "sources").splitlines()}
     blocks = server.pactl("list", "source-outputs").split("Source Output #")[1:]
     return [(b.split()[0], sources[b.split("Source: ")[1].split()[0]]) for b in blocks if f'application.process.id = "{pid}"' in b]
+
+
+def _playing(server, sink: str) -> bool:
+    """Whether a stream plays into ``sink``."""
+    rows = [row.split("\t") for row in server.pactl("list", "short", "sinks").splitlines()]
+    return any(len(row) > 4 and row[1] == sink and row[4] == "RUNNING" for row in rows)
