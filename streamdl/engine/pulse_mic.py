@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
 
 from streamdl.engine.endpoints import NO_STATUS
@@ -12,8 +11,6 @@ from streamdl.engine.virtual_mic import (
     DEFAULT_NAME,
     DESCRIPTION,
     OWNER_KEY,
-    SILENT_GRAPH_S,
-    WATCH_S,
     VirtualSource,
     node_names,
     pactl,
@@ -46,8 +43,6 @@ class PulseVirtualMicrophone(VirtualSource):
         spec = re.search(r"Default Sample Specification: \S+ \d+ch (\d+)Hz", pactl("info"))
         self._rate = int(spec.group(1)) if spec else 48000
         self._stream = None
-        self._stop = threading.Event()
-        self._watcher: threading.Thread | None = None
 
     @property
     def _feed(self) -> str:
@@ -107,29 +102,28 @@ class PulseVirtualMicrophone(VirtualSource):
                 del os.environ["PULSE_SINK"]
             else:
                 os.environ["PULSE_SINK"] = previous
-        self._watcher = threading.Thread(target=self._watch, name="streamdl-virtual-mic", daemon=True)
-        self._watcher.start()
+        self._start_watching()
 
-    def _watch(self) -> None:
-        """Re-create a source someone removed; when the server stops taking the stream, say so in ``error``."""
-        seen, still = self.cycles, 0
-        while not self._stop.wait(WATCH_S) and self.error is None:
-            seen, still = self.cycles, (still + 1 if self.cycles == seen else 0)
+    gone = ("the PulseAudio server went away or removed the virtual microphone's input; streamdl stopped "
+            "(as a service, it starts again on its own)")  # fmt: skip
+
+    def _check(self) -> None:
+        """Re-create a source someone removed, undo a loop of our own output; when the server or the null
+        sink is gone, say so in ``error``."""
+        try:
+            names = node_names()
+        except StreamdlError:
+            names = set()
+        if self._feed not in names:
+            self.error = StreamdlError(self.gone)
+            return
+        if self.name not in names:
+            self._loaded = self._loaded[:1]  # the null sink stays; its source is made again
             try:
-                names = node_names()
+                self._create()
             except StreamdlError:
-                names = set()
-            if still * WATCH_S >= SILENT_GRAPH_S or self._feed not in names:
-                self.error = StreamdlError("the PulseAudio server went away or removed the virtual microphone's input; streamdl "
-                                           "stopped (as a service, it starts again on its own)")  # fmt: skip
                 return
-            if self.name not in names:
-                self._loaded = self._loaded[:1]  # the null sink stays; its source is made again
-                try:
-                    self._create()
-                except StreamdlError:
-                    continue
-            self._unloop()
+        self._unloop()
 
     def _unloop(self) -> None:
         """When the server moved this process's capture onto our own source (the microphone went away and
@@ -149,10 +143,7 @@ class PulseVirtualMicrophone(VirtualSource):
 
     def stop(self) -> None:
         """Stop playing and remove the source and the null sink. Safe to call twice."""
-        if self._watcher is not None:
-            self._stop.set()
-            self._watcher.join(timeout=5)
-            self._watcher = None
+        self._stop_watching()
         if self._stream is not None:
             try:
                 self._stream.abort()

@@ -51,7 +51,7 @@ def pactl(*args: str, check: bool = True) -> str:
     return result.stdout
 
 
-def _modules(kind: str = "module-null-sink") -> list[tuple[str, str]]:
+def _modules(kind: str) -> list[tuple[str, str]]:
     """(index, arguments) of every module of ``kind`` loaded on the server."""
     rows = [line.split("\t") for line in pactl("list", "short", "modules").splitlines()]
     return [(row[0], row[2] if len(row) > 2 else "") for row in rows if len(row) > 1 and row[1] == kind]
@@ -61,7 +61,6 @@ def on_pipewire() -> bool:
     """Whether the server ``pactl`` reaches is PipeWire's PulseAudio side (else a plain PulseAudio)."""
     server = re.search(r"Server Name: (.*)", pactl("info"))
     return server is not None and "pipewire" in server.group(1).lower()
-
 
 
 def node_names() -> set[str]:
@@ -140,6 +139,35 @@ class VirtualSource:
         self.xruns = 0  # the server's, reported among the engine's device xruns
         self.cycles = 0  # callbacks run: the watcher's sign of life from the server
         self.hears_itself = False  # the engine's capture was found fed from this source: the engine mutes it meanwhile
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    gone = "the sound server went away"  # the error's words once the server stops running our callback
+
+    def _start_watching(self) -> None:
+        """Every ``WATCH_S`` in a thread until :meth:`stop`: say in ``error`` that the server went away once it
+        has run no callback for ``SILENT_GRAPH_S``, else :meth:`_check` (which may set ``error`` too)."""
+
+        def watch() -> None:
+            seen, still = self.cycles, 0
+            while not self._stop.wait(WATCH_S) and self.error is None:
+                seen, still = self.cycles, (still + 1 if self.cycles == seen else 0)
+                if still * WATCH_S >= SILENT_GRAPH_S:
+                    self.error = StreamdlError(self.gone)
+                    return
+                self._check()
+
+        self._watcher = threading.Thread(target=watch, name="streamdl-virtual-mic", daemon=True)
+        self._watcher.start()
+
+    def _check(self) -> None:
+        raise NotImplementedError
+
+    def _stop_watching(self) -> None:
+        if self._watcher is not None:
+            self._stop.set()
+            self._watcher.join(timeout=5)
+            self._watcher = None
 
     def _modules_made(self) -> list[tuple[str, str, str]]:
         """(module, its node-name argument, node name) of each module that makes the source."""
@@ -190,8 +218,6 @@ class VirtualMicrophone(VirtualSource):
             self.stop()
             raise StreamdlError(f"cannot reach PipeWire's graph through its JACK interface ({e}); is pipewire running?") from None
         self._port = self._client.outports.register("out")
-        self._stop = threading.Event()
-        self._watcher: threading.Thread | None = None
 
     # ---- the node -----------------------------------------------------------------------------
     def _modules_made(self) -> list[tuple[str, str, str]]:
@@ -236,8 +262,7 @@ class VirtualMicrophone(VirtualSource):
         self._client.set_shutdown_callback(shutdown)
         self._client.activate()
         self._link()
-        self._watcher = threading.Thread(target=self._watch, name="streamdl-virtual-mic", daemon=True)
-        self._watcher.start()
+        self._start_watching()
 
     def _link(self) -> bool:
         """Link the feeding port to the node's input unless it is; False when the node is not there."""
@@ -249,34 +274,27 @@ class VirtualMicrophone(VirtualSource):
         except Exception:  # the node is gone or not yet back: the watcher tries again
             return False
 
-    def _watch(self) -> None:
+    gone = (f"PipeWire stopped running the virtual microphone (no cycle for {SILENT_GRAPH_S:g} s); "
+            "the sound server went away (as a service, streamdl starts again on its own)")  # fmt: skip
+
+    def _check(self) -> None:
         """Keep the node and the link: re-create a node the server lost (a restart of its PulseAudio side),
-        re-link a dropped link; when the graph stops running us (PipeWire itself went away), say so in ``error``."""
-        seen, still = self.cycles, 0
-        while not self._stop.wait(WATCH_S) and self.error is None:
-            seen, still = self.cycles, (still + 1 if self.cycles == seen else 0)
-            if still * WATCH_S >= SILENT_GRAPH_S:
-                self.error = StreamdlError(f"PipeWire stopped running the virtual microphone (no cycle for {SILENT_GRAPH_S:g} s); "
-                                           "the sound server went away (as a service, streamdl starts again on its own)")  # fmt: skip
-                return
-            try:
-                if self.name not in node_names():
-                    self._loaded = []  # gone with the server's restart
-                    self._create()
-                self._link()
-            except StreamdlError:
-                continue  # the PulseAudio side is away for now
-            loops = _own_loops(self.name)  # the microphone went away and the session manager fed us our own output:
-            self.hears_itself = bool(loops)  # muted until no link is found (the session manager may make it again)
-            for link in loops:
-                subprocess.run(["pw-cli", "destroy", str(link)], capture_output=True, timeout=10)
+        re-link a dropped link, undo a loop of our own output."""
+        try:
+            if self.name not in node_names():
+                self._loaded = []  # gone with the server's restart
+                self._create()
+            self._link()
+        except StreamdlError:
+            return  # the PulseAudio side is away for now
+        loops = _own_loops(self.name)  # the microphone went away and the session manager fed us our own output:
+        self.hears_itself = bool(loops)  # muted until no link is found (the session manager may make it again)
+        for link in loops:
+            subprocess.run(["pw-cli", "destroy", str(link)], capture_output=True, timeout=10)
 
     def stop(self) -> None:
         """Stop feeding and remove the node. Safe to call twice."""
-        if getattr(self, "_watcher", None) is not None:
-            self._stop.set()
-            self._watcher.join(timeout=5)
-            self._watcher = None
+        self._stop_watching()
         client = getattr(self, "_client", None)
         if client is not None:
             try:
