@@ -98,6 +98,7 @@ class RestorerConfig:
     reference_hz: tuple[float, float] = (300.0, 3000.0)  # where the speech band's peak is taken
     settle_s: float = 0.5  # for a stream's first moments (a vowel or two, whose spectrum can stop low) bins
     settle_stopband_db: float = 70.0  # must lie this far below the peak to be missing (a band limit lies further)
+    band_gain_db: float = -6.0  # in use (not in training), the rebuilt band plays this far below the level the network sets
 
     def __post_init__(self):
         if self.network.extra_inputs != self.network.erb_bands:

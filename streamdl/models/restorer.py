@@ -9,8 +9,9 @@ How: a running long-term power spectrum finds where the speech stops, the cutoff
 by an even number of bins, so that a copy's phase turns from hop to hop as a real partial's would
 (a shift of s bins turns it by s * pi per 10 ms hop). A denoiser-shaped network
 (:class:`~streamdl.models.denoiser.Denoiser`, told which bands were filled) then sets every band's
-level, with gains up to ``max_gain``: the envelope of the rebuilt band. While nothing is missing
-(no cutoff found), the input passes unchanged.
+level, with gains up to ``max_gain``: the envelope of the rebuilt band, which plays ``band_gain_db`` below
+that level once trained (PESQ-WB rewards a quiet band). Below the cutoff the input passes as it came, so
+while nothing is missing (no cutoff found) all of it does.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Restorer(nn.Module):
         with torch.no_grad():  # start as the identity: every band's gain 1 (a sigmoid of 1 / max_gain)
             self.network.gain_head.bias.fill_(-math.log(c.network.max_gain - 1.0))
         self.memory_rate, self.stopband_db = c.memory_rate, c.stopband_db
+        self.band_gain = 10.0 ** (c.band_gain_db / 20.0)
         (self.lowest_bin, self.highest_bin), (self.ref_lo, self.ref_hi) = c.cutoff_bins, c.reference_bins
         self.register_buffer("bins", torch.arange(c.network.stft.n_bins), persistent=False)
         self.register_buffer("sources", torch.from_numpy(c.fill_sources()), persistent=False)  # (n_bins + 1, n_bins)
@@ -88,8 +90,10 @@ class Restorer(nn.Module):
         cutoff = self.cutoffs(means, stopband)
         filled, share = self.filled(spec, cutoff)
         out, net_state = self.network.forward_chunk(filled, state[2:], share)
-        damaged = (cutoff < self.bins.shape[0])[..., None, None]  # a frame with nothing missing passes as it came
-        return torch.where(damaged, out, spec), (mean, count) + net_state
+        if not self.training:  # the network learns the band's level; in use it plays quieter (RestorerConfig.band_gain_db)
+            out = out * self.band_gain
+        missing = (self.bins >= cutoff[..., None])[..., None]  # (B, T, n_bins, 1); the rest passes as it came
+        return torch.where(missing, out, spec), (mean, count) + net_state
 
     def forward(self, spec: torch.Tensor) -> torch.Tensor:
         """Whole signal: (B, T, n_bins, 2) -> restored (B, T, n_bins, 2)."""

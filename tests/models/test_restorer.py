@@ -101,7 +101,10 @@ def test_the_fill_copies_from_below_the_cutoff_by_even_shifts():
 def test_whole_speech_passes_unchanged_and_band_limited_speech_is_restored(model):
     whole, narrow = (Spectrum(SMALL.network.stft).stft(speech_like(0.5, cutoff)) for cutoff in (None, 4000))
     assert torch.equal(model(whole), whole)
-    assert not torch.equal(model(narrow)[:, 10:], narrow[:, 10:])  # once the cutoff is found
+    restored = model(narrow)
+    assert not torch.equal(restored[:, 10:], narrow[:, 10:])  # once the cutoff is found
+    below = model.lowest_bin  # no cutoff is found below it
+    assert torch.equal(restored[:, :, :below], narrow[:, :, :below])  # only what is missing is made
 
 
 @pytest.mark.parametrize("backend", ["numba", "torchscript", "onnx"])

@@ -26,14 +26,14 @@ class RestorerKernel(StepKernel):
         c, n = config, config.network
         erb = np.ascontiguousarray(array(arrays, "network.erb", (n.stft.n_bins, n.erb_bands)).T)  # (bands, n_bins)
         finder = (np.float32(c.memory_rate), np.float32(c.stopband_db), np.float32(c.settle_stopband_db), np.float32(c.settle_frames),
-                  *c.cutoff_bins, *c.reference_bins, erb, c.fill_sources())  # fmt: skip
+                  *c.cutoff_bins, *c.reference_bins, erb, c.fill_sources(), np.float32(10.0 ** (c.band_gain_db / 20.0)))  # fmt: skip
         super().__init__(config, _step, (finder, network_weights(n, arrays, "network.")))
 
 
 @numba.njit(cache=True, nogil=True)
 def _step(frame, mean, count, conv1_state, conv2_state, h, past_state, finder, network):
     """One hop: frame (1, n_bins, 2), state as ``RestorerConfig.initial_state(1)`` -> out (1, n_bins, 2), new state."""
-    memory_rate, stopband_db, settle_stopband_db, settle, lowest, highest, ref_lo, ref_hi, erb, sources = finder
+    memory_rate, stopband_db, settle_stopband_db, settle, lowest, highest, ref_lo, ref_hi, erb, sources, band_gain = finder
     spec = frame[0]
     n_bins = spec.shape[0]
     # the long-term spectrum: a plain mean of the frames so far, then an exponential one
@@ -71,6 +71,6 @@ def _step(frame, mean, count, conv1_state, conv2_state, h, past_state, finder, n
         filled[k, 1] = spec[source, 1]
     share = np.dot(erb, above)
     out, net_state = network_step(filled, share, conv1_state, conv2_state, h, past_state, network)
-    if cutoff == n_bins:  # nothing missing: the input as it came
-        out[0] = spec
+    out[0, cutoff:] *= band_gain
+    out[0, :cutoff] = spec[:cutoff]  # below the cutoff (everywhere, when nothing is missing) the input as it came
     return out, (new_mean, new_count) + net_state
