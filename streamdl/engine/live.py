@@ -31,6 +31,7 @@ from streamdl.engine.chain import Chain, Streamer
 from streamdl.engine.devices import load_sounddevice
 from streamdl.engine.endpoints import NO_STATUS, DeviceInput, DeviceOutput, FileInput, has_own_clock
 from streamdl.engine.fullband import LiveHighs, TopBandGain, gain_ramp
+from streamdl.engine.playout import SteadyPlayout
 from streamdl.errors import StreamdlError
 from streamdl.io.audiofile import AudioFileSink
 
@@ -83,6 +84,7 @@ class LiveEngine:
         self._max_backlog = max(4 * self.hop_device, 2 * self.blocksize)  # more waiting: the worker fell behind
         # the worker turns whole hops around: a block that is not a hop may find one block and a hop queued at the least
         self.prefill = (prefill_blocks - 1) * self.blocksize + max(self.blocksize, self.hop_device)
+        self._playout = SteadyPlayout(self._out_ring, self.prefill, window=self.rate, tolerance=self.hop_device // 4)
         self._streamer = Streamer(chain)
         self._to_model = StreamResampler(self.rate, self.model_rate)
         self._to_device = StreamResampler(self.model_rate, self.rate)
@@ -99,7 +101,6 @@ class LiveEngine:
         self._missing_out = 0  # output frames played as zeros (callback)
         self._skipped_out = 0  # late output frames skipped to hold the delay (callback)
         self.worker_skipped = 0  # input frames the worker dropped to catch up (worker)
-        self.drift_skipped = 0  # output frames skipped because a sink on its own clock ran slower (callback)
         self._hop_times = np.zeros(HOP_TIMES_KEPT)  # seconds per model hop, the latest minute (worker)
         self._hops = 0
         self._stop = threading.Event()
@@ -143,13 +144,9 @@ class LiveEngine:
         self._ready.play(outdata, silence, got)
 
     def _play_callback(self, indata, outdata, frames, time_info, status):
-        """Playback on a clock of its own (a virtual microphone while a device captures): play what is queued,
-        zeros when it runs dry; beyond ``prefill`` and a block (the clocks drifting apart) is skipped: the delay is bounded."""
+        """Playback on a clock of its own (a virtual microphone while a device captures), at a steady delay."""
         self.callbacks += 1
-        excess = self._out_ring.readable - self.prefill - frames
-        if excess > 0:
-            self.drift_skipped += self._out_ring.skip(excess)
-        self._out_ring.read(outdata)
+        self._playout.play(outdata)
 
     def _input_callback(self, indata, frames, time_info, status):
         self._callback(indata, None, frames, time_info, status)
@@ -382,7 +379,7 @@ class LiveEngine:
             "input_overflows": xruns["device_input"] + xruns["engine_input"],
             "output_underflows": xruns["device_output"] + xruns["engine_output"],
             "dropped_samples": self._in_ring.overflow_frames + self.worker_skipped,
-            "drift_skipped": self.drift_skipped,
+            "playout_skipped": self._playout.skipped,  # frames dropped to hold a virtual microphone's delay
             "latency_ms": latency,
             "xruns": xruns,
             "device_rate": self.rate,
