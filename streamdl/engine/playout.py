@@ -47,10 +47,11 @@ class SteadyPlayout:
         self._low = min(self._low, spare)
         self._played += frames
         if self._played >= self.window:
-            drop = max(drop, self._end_window())
+            drop = max(drop, self._end_window())  # a new window starts from the ceiling
+        elif drop > 0:
+            self._low -= drop  # the window's fill so far, as if dropped from the start
         if drop > 0:
             self._drop(drop)
-            self._low -= drop
         got = self.ring.read(outdata)
         if drop > 0 and got >= FADE_FRAMES:  # from the frames that would have come next into those after the drop
             if drop < FADE_FRAMES:  # which go on into the frames after it
