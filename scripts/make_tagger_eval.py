@@ -5,7 +5,9 @@ evaluation. This script takes labelled recordings (labelled by their file and fo
 and the packages' sound catalogues) from five reserved game packages and writes
 ``DEST/PART/LABEL/PACKAGE-NAME.flac``: 16 kHz mono, the middle 8 s of each recording. PART splits the
 packages: ``look`` (lincity-ng, scorched3d, supertuxkart) may be looked at while choosing between
-taggers, ``test`` (0ad, megaglest) is only scored, once per shipped tagger. Score a tagger on a part
+taggers, ``test`` (0ad, megaglest) is only scored, once per shipped tagger. ``DEST/PART/none/`` holds sounds that fit
+no label (foley, weapons, interface sounds, animals the vocabulary lacks, and held test tones made here):
+a tagger should report no event for them. Score a tagger on a part
 with ``streamdl eval-tagger --clips DEST/PART``. Licences: 0ad-data, megaglest-data and
 supertuxkart-data CC-BY-SA, lincity-ng-data and scorched3d-data GPL-2+; nothing built here ships.
 
@@ -85,7 +87,23 @@ ENTRIES = {
     ],
     "dog": [("megaglest-data", f"{MG}/tilesets/[bd]*/sounds/wolf.wav")],
     "machine": [("lincity-ng-data", f"{LC}/{kind}?.wav") for kind in ("IndustryHigh", "IndustryLight", "Mill", "Recycle")],  # factory floors
+    "none": [  # sounds of no label: foley, weapons, interface sounds, animals the vocabulary lacks
+        *[("supertuxkart-data", f"{STK}/{name}.ogg") for name in ("anvil", "boing", "bzzt", "clock", "forcefield", "goo", "hammer", "inflate",
+                                                                   "metal_clang", "plunger", "portal", "swatter", "tractor_beam")],  # fmt: skip
+        *[("lincity-ng-data", f"{LC}/{name}.wav") for name in ("Build?", "Click", "Pottery?", "Raze?", "WindowClose", "WindowOpen")],
+        ("scorched3d-data", f"{SC}/none/data/wav/explosions/*.wav"),
+        ("scorched3d-data", f"{SC}/apoc/data/wav/shoot/*.wav"),
+        ("scorched3d-data", f"{SC}/apoc/data/wav/misc/[cms][oh][oe]*.wav"),  # cows, moo, sheep
+        *[("0ad-data", f"{ZAD}!audio/{kind}_0[1-4].ogg") for kind in ("attack/weapon/bow_attack", "attack/weapon/pike_attack",
+          "attack/impact/arrow_metal", "resource/mining/mine_stone", "resource/lumbering/lumber_tree", "resource/construction/con_saw",
+          "resource/construction/con_wood", "actor/fauna/cattle")],  # fmt: skip
+        ("0ad-data", f"{ZAD}!audio/interface/select/building/sel_[a-f]*.ogg"),
+        *[("megaglest-data", f"{MG}/techs/megapack/commondata/sounds/{kind}[1-3].wav") for kind in ("arrow_hit", "tech_building_fall",
+          "technician_build", "tower_attack", "tower_hit", "worker_build", "worker_harvest_wood", "worker_mine")],  # fmt: skip
+        ("megaglest-data", f"{MG}/tilesets/pine_peat/sounds/mudchute_cow_1.ogg"),
+    ],
 }
+TONES = {"look": 1, "test": 2}  # seeds of each part's held test tones (none/tone-*), made here
 
 
 def _members(package_dir: Path, pattern: str) -> list[tuple[str, bytes | Path]]:
@@ -101,6 +119,19 @@ def _middle(source: bytes | Path, rate_out: int = 16000) -> np.ndarray:
     """The middle SECONDS of a recording (the whole of a shorter one), mono float32 at ``rate_out``."""
     x, rate = sf.read(io.BytesIO(source) if isinstance(source, bytes) else source, dtype="float32", always_2d=True)
     return middle(resample(x.mean(axis=1), rate, rate_out), int(SECONDS * rate_out))
+
+
+def _tones(seed: int, rate: int = 16000) -> dict[str, np.ndarray]:
+    """Held test tones of no label, SECONDS each: a sine, mains hum with its harmonics, a logarithmic sweep."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(SECONDS * rate)) / rate
+    hum = rng.choice([50.0, 60.0])
+    tones = {
+        "sine": np.sin(2 * np.pi * rng.uniform(300, 3000) * t),
+        "hum": sum(np.sin(2 * np.pi * hum * k * t + rng.uniform(0, 2 * np.pi)) / k for k in range(1, 8)),
+        "sweep": np.sin(2 * np.pi * 100 * SECONDS / np.log(70) * (70 ** (t / SECONDS) - 1)),  # 100 Hz to 7 kHz
+    }
+    return {name: (rng.uniform(0.05, 0.3) * x / np.abs(x).max()).astype(np.float32) for name, x in tones.items()}
 
 
 def _unpack(deb: Path, package: str, into: Path) -> None:
@@ -139,6 +170,10 @@ def main(dest: Path, debs: Path | None) -> None:
                     seen.add(key)
                     sf.write(folder / f"{stem}.flac", audio, 16000)
                     counts[label] = counts.get(label, 0) + 1
+        for part, seed in TONES.items():
+            for name, audio in _tones(seed).items():
+                sf.write(dest / part / "none" / f"tone-{name}.flac", audio, 16000)
+                counts["none"] = counts.get("none", 0) + 1
     print("wrote", dest, ", ".join(f"{k}: {v}" for k, v in counts.items()))
 
 

@@ -13,6 +13,8 @@ Two held-out sets, both from a corpus folder:
 
 :func:`score_clips` also scores recordings from anywhere else, a folder per label
 (:func:`folder_clips`): ``scripts/make_tagger_eval.py`` builds one from packages training never uses.
+A folder named ``none`` holds sounds of no label: a tagger that knows it does not know reports no
+event of a sound for them (silence in their quiet stretches is no mistake).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from streamdl.labels import LABELS
 from streamdl.stages.tagger import StreamingTagger, tag_signal
 
 CLIP_GOAL_LABELS = ("speech", "music", "water", "wind", "vehicle", "crowd")  # the issue's top-1 accuracy goal
+NO_LABEL = "none"  # the folder of clips that fit no label (out of vocabulary)
 
 
 def reference_events(labels: np.ndarray, names: tuple[str, ...], frame_s: float, min_frames: int = 3, max_gap: int = 10) -> list[dict]:
@@ -138,8 +141,9 @@ def folder_clips(root: Path, *, clip_seconds: float = 8.0) -> list[tuple[str, st
     n = int(clip_seconds * 16000)
     for path in find_audio_files(root):
         label = path.relative_to(root).parts[0]
-        if label not in LABELS:
-            raise StreamdlError(f"{root / label}: not a tagger label; name the subfolders after labels ({', '.join(LABELS)})")
+        if label not in (*LABELS, NO_LABEL):
+            raise StreamdlError(f"{root / label}: not a tagger label; name the subfolders after labels ({', '.join(LABELS)}), "
+                                f"or {NO_LABEL} for sounds of no label")  # fmt: skip
         clips.append((label, str(path.relative_to(root)), middle(read_mono(path, 16000), n)))
     return clips
 
@@ -148,14 +152,19 @@ def score_clips(tagger: StreamingTagger, clips: list[tuple[str, str, np.ndarray]
     """Top-1 clip accuracy of single-label recordings: over the goal labels (per clip and with equal
     weight per label), over all labels, per label, a confusion matrix and one row per clip."""
     labels = tagger.labels
-    unknown = sorted({label for label, _, _ in clips} - set(labels))
+    unknown = sorted({label for label, _, _ in clips} - {*labels, NO_LABEL})
     if unknown:
         warnings.warn(f"the model has no label {', '.join(unknown)}: those clips are left out")
-        clips = [clip for clip in clips if clip[0] in labels]
-    true, predicted, rows = [], [], []
+        clips = [clip for clip in clips if clip[0] in labels or clip[0] == NO_LABEL]
+    true, predicted, rows, unlabelled = [], [], [], []
     for label, name, audio in clips:
-        scores = tag_signal(tagger, audio, name=name)["clip_scores"]
+        tagged = tag_signal(tagger, audio, name=name)
+        scores = tagged["clip_scores"]
         top = max(scores, key=scores.get)
+        if label == NO_LABEL:
+            heard = sorted({e["label"] for e in tagged["events"]} - {"silence"})
+            unlabelled.append({"name": name, "top": top, "score": scores[top], "events": heard})
+            continue
         true.append(label)
         predicted.append(top)
         rows.append({"label": label, "name": name, "top": top, "score": scores[label]})
@@ -166,10 +175,12 @@ def score_clips(tagger: StreamingTagger, clips: list[tuple[str, str, np.ndarray]
     return {
         "clip_top1_goal_labels": {"labels": goal_labels, "clips": len(goal), "accuracy": round(float(np.mean(goal)), 3) if goal else None,
                                   "balanced": round(float(np.mean([per_label[lab]["top1"] for lab in goal_labels])), 3) if goal_labels else None},  # fmt: skip
-        "clip_top1_all": round(float(np.mean([t == p for t, p in zip(true, predicted)])), 3),
+        "clip_top1_all": round(float(np.mean([t == p for t, p in zip(true, predicted)])), 3) if true else None,
         "clip_per_label": per_label,
         "confusion": {"labels": list(labels), "matrix": confusion(true, predicted, labels).tolist()},
         "clips": rows,
+        "no_label": {"clips": len(unlabelled), "without_events": round(float(np.mean([not u["events"] for u in unlabelled])), 3) if unlabelled else None,
+                     "rows": unlabelled},  # fmt: skip
     }
 
 
@@ -195,7 +206,7 @@ def format_report(report: dict) -> str:
     if goal["clips"]:
         lines.append(f"clips: top-1 {goal['accuracy']:.3f} over {', '.join(goal['labels'])} ({goal['clips']} clips; "
                      f"{goal['balanced']:.3f} with each label weighted equally); all labels {report['clip_top1_all']:.3f}")  # fmt: skip
-    else:
+    elif report["clip_top1_all"] is not None:
         lines.append(f"clips: top-1 {report['clip_top1_all']:.3f} over all labels")
     scenes = "per_class" in report
     lines.append(f"{'label':<10}" + (f"{'AP':>7}{'F1':>7}{'event F1':>10}" if scenes else "") + f"{'clips':>7}{'top-1':>7}  most often taken for")
@@ -209,4 +220,9 @@ def format_report(report: dict) -> str:
         clip = per_clip.get(label, {"clips": 0, "top1": float("nan")})
         wrong = Counter(r["top"] for r in report["clips"] if r["label"] == label and r["top"] != label).most_common(2)
         lines.append(row + f"{clip['clips']:>7}{clip['top1']:>7.3f}  " + ", ".join(f"{k} ({n})" for k, n in wrong))
+    none = report.get("no_label", {"clips": 0})
+    if none["clips"]:
+        wrong = Counter(label for row in none["rows"] for label in row["events"]).most_common(3)
+        lines.append(f"{NO_LABEL:<10}" + " " * (24 if scenes else 0) + f"{none['clips']:>7}{none['without_events']:>7.3f}  (share without "
+                     "events of a sound; events: " + (", ".join(f"{k} ({n})" for k, n in wrong) or "none") + ")")  # fmt: skip
     return "\n".join(lines)

@@ -78,3 +78,16 @@ def test_clips_of_labels_the_model_lacks_are_left_out_with_a_warning():
     with pytest.warns(UserWarning, match="no label machine"):
         report = score_clips(tagger, [("speech", "a", noise), ("machine", "b", noise)])
     assert [row["label"] for row in report["clips"]] == ["speech"]
+
+
+def test_clips_of_no_label_count_the_share_without_events():
+    """A `none` clip is right when the tagger reports no event for it, whatever its top label."""
+    tagger = StreamingTagger(Tagger().eval())
+    quiet = np.zeros(16000, np.float32)
+    noise = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    report = score_clips(tagger, [("speech", "a", noise), ("none", "b", quiet), ("none", "c", quiet)])
+    none = report["no_label"]
+    assert none["clips"] == 2 and [row["name"] for row in none["rows"]] == ["b", "c"]
+    assert none["without_events"] == float(np.mean([not row["events"] for row in none["rows"]]))
+    assert [row["label"] for row in report["clips"]] == ["speech"]  # top-1 counts labelled clips only
+    assert "none" in format_report(report)
