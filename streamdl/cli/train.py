@@ -52,7 +52,7 @@ def cmd_export(args) -> None:
 
     if not is_weights_file(args.output):
         raise StreamdlError(f"{args.output}: a weights file's name ends in .npz")
-    kind = export_weights(args.model, args.output)
+    kind = export_weights(args.model, args.output, band_gain_db=args.band_gain_db)
     print(f"wrote {args.output}: the {kind} of {args.model} as a weights file (readable without PyTorch)")
 
 
@@ -60,6 +60,8 @@ def add_commands(sub) -> None:
     p = sub.add_parser("export", help="write a model file (a training checkpoint) as a weights file (.npz) that loads without PyTorch")
     p.add_argument("model", help="model file: best.pt of a run, or the output of 'streamdl train average'")
     p.add_argument("output", help="the weights file to write (.npz)")
+    p.add_argument("--band-gain-db", type=float, metavar="DB", help="restorers: the level the rebuilt band plays at, in dB against the level "
+                   "the network sets (default: the model file's)")  # fmt: skip
     p.set_defaults(func=cmd_export)
 
 

@@ -86,11 +86,17 @@ def _with_state(model: torch.nn.Module, state: dict, path: str | Path) -> torch.
     return model.eval()
 
 
-def export_weights(model_file: str | Path, out: str | Path) -> str:
-    """Write the model of a checkpoint (or of another weights file) as a weights file; returns its kind."""
+def export_weights(model_file: str | Path, out: str | Path, *, band_gain_db: float | None = None) -> str:
+    """Write the model of a checkpoint (or of another weights file) as a weights file; returns its kind.
+    ``band_gain_db`` sets a restorer's ``RestorerConfig.band_gain_db`` (the level its rebuilt band plays at)."""
     kind = model_kind(model_file)
     model = load_model(model_file, kind)
-    save_weights(out, kind, model.config, {name: t.detach().cpu().numpy() for name, t in model.state_dict().items()})
+    config = model.config
+    if band_gain_db is not None:
+        if kind != "restorer":
+            raise StreamdlError(f"{model_file}: --band-gain-db sets a restorer's band level, and this is a {kind}; leave it out")
+        config = dataclasses.replace(config, band_gain_db=band_gain_db)
+    save_weights(out, kind, config, {name: t.detach().cpu().numpy() for name, t in model.state_dict().items()})
     return kind
 
 

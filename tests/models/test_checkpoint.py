@@ -6,7 +6,7 @@ import torch
 
 from streamdl.assets import shipped_model_path
 from streamdl.errors import StreamdlError
-from streamdl.models.checkpoint import average_models, load_model, save_model
+from streamdl.models.checkpoint import average_models, export_weights, load_model, save_model
 from streamdl.models.configs import DenoiserConfig, TaggerConfig
 from streamdl.models.denoiser import Denoiser
 from streamdl.models.tagger import Tagger
@@ -26,6 +26,15 @@ def test_a_saved_model_rebuilds_itself(tmp_path):
 def test_the_shipped_weights_load():
     model = load_model(shipped_model_path("denoiser"), "denoiser")
     assert not model.training
+
+
+def test_export_sets_a_restorers_band_level_and_nothing_else(tmp_path):
+    export_weights(shipped_model_path("restorer"), tmp_path / "r.npz", band_gain_db=-18.0)
+    shipped, quieter = (load_model(path, "restorer") for path in (shipped_model_path("restorer"), tmp_path / "r.npz"))
+    assert quieter.config == dataclasses.replace(shipped.config, band_gain_db=-18.0)
+    assert all(torch.equal(a, b) for a, b in zip(shipped.state_dict().values(), quieter.state_dict().values()))
+    with pytest.raises(StreamdlError, match="sets a restorer's band level"):
+        export_weights(shipped_model_path("denoiser"), tmp_path / "d.npz", band_gain_db=-6.0)
 
 
 def test_models_of_one_shape_average_into_one(tmp_path):
