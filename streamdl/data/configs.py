@@ -34,7 +34,7 @@ class SceneConfig:
     p_lowpass: float = 0.15
     p_synthetic: float = 0.25  # synthetic wind, alarms, babble, water and traffic instead of recorded clips
     speed: tuple[float, float] = (0.85, 1.18)  # range of the factor that resamples half the layers, pitch and pace together
-    p_unlabelled_event: float = 0.1  # chance that an event is a sound of no label (teaches low scores for what fits none)
+    p_more_unlabelled: float = 0.0  # chance that a labelled event becomes a sound of no label (one event in ten already is one)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from streamdl.labels import LABELS
 
 FRAME = 320  # samples per tagger frame: 20 ms at 16 kHz (two STFT hops)
 LONG = ("speech", "music", "crowd", "wind", "water", "vehicle", "machine", "")  # "" = unlabelled background
-SHORT = ("keyboard", "footsteps", "door", "dog", "bird", "alarm", "water", "vehicle", "speech")  # or "" (SceneConfig.p_unlabelled_event)
+SHORT = ("keyboard", "footsteps", "door", "dog", "bird", "alarm", "water", "vehicle", "speech", "")  # "" = a sound of no label
 REPEATED = {"keyboard": (0.08, 0.3), "footsteps": (0.35, 0.7)}  # single hits become sequences (seconds apart)
 
 
@@ -208,7 +208,9 @@ class SceneMaker:
                         x = x * (np.arange(n) >= cut) if rng.random() < 0.5 else x * (np.arange(n) < cut)
                     layers.append((x, (label,) if label else ()))
         for _ in range(int(rng.integers(0, c.max_events + 1))):
-            label = "" if rng.random() < c.p_unlabelled_event else SHORT[rng.integers(len(SHORT))]
+            label = SHORT[rng.integers(len(SHORT))]
+            if label and c.p_more_unlabelled and rng.random() < c.p_more_unlabelled:
+                label = ""
             x = self._event(rng, label, n)
             if x is not None:
                 layers.append((x, (label,) if label else ()))

@@ -108,15 +108,15 @@ class TaggerTrainConfig(LoopConfig):
     level_db: tuple[float, float] = option(SceneConfig.level_db, "RMS range of each sound in the training scenes, dBFS")
     speed: tuple[float, float] = option(SceneConfig.speed, "range of the factor that resamples half the sounds of a training scene, "
                                         "pitch and pace together (validation scenes keep the default)")  # fmt: skip
-    unlabelled_events: float = option(SceneConfig.p_unlabelled_event, "chance that an event of a training scene is a sound of no label",
-                                      metavar="P")  # fmt: skip
+    more_unlabelled: float = option(SceneConfig.p_more_unlabelled, "chance that a labelled event of a training scene becomes a sound of no "
+                                    "label (one event in ten already is one)", metavar="P")  # fmt: skip
 
     def __post_init__(self):
         super().__post_init__()
         check_choice(self, "arch", ("crnn", "attention"))
         check_between(self, "labels", 0, len(LABELS), f"how many of the {len(LABELS)} labels to learn (0: all)")
         check_between(self, "band_masks", 0, 16, "a number of bands")
-        check_between(self, "unlabelled_events", 0.0, 1.0, "a chance")
+        check_between(self, "more_unlabelled", 0.0, 1.0, "a chance")
         check_between(self, "synthetic_share", 0.0, 1.0, "a fraction of the noises")
         check_between(self, "seconds", 1.0, 60.0, "a scene length in seconds")
         check_range(self, "level_db", "level in dBFS", most=0.0)

@@ -103,7 +103,7 @@ def train_tagger(tc: TaggerTrainConfig, *, resume: bool = False) -> Path:
     scenes = SceneConfig(sample_rate=model.config.stft.sample_rate)
     rirs = room_impulse_responses(tc.rirs, scenes.sample_rate, seed=tc.seed)
     train_scenes = dataclasses.replace(scenes, level_db=tc.level_db, seconds=tc.seconds, p_synthetic=tc.synthetic_share, speed=tc.speed,
-                                       p_unlabelled_event=tc.unlabelled_events)
+                                       p_more_unlabelled=tc.more_unlabelled)
 
     train_data = lambda seed: RandomExamples(SceneMaker, (corpus, "train", train_scenes), {"rirs": rirs}, "scene", seed)  # noqa: E731
 
