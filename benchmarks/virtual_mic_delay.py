@@ -75,13 +75,13 @@ def measure(stack: PipeWireStack, quantum: int, seconds: float, denoise: bool) -
         client.deactivate()
         client.close()
     sent, heard = _clicks(recorded["mic"]), _clicks(recorded["vm"])
-    pairs = [(h, int(h - sent[np.searchsorted(sent, h, side="right") - 1])) for h in heard if h >= sent[0]]
+    pairs = [(h, int(h - sent[np.searchsorted(sent, h, side="right") - 1])) for h in heard if h >= sent[0]]  # not those sent before the count began
     delays = [d for _, d in pairs]
     by_minute = {}
     for h, d in pairs:
         by_minute.setdefault(h // (60 * rate), []).append(d)
     ms = lambda d: round(1000 * float(np.median(d)) / rate, 2)  # noqa: E731
-    return {"quantum": quantum, "rate": rate, "clicks_sent": len(sent), "clicks": len(heard), "delay_ms": ms(delays),
+    return {"quantum": quantum, "rate": rate, "clicks_sent": len(sent), "clicks": len(pairs), "delay_ms": ms(delays),
             "per_minute_ms": [ms(d) for _, d in sorted(by_minute.items())],
             "spread_samples": int(np.percentile(delays, 99) - np.percentile(delays, 1)) if delays else None}  # fmt: skip
 
