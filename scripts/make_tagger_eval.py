@@ -7,7 +7,7 @@ and the packages' sound catalogues) from five reserved game packages and writes
 packages: ``look`` (lincity-ng, scorched3d, supertuxkart) may be looked at while choosing between
 taggers, ``test`` (0ad, megaglest) is only scored, once per shipped tagger. ``DEST/PART/none/`` holds sounds that fit
 no label (foley, weapons, interface sounds, animals the vocabulary lacks, and held test tones made here):
-a tagger should report no event for them. Score a tagger on a part
+a tagger should report no event of a sound for them. Score a tagger on a part
 with ``streamdl eval-tagger --clips DEST/PART``. Licences: 0ad-data, megaglest-data and
 supertuxkart-data CC-BY-SA, lincity-ng-data and scorched3d-data GPL-2+; nothing built here ships.
 

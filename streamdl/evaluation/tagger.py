@@ -150,7 +150,8 @@ def folder_clips(root: Path, *, clip_seconds: float = 8.0) -> list[tuple[str, st
 
 def score_clips(tagger: StreamingTagger, clips: list[tuple[str, str, np.ndarray]]) -> dict:
     """Top-1 clip accuracy of single-label recordings: over the goal labels (per clip and with equal
-    weight per label), over all labels, per label, a confusion matrix and one row per clip."""
+    weight per label), over all labels, per label, a confusion matrix and one row per clip; for clips of
+    no label (``NO_LABEL``), the share with no event of a sound and the events reported."""
     labels = tagger.labels
     unknown = sorted({label for label, _, _ in clips} - {*labels, NO_LABEL})
     if unknown:
@@ -189,7 +190,8 @@ def write_report(report: dict, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     matrix = np.array(report["confusion"]["matrix"])
-    save_confusion_png(matrix, report["confusion"]["labels"], out_dir / "confusion.png", f"held-out clips, top-1 {report['clip_top1_all']:.2f}")
+    top1 = report["clip_top1_all"]
+    save_confusion_png(matrix, report["confusion"]["labels"], out_dir / "confusion.png", "held-out clips" + (f", top-1 {top1:.2f}" if top1 is not None else ""))
 
 
 def format_report(report: dict) -> str:
