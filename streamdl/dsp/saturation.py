@@ -108,6 +108,6 @@ class SaturationTracker:
         return self.level
 
 
-def desaturated(y: np.ndarray, level: float) -> np.ndarray:
-    """``y`` through the inverse of a saturation at ``level``: ``level * atanh(y / level)``."""
+def desaturated(y: np.ndarray | float, level: float) -> np.ndarray | float:
+    """``y`` (samples, or one value) through the inverse of a saturation at ``level``: ``level * atanh(y / level)``."""
     return level * np.arctanh(np.clip(y / level, -1.0 + 1e-12, 1.0 - 1e-12))

@@ -26,8 +26,6 @@ filled).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
@@ -124,7 +122,7 @@ class StreamingRepair:
         pos, neg = self.clipping
         if saturation < np.inf:
             out = desaturated(self._x[start : start + h], saturation)
-            restored_peak = saturation * math.atanh(self._saturation.peak / saturation)
+            restored_peak = float(desaturated(self._saturation.peak, saturation))
             gain = min(self.gain, 1.0 / restored_peak) if restored_peak > 1.0 else self.gain
         else:
             if pos or neg:
